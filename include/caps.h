@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What this host offers gmvm, found by trying (create, map, register), never
+ * by kernel version: `gmvm caps`, and the restore strategy each memory
+ * backend gets.
+ */
+#ifndef GMVM_CAPS_H
+#define GMVM_CAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest_mem.h"
+
+#define CAPS_NR_KINDS 3		/* enum guest_mem_kind */
+
+struct caps_kvm_cap {
+	const char *name;
+	long cap;
+	int value;		/* KVM_CHECK_EXTENSION on a VM; <= 0 absent */
+};
+
+/* Whether one uffd registration mode was accepted on a kind of memory. */
+struct caps_uffd_mode {
+	bool ok;
+	int err;		/* errno when refused */
+	uint64_t ioctls;	/* allowed ioctls when accepted */
+};
+
+struct caps_backend {
+	bool usable;			/* can back guest RAM here */
+	char why[256];			/* when not usable */
+	struct caps_uffd_mode missing;
+	struct caps_uffd_mode minor;
+	struct caps_uffd_mode wp;
+};
+
+enum restore_strategy {
+	RESTORE_UNAVAILABLE,	/* the backend itself is not offered */
+	RESTORE_EAGER,		/* copy the whole memory file before running */
+	RESTORE_LAZY_MISSING,	/* uffd MISSING: UFFDIO_COPY / ZEROPAGE */
+	RESTORE_LAZY_MINOR,	/* uffd MINOR: fill page cache, UFFDIO_CONTINUE */
+};
+
+struct host_caps {
+	bool kvm_ok;
+	char kvm_why[256];
+	int api_version;
+	struct caps_kvm_cap kvm_caps[16];
+	unsigned int nr_kvm_caps;
+	unsigned int phys_bits;
+	bool uffd_ok;
+	char uffd_why[256];
+	uint64_t uffd_features;
+	struct caps_backend backend[CAPS_NR_KINDS];
+};
+
+/* Probe everything; never fails, records what could not be had. */
+void caps_probe(struct host_caps *caps);
+
+/* The restore strategy a backend kind gets on this host. */
+enum restore_strategy caps_restore_strategy(const struct host_caps *caps,
+					    enum guest_mem_kind kind);
+const char *restore_strategy_name(enum restore_strategy s);
+
+/* Print caps as text, or as one JSON object. */
+void caps_print_text(const struct host_caps *caps);
+int caps_print_json(const struct host_caps *caps);
+
+#endif /* GMVM_CAPS_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line: subcommands, option parsing helpers, exit statuses. */
+#ifndef GMVM_CLI_H
+#define GMVM_CLI_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+/* Exit statuses of gmvm (a guest may also set its own, see README). */
+#define EXIT_GUEST_OK 0
+#define EXIT_FAILURE_RUNTIME 1	/* guest or monitor failure */
+#define EXIT_BAD_INPUT 2	/* bad usage or bad input file */
+
+/*
+ * Parse a size: digits with an optional binary suffix K, M, G or T (any case,
+ * optionally followed by "iB" or "B"); a bare number counts in units of
+ * default_unit bytes. Returns 0, or -EINVAL (malformed, e says why) or
+ * -ERANGE (over 2^64).
+ */
+int parse_size(const char *s, uint64_t default_unit, uint64_t *out,
+	       struct err *e);
+
+/* Parse a decimal integer in [min, max]. Returns 0, -EINVAL or -ERANGE (e set). */
+int parse_uint(const char *s, unsigned long min, unsigned long max,
+	       unsigned long *out, struct err *e);
+
+int cmd_run(int argc, char **argv);
+int cmd_caps(int argc, char **argv);
+
+extern const char gmvm_version[];
+
+#endif /* GMVM_CLI_H */

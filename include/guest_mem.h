@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest RAM: its layout in guest physical space, its host mapping, and the
+ * backends that provide it (guest_memfd, memfd, anonymous memory).
+ *
+ * RAM is one backing object mapped once, contiguously, into the monitor.
+ * Guest physical regions are windows into it: [0, 3 GiB) and, for larger
+ * guests, [4 GiB, ...) above the MMIO gap. Region i's host address is
+ * base + regions[i].offset, and so is its offset in the backing fd.
+ */
+#ifndef GMVM_GUEST_MEM_H
+#define GMVM_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "util.h"
+
+#define GUEST_MMIO_GAP_START (3 * GIB)
+#define GUEST_MMIO_GAP_END (4 * GIB)
+#define GUEST_MEM_MAX_REGIONS 2
+/* Boot structures below 1 MiB and a kernel above it need at least this. */
+#define GUEST_MEM_MIN_SIZE (2 * MIB)
+
+enum guest_mem_kind {
+	GUEST_MEM_GMEM,
+	GUEST_MEM_MEMFD,
+	GUEST_MEM_ANON,
+};
+
+struct guest_mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t offset;	/* in the backing object and the host mapping */
+};
+
+struct guest_mem;
+
+struct guest_mem_backend {
+	const char *name;	/* as given to --memory-backend */
+	enum guest_mem_kind kind;
+	/*
+	 * Create the backing object for mem->size bytes and map it at
+	 * mem->base. Returns 0 or -errno with e filled; on failure nothing is
+	 * left allocated.
+	 */
+	int (*create)(struct guest_mem *mem, int vm_fd, struct err *e);
+	/* Memslot flags KVM needs for this backend (KVM_MEM_GUEST_MEMFD). */
+	uint32_t memslot_flags;
+};
+
+struct guest_mem {
+	const struct guest_mem_backend *backend;
+	int fd;			/* guest_memfd or memfd; -1 for anonymous */
+	uint8_t *base;		/* host mapping of all of RAM */
+	uint64_t size;		/* RAM in bytes */
+	unsigned int nr_regions;
+	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
+};
+
+extern const struct guest_mem_backend guest_mem_backend_gmem;
+extern const struct guest_mem_backend guest_mem_backend_memfd;
+extern const struct guest_mem_backend guest_mem_backend_anon;
+
+/* The backend called name ("gmem", "memfd", "anon"), or NULL. */
+const struct guest_mem_backend *guest_mem_backend_find(const char *name);
+
+/*
+ * Lay out size bytes of RAM per the x86 physical map, without allocating.
+ * size must be a non-zero multiple of PAGE_SIZE. Returns 0 or -EINVAL.
+ */
+int guest_mem_layout(struct guest_mem *mem, uint64_t size);
+
+/*
+ * Lay out size bytes with guest_mem_layout() and allocate them with backend
+ * for the VM vm_fd. Returns 0 or -errno with e filled.
+ */
+int guest_mem_create(struct guest_mem *mem, const struct guest_mem_backend *b,
+		     uint64_t size, int vm_fd, struct err *e);
+
+/* Register every region as a KVM memslot. Returns 0 or -errno, e filled. */
+int guest_mem_bind(const struct guest_mem *mem, int vm_fd, struct err *e);
+
+/* Unmap and close whatever guest_mem_create() made. Safe on a zeroed mem. */
+void guest_mem_destroy(struct guest_mem *mem);
+
+/*
+ * Host pointer for the guest range [gpa, gpa + len), or NULL when the range is
+ * empty, wraps, or is not entirely inside one RAM region. Every access to guest
+ * memory on behalf of untrusted input goes through this check.
+ */
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/* One past the highest guest physical address backed by RAM. */
+uint64_t guest_mem_top(const struct guest_mem *mem);
+
+/* RAM below the MMIO gap, in bytes. */
+uint64_t guest_mem_low_size(const struct guest_mem *mem);
+
+#endif /* GMVM_GUEST_MEM_H */

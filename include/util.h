@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by every subsystem. */
+#ifndef GMVM_UTIL_H
+#define GMVM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define KIB (1ull << 10)
+#define MIB (1ull << 20)
+#define GIB (1ull << 30)
+#define PAGE_SIZE 4096ull
+
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* True when [start, start + len) does not wrap and ends at or below limit. */
+static inline bool range_within(uint64_t start, uint64_t len, uint64_t limit)
+{
+	return start <= limit && len <= limit - start;
+}
+
+/* True when [a, a + alen) and [b, b + blen) share at least one byte. */
+static inline bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
+				  uint64_t blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* Monotonic clock in nanoseconds. */
+uint64_t time_now_ns(void);
+
+/*
+ * Read exactly len bytes at offset from fd. Returns 0, -errno on failure, or
+ * -EIO when the file ends first.
+ */
+int read_full_at(int fd, void *buf, size_t len, uint64_t offset);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int write_full(int fd, const void *buf, size_t len);
+
+#endif /* GMVM_UTIL_H */

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtual machine: the KVM VM, its RAM, vCPU threads, buses and devices,
+ * and how it ends.
+ *
+ * Threads: main runs the event loop (console input, signals, the request to
+ * stop); each vCPU has a thread running KVM_RUN. A vCPU or device that wants
+ * the VM to end calls vm_request_exit(); the main thread then stops every
+ * vCPU and tears down.
+ */
+#ifndef GMVM_VM_H
+#define GMVM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "console.h"
+#include "device.h"
+#include "err.h"
+#include "event_loop.h"
+#include "guest_mem.h"
+
+#define VM_MAX_VCPUS 64
+
+/* Everything `gmvm run` was asked to do, validated by the option parser. */
+struct vm_config {
+	const char *kernel_path;
+	const uint8_t *kernel;		/* the file, mapped (boot_map_file) */
+	size_t kernel_len;
+	const char *initrd_path;	/* NULL: none */
+	const uint8_t *initrd;
+	size_t initrd_len;
+	const char *cmdline;		/* "" when none */
+	unsigned int nr_vcpus;
+	uint64_t mem_size;
+	const struct guest_mem_backend *backend;	/* NULL: best offered */
+	enum console_mode console;
+	bool boot_timer;
+	uint64_t start_ns;		/* time_now_ns() when gmvm started */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	size_t vcpu_mmap_size;
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+	struct guest_mem mem;
+	struct bus pio_bus;
+	struct bus mmio_bus;
+	struct device **devices;
+	unsigned int nr_devices;
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus;
+	struct console console;
+	struct event_loop loop;
+	uint64_t start_ns;		/* when the monitor started */
+	bool boot_timer;
+
+	/* Set once by the first vm_request_exit(). */
+	atomic_bool exiting;
+	int exit_status;
+	int exit_efd;			/* wakes the main thread */
+	struct event_source exit_source;
+};
+
+/*
+ * Open /dev/kvm, create the VM with its irqchip, PIT and RAM, per cfg.
+ * Returns 0, or -errno with e filled; on failure vm_destroy() cleans up.
+ * A backend the host does not offer is an error when cfg names it.
+ */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e);
+
+/*
+ * Check cfg against what this host allows (vCPU count, memory size against
+ * host RAM and guest address width, the memory backend) and, when cfg leaves
+ * the backend open, pick the best one offered and say so. Returns 0, or
+ * -EINVAL / -ENOTSUP with e filled: such failures are the user's input.
+ */
+int vm_check_config(struct vm *vm, struct vm_config *cfg, struct err *e);
+
+/* Allocate RAM with cfg->backend and register it with KVM. */
+int vm_create_memory(struct vm *vm, const struct vm_config *cfg,
+		     struct err *e);
+
+/* Create cfg->nr_vcpus vCPUs (not yet running). */
+int vm_create_vcpus(struct vm *vm, const struct vm_config *cfg,
+		    struct err *e);
+
+/*
+ * Load cfg's kernel and initrd into RAM and write the boot structures. Every
+ * failure is about the input files or command line; e names the file.
+ */
+int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
+		   struct boot_image *img, struct err *e);
+
+/* Put the boot vCPU at img's entry point. */
+int vm_set_boot_cpu(struct vm *vm, const struct boot_image *img,
+		    struct err *e);
+
+/* Create every device cfg asks for. Returns 0 or -errno with e filled. */
+int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
+		     struct err *e);
+
+/* Keep dev for reset and teardown. Returns 0 or -ENOMEM. */
+int vm_add_device(struct vm *vm, struct device *dev);
+
+/* Register dev on the port bus or the MMIO bus; e names the clash. */
+int vm_register_pio(struct vm *vm, uint16_t base, uint16_t len,
+		    struct device *dev, struct err *e);
+int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
+		     struct device *dev, struct err *e);
+
+/* Drive interrupt line gsi of the in-kernel irqchip. */
+void vm_set_irq(struct vm *vm, unsigned int gsi, bool level);
+
+/*
+ * Ask the VM to end with status (the process exit status). The first request
+ * wins; later ones are ignored. Safe from any thread.
+ */
+void vm_request_exit(struct vm *vm, int status);
+
+/*
+ * Start the vCPU threads, serve events until an exit is requested, then stop
+ * every vCPU. Returns the exit status.
+ */
+int vm_run(struct vm *vm);
+
+/* Release everything vm_create() and later steps made. */
+void vm_destroy(struct vm *vm);
+
+/* vCPUs (vmm/vcpu.c). */
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
+		struct err *e);
+int vcpu_start(struct vcpu *vcpu, struct err *e);
+/* Make the vCPU leave KVM_RUN and its thread end; then join it. */
+void vcpu_stop(struct vcpu *vcpu);
+void vcpu_destroy(struct vcpu *vcpu);
+
+/* x86 vCPU set-up (vmm/cpuid.c, vmm/vcpu_x86.c). */
+int cpuid_setup(struct vcpu *vcpu, struct err *e);
+int vcpu_x86_setup(struct vcpu *vcpu, struct err *e);
+
+#endif /* GMVM_VM_H */

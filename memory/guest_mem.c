@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/* Guest RAM layout, translation and memslots, independent of the backend. */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "guest_mem.h"
+#include "kvm_abi.h"
+
+static const struct guest_mem_backend *const backends[] = {
+	&guest_mem_backend_gmem,
+	&guest_mem_backend_memfd,
+	&guest_mem_backend_anon,
+};
+
+const struct guest_mem_backend *guest_mem_backend_find(const char *name)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(backends); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+int guest_mem_layout(struct guest_mem *mem, uint64_t size)
+{
+	uint64_t low = MIN(size, GUEST_MMIO_GAP_START);
+
+	if (!size || !IS_ALIGNED(size, PAGE_SIZE))
+		return -EINVAL;
+	memset(mem, 0, sizeof(*mem));
+	mem->fd = -1;
+	mem->size = size;
+	mem->regions[0] = (struct guest_mem_region){ 0, low, 0 };
+	mem->nr_regions = 1;
+	if (size > low) {
+		mem->regions[1] = (struct guest_mem_region){
+			GUEST_MMIO_GAP_END, size - low, low };
+		mem->nr_regions = 2;
+	}
+	return 0;
+}
+
+int guest_mem_create(struct guest_mem *mem, const struct guest_mem_backend *b,
+		     uint64_t size, int vm_fd, struct err *e)
+{
+	int ret;
+
+	if (guest_mem_layout(mem, size))
+		return err_set(e, EINVAL, "memory size %#llx is not a non-zero multiple of 4 KiB",
+			       (unsigned long long)size);
+	mem->backend = b;
+	ret = b->create(mem, vm_fd, e);
+	if (ret) {
+		mem->backend = NULL;
+		mem->base = NULL;
+		mem->fd = -1;
+	}
+	return ret;
+}
+
+static int guest_mem_set_slot(const struct guest_mem *mem, int vm_fd,
+			      unsigned int i)
+{
+	const struct guest_mem_region *r = &mem->regions[i];
+	struct gmvm_kvm_userspace_memory_region2 slot = {
+		.slot = i,
+		.flags = mem->backend->memslot_flags,
+		.guest_phys_addr = r->gpa,
+		.memory_size = r->size,
+		.userspace_addr = (uintptr_t)(mem->base + r->offset),
+	};
+	struct kvm_userspace_memory_region slot1 = {
+		.slot = i,
+		.guest_phys_addr = r->gpa,
+		.memory_size = r->size,
+		.userspace_addr = (uintptr_t)(mem->base + r->offset),
+	};
+
+	/* The older ioctl keeps memfd and anonymous RAM working on pre-6.8. */
+	if (!(slot.flags & KVM_MEM_GUEST_MEMFD))
+		return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &slot1);
+	slot.guest_memfd = mem->fd;
+	slot.guest_memfd_offset = r->offset;
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &slot);
+}
+
+int guest_mem_bind(const struct guest_mem *mem, int vm_fd, struct err *e)
+{
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		if (guest_mem_set_slot(mem, vm_fd, i) < 0)
+			return err_set(e, errno,
+				       "cannot make RAM [%#llx, %#llx) on %s a KVM memslot: %s",
+				       (unsigned long long)r->gpa,
+				       (unsigned long long)(r->gpa + r->size),
+				       mem->backend->name, strerror(errno));
+	}
+	return 0;
+}
+
+void guest_mem_destroy(struct guest_mem *mem)
+{
+	if (mem->base)
+		munmap(mem->base, mem->size);
+	if (mem->fd >= 0)
+		close(mem->fd);
+	mem->base = NULL;
+	mem->fd = -1;
+	mem->backend = NULL;
+}
+
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	if (!len || !mem->base)
+		return NULL;
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size) {
+			if (len > r->size - (gpa - r->gpa))
+				return NULL;
+			return mem->base + r->offset + (gpa - r->gpa);
+		}
+	}
+	return NULL;
+}
+
+uint64_t guest_mem_top(const struct guest_mem *mem)
+{
+	const struct guest_mem_region *r = &mem->regions[mem->nr_regions - 1];
+
+	return r->gpa + r->size;
+}
+
+uint64_t guest_mem_low_size(const struct guest_mem *mem)
+{
+	return mem->regions[0].size;
+}

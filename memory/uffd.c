@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "uffd.h"
+
+#define USERFAULTFD_DEV "/dev/userfaultfd"
+
+/* A bare userfaultfd, API not yet negotiated. */
+static int uffd_create(struct err *e)
+{
+	int fd, dev;
+
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0)
+		return fd;
+	if (errno != EPERM)
+		return err_set(e, errno, "userfaultfd: %s", strerror(errno));
+	/*
+	 * Without CAP_SYS_PTRACE and vm.unprivileged_userfaultfd, the device
+	 * node grants faults from kernel mode (KVM's) to whoever may open it.
+	 */
+	dev = open(USERFAULTFD_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return err_set(e, EPERM,
+			       "userfaultfd is not permitted, and %s cannot be opened: %s",
+			       USERFAULTFD_DEV, strerror(errno));
+	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+	close(dev);
+	if (fd < 0)
+		return err_set(e, errno, "%s: USERFAULTFD_IOC_NEW: %s",
+			       USERFAULTFD_DEV, strerror(errno));
+	return fd;
+}
+
+static int uffd_api(int fd, uint64_t features, uint64_t *got, struct err *e)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+
+	if (ioctl(fd, UFFDIO_API, &api) < 0)
+		return err_set(e, errno, "UFFDIO_API (features %#llx): %s",
+			       (unsigned long long)features, strerror(errno));
+	*got = api.features;
+	return 0;
+}
+
+int uffd_supported_features(uint64_t *features, struct err *e)
+{
+	int fd = uffd_create(e);
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	/* With no features asked for, the kernel reports all it has. */
+	ret = uffd_api(fd, 0, features, e);
+	close(fd);
+	return ret;
+}
+
+int uffd_open(uint64_t wanted, uint64_t *features, struct err *e)
+{
+	uint64_t supported;
+	int fd, ret;
+
+	ret = uffd_supported_features(&supported, e);
+	if (ret)
+		return ret;
+	fd = uffd_create(e);
+	if (fd < 0)
+		return fd;
+	/* The kernel answers with all it has, not what was enabled. */
+	ret = uffd_api(fd, wanted & supported, &supported, e);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*features = wanted & supported;
+	return fd;
+}
+
+int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode,
+		  uint64_t *ioctls)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = mode,
+	};
+
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+		return -errno;
+	if (ioctls)
+		*ioctls = reg.ioctls;
+	return 0;
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPL0 part of the test guest: descriptor tables, page tables, AP
+ * start-up and the few services CPL3 asks for through int $200. Every
+ * instruction here is emulated on our hosts, so it does as little as it can.
+ */
+#include "guest.h"
+
+#define IDT_ENTRIES 256
+#define SYSCALL_VECTOR 200
+#define VECTOR_UD 6
+#define PD_POOL 64			/* page directories: 64 GiB mapped */
+#define PTE_PRESENT 0x1ull
+#define PTE_WRITE 0x2ull
+#define PTE_USER 0x4ull
+#define PTE_LARGE 0x80ull
+
+#define LAPIC_ID 0x20
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
+#define ICR_INIT_ALL_BUT_SELF 0x000c4500u
+#define ICR_SIPI_ALL_BUT_SELF 0x000c4600u
+
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+struct idt_gate {
+	uint16_t offset_low;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type;
+	uint16_t offset_mid;
+	uint32_t offset_high;
+	uint32_t reserved;
+} __attribute__((packed));
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iopb;
+} __attribute__((packed));
+
+struct cpu_report cpu_reports[GUEST_MAX_CPUS];
+uint64_t kernel_cr3;
+
+extern const uint64_t isr_table[33];
+extern uint64_t gdt[];
+extern char ap_kstacks[];
+
+/*
+ * Ports at CPL3: kvm-pvm drops IOPL on the way to user mode but honours the
+ * TSS I/O permission bitmap. Every CPU's TSS points (iopb is an offset from
+ * the TSS base) at one all-zero bitmap placed right after the TSS array.
+ */
+static struct {
+	struct tss tss[GUEST_MAX_CPUS];
+	uint8_t iomap[65536 / 8 + 1];	/* all ports allowed, 0xff ends it */
+} tss_area __attribute__((aligned(64)));
+
+static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt[512] __attribute__((aligned(4096)));
+static uint64_t pd_pool[PD_POOL][512] __attribute__((aligned(4096)));
+static char bsp_ustack[USTACK_SIZE] __attribute__((aligned(16)));
+static char ap_ustacks[GUEST_MAX_CPUS][4096] __attribute__((aligned(16)));
+
+static void idt_set(unsigned int vec, uint64_t handler, unsigned int dpl)
+{
+	idt[vec] = (struct idt_gate){
+		.offset_low = handler & 0xffff,
+		.selector = 0x08,
+		.type = 0x8e | dpl << 5,	/* present interrupt gate */
+		.offset_mid = (handler >> 16) & 0xffff,
+		.offset_high = handler >> 32,
+	};
+}
+
+static void idt_load(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) ptr = { sizeof(idt) - 1, (uint64_t)idt };
+
+	__asm__ volatile("lidt %0" : : "m"(ptr));
+}
+
+/* This CPU's TSS (trap stack from CPL3, port access) in GDT slot 6 + 2 * cpu. */
+static void tss_load(unsigned int cpu)
+{
+	struct tss *t = &tss_area.tss[cpu];
+	uint64_t base = (uint64_t)t;
+	uint64_t limit = (uint64_t)(&tss_area + 1) - base - 1;
+	uint16_t sel = 0x30 + 16 * cpu;
+
+	t->rsp[0] = (uint64_t)ap_kstacks + (cpu + 1) * KSTACK_SIZE;
+	t->iopb = (uint64_t)tss_area.iomap - base;
+	tss_area.iomap[sizeof(tss_area.iomap) - 1] = 0xff;
+	gdt[6 + 2 * cpu] = (limit & 0xffff) | ((limit >> 16) & 0xf) << 48 |
+			   (base & 0xffffff) << 16 |
+			   0x89ull << 40 | ((base >> 24) & 0xff) << 56;
+	gdt[7 + 2 * cpu] = base >> 32;
+	__asm__ volatile("ltr %0" : : "r"(sel));
+}
+
+/* Highest RAM address, from the PVH memmap or the zero page's e820. */
+static uint64_t ram_top(void)
+{
+	uint64_t top = 0;
+
+	boot_info_parse();
+	for (unsigned int i = 0; i < boot_info.nr_ram; i++)
+		if (boot_info.ram[i].end > top)
+			top = boot_info.ram[i].end;
+	return top;
+}
+
+/* Identity map of [0, max(4 GiB, RAM)) in 2 MiB pages, all user-visible. */
+static void paging_init(void)
+{
+	uint64_t top = ram_top();
+	unsigned int gib = 4;
+
+	while ((uint64_t)gib << 30 < top && gib < PD_POOL)
+		gib++;
+	pml4[0] = (uint64_t)pdpt | PTE_PRESENT | PTE_WRITE | PTE_USER;
+	for (unsigned int g = 0; g < gib; g++) {
+		pdpt[g] = (uint64_t)pd_pool[g] | PTE_PRESENT | PTE_WRITE | PTE_USER;
+		for (unsigned int i = 0; i < 512; i++)
+			pd_pool[g][i] = ((uint64_t)g << 30 | (uint64_t)i << 21) |
+					PTE_PRESENT | PTE_WRITE | PTE_USER |
+					PTE_LARGE;
+	}
+	kernel_cr3 = (uint64_t)pml4;
+	__asm__ volatile("mov %0, %%cr3" : : "r"(kernel_cr3) : "memory");
+}
+
+static void start_aps(void)
+{
+	memcpy((void *)AP_TRAMPOLINE_ADDR, ap_trampoline_start,
+	       ap_trampoline_end - ap_trampoline_start);
+	mmio_write32(LAPIC_ADDR + LAPIC_ICR_HIGH, 0);
+	mmio_write32(LAPIC_ADDR + LAPIC_ICR_LOW, ICR_INIT_ALL_BUT_SELF);
+	for (int i = 0; i < 2; i++)
+		mmio_write32(LAPIC_ADDR + LAPIC_ICR_LOW,
+			     ICR_SIPI_ALL_BUT_SELF | (AP_TRAMPOLINE_ADDR >> 12));
+}
+
+__attribute__((noreturn)) static void halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+static void triple_fault(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) none = { 0, 0 };
+
+	__asm__ volatile("lidt %0; ud2" : : "m"(none));
+}
+
+static long do_syscall(uint64_t nr)
+{
+	switch (nr) {
+	case SYS_HALT:
+		halt_forever();
+	case SYS_START_APS:
+		start_aps();
+		return 0;
+	case SYS_TRIPLE_FAULT:
+		triple_fault();
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+void trap_handler(struct trap_frame *f);
+void trap_handler(struct trap_frame *f)
+{
+	uint64_t cr2;
+
+	if (f->vector == SYSCALL_VECTOR) {
+		f->rax = do_syscall(f->rax);
+		return;
+	}
+	/*
+	 * kvm-pvm raises #UD for a software interrupt from CPL3 instead of
+	 * taking the gate: complete `int $SYSCALL_VECTOR` here.
+	 */
+	if (f->vector == VECTOR_UD && (f->cs & 3) == 3 &&
+	    ((const uint8_t *)f->rip)[0] == 0xcd &&
+	    ((const uint8_t *)f->rip)[1] == SYSCALL_VECTOR) {
+		f->rip += 2;
+		f->rax = do_syscall(f->rax);
+		return;
+	}
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	printf("testguest: exception %lu (error %#lx) at rip %#lx cs %#lx rflags %#lx rsp %#lx cr2 %#lx\n",
+	       f->vector, f->error, f->rip, f->cs, f->rflags, f->rsp, cr2);
+	guest_exit(EXIT_EXCEPTION);
+}
+
+/* What this CPU looks like from CPL0, where CPUID is KVM's. */
+static void cpu_record(unsigned int idx)
+{
+	struct cpu_report *r = &cpu_reports[idx];
+	uint32_t regs[4];
+
+	r->lapic_id = mmio_read32(LAPIC_ADDR + LAPIC_ID) >> 24;
+	cpuid(1, 0, regs);
+	r->cpuid_apic_id = regs[1] >> 24;
+	cpuid(0, 0, regs);
+	r->cpuid_x2apic_id = ~0u;
+	if (regs[0] >= 0xb) {
+		cpuid(0xb, 0, regs);
+		r->cpuid_x2apic_id = regs[3];
+	}
+}
+
+static void cpu_init(unsigned int idx)
+{
+	tss_load(idx);
+	idt_load();
+	cpu_record(idx);
+}
+
+void kernel_main(void)
+{
+	for (unsigned int v = 0; v < 32; v++)
+		idt_set(v, isr_table[v], 0);
+	idt_set(SYSCALL_VECTOR, isr_table[32], 3);
+	paging_init();
+	cpu_init(0);
+	enter_user((void (*)(void))user_main,
+		   (uint64_t)bsp_ustack + sizeof(bsp_ustack), 0);
+}
+
+void ap_main(unsigned int idx)
+{
+	if (idx >= GUEST_MAX_CPUS)
+		halt_forever();
+	cpu_init(idx);
+	enter_user((void (*)(void))ap_user_main,
+		   (uint64_t)ap_ustacks[idx] + sizeof(ap_ustacks[idx]), idx);
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * touch=SIZE: write a pattern derived from each word's address over the top
+ * SIZE bytes of RAM (so that on a guest with RAM above 4 GiB the touched part
+ * is up there), read it back, and print its checksum. A wrong word anywhere
+ * fails the workload.
+ */
+#include "guest.h"
+
+uint64_t touch_seed = 1;
+
+static uint64_t pattern(uint64_t addr)
+{
+	uint64_t v = (addr ^ touch_seed) * 0x9e3779b97f4a7c15ull;
+
+	return v ^ (v >> 31);
+}
+
+/* RAM below this holds the boot structures and the guest itself. */
+static uint64_t touch_floor(void)
+{
+	uint64_t end = (uint64_t)_end;
+
+	return (end + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+}
+
+static void fill(uint64_t start, uint64_t end)
+{
+	for (uint64_t a = start; a < end; a += 8)
+		*(volatile uint64_t *)a = pattern(a);
+}
+
+static uint64_t check(uint64_t start, uint64_t end, uint64_t *bad)
+{
+	uint64_t sum = 0;
+
+	for (uint64_t a = start; a < end; a += 8) {
+		uint64_t v = *(volatile uint64_t *)a;
+
+		if (v != pattern(a)) {
+			if (!*bad)
+				printf("touch: word at %#lx is %#lx, expected %#lx\n",
+				       a, v, pattern(a));
+			(*bad)++;
+		}
+		sum = (sum << 7 | sum >> 57) ^ v;
+	}
+	return sum;
+}
+
+int workload_touch(const char *arg, size_t len)
+{
+	uint64_t size, left, floor = touch_floor(), sum = 0, bad = 0;
+	struct ram_range chosen[GUEST_MAX_RAM_RANGES];
+	unsigned int n = 0;
+
+	if (!arg || !parse_size(arg, len, &size) || !size || size % 4096) {
+		printf("touch: needs a size that is a multiple of 4K, e.g. touch=64M\n");
+		guest_exit(EXIT_BAD_CMDLINE);
+	}
+	/* Take RAM from the highest range down. */
+	left = size;
+	for (int i = boot_info.nr_ram - 1; i >= 0 && left; i--) {
+		uint64_t s = boot_info.ram[i].start, e = boot_info.ram[i].end & ~4095ull;
+
+		if (s < floor)
+			s = floor;
+		if (e <= s)
+			continue;
+		if (e - s > left)
+			s = e - left;
+		chosen[n++] = (struct ram_range){ s, e };
+		left -= e - s;
+	}
+	if (left) {
+		printf("touch: only %lu MiB of RAM above %#lx, asked for %lu MiB\n",
+		       (size - left) >> 20, floor, size >> 20);
+		return -1;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		fill(chosen[i].start, chosen[i].end);
+	for (unsigned int i = 0; i < n; i++) {
+		sum ^= check(chosen[i].start, chosen[i].end, &bad);
+		printf("touch: [%#lx, %#lx)\n", chosen[i].start, chosen[i].end);
+	}
+	printf("touch: %lu MiB, %lu bad words, checksum %#lx\n", size >> 20,
+	       bad, sum);
+	return bad ? -1 : 0;
+}

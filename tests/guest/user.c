@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CPL3 main: run the workloads named on the command line, in order, and exit
+ * through the debug port with 0 only if every one of them succeeded.
+ *
+ *   hello            print a greeting with what the boot path provided
+ *   touch=SIZE       write a pattern over the top SIZE of RAM, verify it
+ *   seed=N           pattern seed for the following touch workloads
+ *   smp[=N]          every CPU in the MP table reports its APIC ID (N: count)
+ *   boottimer        write 123 to the boot-timer window
+ *   exit=N           exit now with status N
+ *   reset            reset through the i8042 controller
+ *   triplefault      crash the CPU (the monitor must report it)
+ * An empty command line means hello. Words with a '.' before any '=' are
+ * kernel-style parameters for someone else and are skipped.
+ */
+#include "guest.h"
+
+struct workload {
+	const char *name;
+	int (*run)(const char *arg, size_t len);
+};
+
+static int workload_hello(const char *arg, size_t len)
+{
+	uint64_t ram = 0;
+
+	(void)arg;
+	(void)len;
+	for (unsigned int i = 0; i < boot_info.nr_ram; i++)
+		ram += boot_info.ram[i].end - boot_info.ram[i].start;
+	printf("Hello from the gmvm test guest: %s boot, %lu MiB RAM in %u ranges, command line \"%s\"\n",
+	       boot_info.protocol == BOOT_PVH ? "PVH" : "64-bit Linux",
+	       ram >> 20, boot_info.nr_ram, boot_info.cmdline);
+	return 0;
+}
+
+static int workload_exit(const char *arg, size_t len)
+{
+	uint64_t status;
+
+	if (!parse_u64(arg, len, &status) || status > 255) {
+		printf("testguest: exit needs a status from 0 to 255\n");
+		guest_exit(EXIT_BAD_CMDLINE);
+	}
+	guest_exit(status);
+}
+
+static int workload_reset(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	outb(PORT_I8042_CMD, 0xfe);
+	for (uint64_t t = rdtsc(); rdtsc() - t < 10000000000ull;)
+		cpu_relax();
+	printf("reset: still running after the reset command\n");
+	return -1;
+}
+
+static int workload_boottimer(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	mmio_write8(BOOT_TIMER_ADDR, 123);
+	return 0;
+}
+
+static int workload_triplefault(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	syscall0(SYS_TRIPLE_FAULT);
+	printf("triplefault: the CPU survived\n");
+	return -1;
+}
+
+extern uint64_t touch_seed;
+
+static int workload_seed(const char *arg, size_t len)
+{
+	if (!parse_u64(arg, len, &touch_seed)) {
+		printf("testguest: seed needs a number\n");
+		guest_exit(EXIT_BAD_CMDLINE);
+	}
+	return 0;
+}
+
+static const struct workload workloads[] = {
+	{ "hello", workload_hello },
+	{ "touch", workload_touch },
+	{ "seed", workload_seed },
+	{ "smp", workload_smp },
+	{ "boottimer", workload_boottimer },
+	{ "exit", workload_exit },
+	{ "reset", workload_reset },
+	{ "triplefault", workload_triplefault },
+};
+
+static bool is_kernel_param(const char *w, size_t len)
+{
+	for (size_t i = 0; i < len && w[i] != '='; i++)
+		if (w[i] == '.')
+			return true;
+	return false;
+}
+
+static int run_word(const char *w, size_t len)
+{
+	size_t name_len = 0;
+	const char *arg = NULL;
+	size_t arg_len = 0;
+
+	while (name_len < len && w[name_len] != '=')
+		name_len++;
+	if (name_len < len) {
+		arg = w + name_len + 1;
+		arg_len = len - name_len - 1;
+	}
+	for (unsigned int i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+		const struct workload *wl = &workloads[i];
+
+		if (strlen(wl->name) != name_len || strncmp(wl->name, w, name_len))
+			continue;
+		if (wl->run(arg, arg_len)) {
+			printf("testguest: %s failed\n", wl->name);
+			guest_exit(EXIT_FAILED);
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void user_main(void)
+{
+	const char *p;
+	bool any = false;
+
+	boot_info_parse();
+	for (p = boot_info.cmdline; *p;) {
+		const char *w;
+		size_t len = 0;
+
+		while (*p == ' ')
+			p++;
+		w = p;
+		while (p[len] && p[len] != ' ')
+			len++;
+		p += len;
+		if (!len || is_kernel_param(w, len))
+			continue;
+		any = true;
+		if (run_word(w, len)) {
+			printf("testguest: unknown workload '%.*s'\n", (int)len, w);
+			guest_exit(EXIT_BAD_CMDLINE);
+		}
+	}
+	if (!any)
+		workload_hello(NULL, 0);
+	printf("testguest: ok\n");
+	guest_exit(EXIT_OK);
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+/* Probing the host: KVM capabilities, memory backends, userfaultfd modes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "kvm.h"
+#include "kvm_abi.h"
+#include "uffd.h"
+
+#define PROBE_SIZE (2 * MIB)
+
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1ull << 13)
+#endif
+
+/* Everything gmvm may use; uffd_open() keeps what the kernel has. */
+#define PROBE_UFFD_FEATURES                                                    \
+	(UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM |               \
+	 UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_HUGETLBFS_SHMEM |    \
+	 UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_WP_UNPOPULATED)
+
+static const struct {
+	const char *name;
+	long cap;
+} probed_caps[] = {
+	{ "KVM_CAP_IRQCHIP", KVM_CAP_IRQCHIP },
+	{ "KVM_CAP_PIT2", KVM_CAP_PIT2 },
+	{ "KVM_CAP_IRQFD", KVM_CAP_IRQFD },
+	{ "KVM_CAP_IOEVENTFD", KVM_CAP_IOEVENTFD },
+	{ "KVM_CAP_IMMEDIATE_EXIT", KVM_CAP_IMMEDIATE_EXIT },
+	{ "KVM_CAP_MAX_VCPUS", KVM_CAP_MAX_VCPUS },
+	{ "KVM_CAP_NR_MEMSLOTS", KVM_CAP_NR_MEMSLOTS },
+	{ "KVM_CAP_XSAVE2", KVM_CAP_XSAVE2 },
+	{ "KVM_CAP_USER_MEMORY2", KVM_CAP_USER_MEMORY2 },
+	{ "KVM_CAP_GUEST_MEMFD", KVM_CAP_GUEST_MEMFD },
+	{ "KVM_CAP_GUEST_MEMFD_FLAGS", KVM_CAP_GUEST_MEMFD_FLAGS },
+	{ "KVM_CAP_MEMORY_ATTRIBUTES", KVM_CAP_MEMORY_ATTRIBUTES },
+	{ "KVM_CAP_VM_TYPES", KVM_CAP_VM_TYPES },
+};
+
+static void caps_probe_mode(struct caps_uffd_mode *m, void *addr,
+			    uint64_t mode)
+{
+	uint64_t features;
+	struct err e;
+	int uffd, ret;
+
+	uffd = uffd_open(PROBE_UFFD_FEATURES, &features, &e);
+	if (uffd < 0) {
+		m->err = -uffd;
+		return;
+	}
+	ret = uffd_register(uffd, addr, PROBE_SIZE, mode, &m->ioctls);
+	m->ok = ret == 0;
+	m->err = -ret;
+	close(uffd);
+}
+
+static void caps_probe_uffd_modes(struct caps_backend *b, void *addr)
+{
+	caps_probe_mode(&b->missing, addr, UFFDIO_REGISTER_MODE_MISSING);
+	caps_probe_mode(&b->minor, addr, UFFDIO_REGISTER_MODE_MINOR);
+	caps_probe_mode(&b->wp, addr, UFFDIO_REGISTER_MODE_WP);
+}
+
+/* Map PROBE_SIZE of fd (or anonymous memory when fd < 0) and try uffd. */
+static void caps_probe_mapping(struct caps_backend *b, int fd)
+{
+	void *p;
+
+	if (fd >= 0)
+		p = mmap(NULL, PROBE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, 0);
+	else
+		p = mmap(NULL, PROBE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(b->why, sizeof(b->why), "mmap: %s", strerror(errno));
+		return;
+	}
+	b->usable = true;
+	caps_probe_uffd_modes(b, p);
+	munmap(p, PROBE_SIZE);
+}
+
+static void caps_probe_gmem(struct host_caps *caps, int vm_fd)
+{
+	struct caps_backend *b = &caps->backend[GUEST_MEM_GMEM];
+	struct gmvm_kvm_create_guest_memfd req = {
+		.size = PROBE_SIZE,
+		.flags = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED,
+	};
+	struct err e = { 0 };
+	int fd;
+
+	if (kvm_probe_gmem(vm_fd, &e)) {
+		snprintf(b->why, sizeof(b->why), "%s", e.msg);
+		return;
+	}
+	fd = ioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, &req);
+	if (fd < 0) {
+		snprintf(b->why, sizeof(b->why), "KVM_CREATE_GUEST_MEMFD: %s",
+			 strerror(errno));
+		return;
+	}
+	caps_probe_mapping(b, fd);
+	close(fd);
+}
+
+static void caps_probe_memfd(struct host_caps *caps)
+{
+	struct caps_backend *b = &caps->backend[GUEST_MEM_MEMFD];
+	int fd = memfd_create("gmvm-caps", MFD_CLOEXEC);
+
+	if (fd < 0 || ftruncate(fd, PROBE_SIZE) < 0) {
+		snprintf(b->why, sizeof(b->why), "memfd: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	caps_probe_mapping(b, fd);
+	close(fd);
+}
+
+static void caps_probe_kvm(struct host_caps *caps)
+{
+	struct kvm_cpuid2 *cpuid;
+	struct err e = { 0 };
+	int kvm, vm;
+
+	kvm = kvm_open(&e);
+	if (kvm < 0) {
+		snprintf(caps->kvm_why, sizeof(caps->kvm_why), "%s", e.msg);
+		snprintf(caps->backend[GUEST_MEM_GMEM].why,
+			 sizeof(caps->backend[0].why), "no KVM");
+		return;
+	}
+	caps->api_version = ioctl(kvm, KVM_GET_API_VERSION, 0);
+	cpuid = kvm_get_supported_cpuid(kvm, &e);
+	caps->phys_bits = cpuid ? kvm_phys_bits(cpuid) : 0;
+	free(cpuid);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		snprintf(caps->kvm_why, sizeof(caps->kvm_why),
+			 "KVM_CREATE_VM: %s", strerror(errno));
+		close(kvm);
+		return;
+	}
+	caps->kvm_ok = true;
+	for (unsigned int i = 0; i < ARRAY_SIZE(probed_caps); i++) {
+		caps->kvm_caps[i] = (struct caps_kvm_cap){
+			probed_caps[i].name, probed_caps[i].cap,
+			kvm_check_cap(vm, probed_caps[i].cap) };
+	}
+	caps->nr_kvm_caps = ARRAY_SIZE(probed_caps);
+	caps_probe_gmem(caps, vm);
+	close(vm);
+	close(kvm);
+}
+
+void caps_probe(struct host_caps *caps)
+{
+	struct err e = { 0 };
+
+	memset(caps, 0, sizeof(*caps));
+	caps_probe_kvm(caps);
+	caps_probe_memfd(caps);
+	caps_probe_mapping(&caps->backend[GUEST_MEM_ANON], -1);
+	caps->uffd_ok = uffd_supported_features(&caps->uffd_features, &e) == 0;
+	if (!caps->uffd_ok)
+		snprintf(caps->uffd_why, sizeof(caps->uffd_why), "%s", e.msg);
+}
+
+enum restore_strategy caps_restore_strategy(const struct host_caps *caps,
+					    enum guest_mem_kind kind)
+{
+	const struct caps_backend *b = &caps->backend[kind];
+
+	if (!b->usable)
+		return RESTORE_UNAVAILABLE;
+	/*
+	 * guest_memfd: vCPU faults bypass the mapping, so only MINOR (pages
+	 * already in the file) fits it; MISSING serves the others best, with
+	 * UFFDIO_ZEROPAGE for holes.
+	 */
+	if (kind == GUEST_MEM_GMEM) {
+		if (b->minor.ok)
+			return RESTORE_LAZY_MINOR;
+		if (b->missing.ok)
+			return RESTORE_LAZY_MISSING;
+		return RESTORE_EAGER;
+	}
+	if (b->missing.ok)
+		return RESTORE_LAZY_MISSING;
+	if (b->minor.ok)
+		return RESTORE_LAZY_MINOR;
+	return RESTORE_EAGER;
+}
+
+const char *restore_strategy_name(enum restore_strategy s)
+{
+	static const char *const names[] = {
+		[RESTORE_UNAVAILABLE] = "unavailable",
+		[RESTORE_EAGER] = "eager",
+		[RESTORE_LAZY_MISSING] = "lazy-missing",
+		[RESTORE_LAZY_MINOR] = "lazy-minor",
+	};
+
+	return names[s];
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/* `gmvm caps` output, for people (text) and programs (JSON). */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "caps.h"
+
+static const char *const kind_names[CAPS_NR_KINDS] = {
+	[GUEST_MEM_GMEM] = "gmem",
+	[GUEST_MEM_MEMFD] = "memfd",
+	[GUEST_MEM_ANON] = "anon",
+};
+
+static const char *default_backend(const struct host_caps *caps)
+{
+	return caps->backend[GUEST_MEM_GMEM].usable ? "gmem" : "memfd";
+}
+
+static void print_mode(const char *label, const struct caps_uffd_mode *m)
+{
+	char buf[48];
+
+	if (m->ok)
+		snprintf(buf, sizeof(buf), "yes");
+	else
+		snprintf(buf, sizeof(buf), "no (%s)", strerrorname_np(m->err) ?
+			 strerrorname_np(m->err) : "?");
+	printf("  %-6s %-14s", label, buf);
+}
+
+void caps_print_text(const struct host_caps *caps)
+{
+	if (caps->kvm_ok) {
+		printf("KVM: /dev/kvm, API version %d, %u-bit guest physical addresses\n",
+		       caps->api_version, caps->phys_bits);
+		for (unsigned int i = 0; i < caps->nr_kvm_caps; i++)
+			printf("  %-28s %d\n", caps->kvm_caps[i].name,
+			       caps->kvm_caps[i].value);
+	} else {
+		printf("KVM: unavailable: %s\n", caps->kvm_why);
+	}
+	if (caps->uffd_ok)
+		printf("userfaultfd: features %#llx\n",
+		       (unsigned long long)caps->uffd_features);
+	else
+		printf("userfaultfd: unavailable: %s\n", caps->uffd_why);
+	printf("memory backends (uffd registration tried on a mapping of each):\n");
+	for (unsigned int k = 0; k < CAPS_NR_KINDS; k++) {
+		const struct caps_backend *b = &caps->backend[k];
+
+		printf("%-6s", kind_names[k]);
+		if (!b->usable) {
+			printf(" unavailable: %s\n", b->why);
+			continue;
+		}
+		print_mode("MISSING", &b->missing);
+		print_mode("MINOR", &b->minor);
+		print_mode("WP", &b->wp);
+		printf("  restore: %s\n",
+		       restore_strategy_name(caps_restore_strategy(caps, k)));
+	}
+	printf("default backend: %s\n", default_backend(caps));
+}
+
+static json_object *mode_json(const struct caps_uffd_mode *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "registered", json_object_new_boolean(m->ok));
+	if (!m->ok)
+		json_object_object_add(o, "error",
+				       json_object_new_string(strerrorname_np(m->err) ?
+							      strerrorname_np(m->err) : "?"));
+	else
+		json_object_object_add(o, "ioctls",
+				       json_object_new_uint64(m->ioctls));
+	return o;
+}
+
+static json_object *backend_json(const struct host_caps *caps,
+				 enum guest_mem_kind k)
+{
+	const struct caps_backend *b = &caps->backend[k];
+	json_object *o = json_object_new_object();
+	json_object *uffd;
+
+	json_object_object_add(o, "usable", json_object_new_boolean(b->usable));
+	if (!b->usable) {
+		json_object_object_add(o, "reason", json_object_new_string(b->why));
+	} else {
+		uffd = json_object_new_object();
+		json_object_object_add(uffd, "missing", mode_json(&b->missing));
+		json_object_object_add(uffd, "minor", mode_json(&b->minor));
+		json_object_object_add(uffd, "wp", mode_json(&b->wp));
+		json_object_object_add(o, "uffd", uffd);
+	}
+	json_object_object_add(o, "restore",
+			       json_object_new_string(restore_strategy_name(
+				       caps_restore_strategy(caps, k))));
+	return o;
+}
+
+static json_object *kvm_json(const struct host_caps *caps)
+{
+	json_object *o = json_object_new_object();
+	json_object *list;
+
+	json_object_object_add(o, "available", json_object_new_boolean(caps->kvm_ok));
+	if (!caps->kvm_ok) {
+		json_object_object_add(o, "reason", json_object_new_string(caps->kvm_why));
+		return o;
+	}
+	json_object_object_add(o, "api_version", json_object_new_int(caps->api_version));
+	json_object_object_add(o, "phys_bits", json_object_new_int(caps->phys_bits));
+	list = json_object_new_object();
+	for (unsigned int i = 0; i < caps->nr_kvm_caps; i++)
+		json_object_object_add(list, caps->kvm_caps[i].name,
+				       json_object_new_int(caps->kvm_caps[i].value));
+	json_object_object_add(o, "capabilities", list);
+	return o;
+}
+
+int caps_print_json(const struct host_caps *caps)
+{
+	json_object *root = json_object_new_object();
+	json_object *uffd = json_object_new_object();
+	json_object *backends = json_object_new_object();
+	int ret = 0;
+
+	json_object_object_add(root, "kvm", kvm_json(caps));
+	json_object_object_add(uffd, "available", json_object_new_boolean(caps->uffd_ok));
+	if (caps->uffd_ok)
+		json_object_object_add(uffd, "features",
+				       json_object_new_uint64(caps->uffd_features));
+	else
+		json_object_object_add(uffd, "reason", json_object_new_string(caps->uffd_why));
+	json_object_object_add(root, "userfaultfd", uffd);
+	for (unsigned int k = 0; k < CAPS_NR_KINDS; k++)
+		json_object_object_add(backends, kind_names[k], backend_json(caps, k));
+	json_object_object_add(root, "backends", backends);
+	json_object_object_add(root, "default_backend",
+			       json_object_new_string(default_backend(caps)));
+	if (puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY)) < 0)
+		ret = -EIO;
+	json_object_put(root);
+	return ret;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/* `gmvm run`: boot a kernel in a new VM. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "vm.h"
+
+#define DEFAULT_MEMORY (128 * MIB)
+
+static const char run_usage[] =
+	"Usage: gmvm run --kernel FILE [OPTION]...\n"
+	"Boot a kernel in a new VM, its serial console on stdin/stdout.\n"
+	"\n"
+	"  -k, --kernel FILE          kernel: ELF vmlinux (PVH note or 64-bit entry)\n"
+	"                             or bzImage (boot protocol 2.12 or later)\n"
+	"  -i, --initrd FILE          initial ramdisk\n"
+	"  -c, --cmdline STRING       kernel command line\n"
+	"      --cpus N               vCPUs, 1 to 64 (default 1)\n"
+	"  -m, --memory SIZE          guest RAM with a K, M, G or T suffix; a bare\n"
+	"                             number is MiB (default 128M)\n"
+	"      --memory-backend NAME  gmem (guest_memfd), memfd or anon (default: gmem\n"
+	"                             where the host offers it, else memfd)\n"
+	"      --console MODE         serial (COM1 on stdin/stdout, the default) or none\n"
+	"      --boot-timer           report when the guest writes 123 to the boot-timer\n"
+	"                             window at 0xc0000000\n"
+	"  -v, --verbose              more messages; twice for debugging\n"
+	"  -q, --quiet                only warnings and errors\n"
+	"  -h, --help                 show this help\n"
+	"\n"
+	"On a terminal, Ctrl-A x ends the VM and Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	"Exit status: 0 when the guest powers off or resets; the value it wrote to\n"
+	"the debug-exit port 0xf4; 1 on a guest or monitor failure; 2 on bad usage\n"
+	"or input; 128+N when stopped by signal N.\n";
+
+enum {
+	OPT_CPUS = 256,
+	OPT_BACKEND,
+	OPT_CONSOLE,
+	OPT_BOOT_TIMER,
+};
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'c' },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "memory-backend", required_argument, NULL, OPT_BACKEND },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int run_option(struct vm_config *cfg, int opt, const char *arg,
+		      struct err *e)
+{
+	unsigned long n;
+	int ret;
+
+	switch (opt) {
+	case 'k':
+		cfg->kernel_path = arg;
+		return 0;
+	case 'i':
+		cfg->initrd_path = arg;
+		return 0;
+	case 'c':
+		cfg->cmdline = arg;
+		return 0;
+	case OPT_CPUS:
+		ret = parse_uint(arg, 1, VM_MAX_VCPUS, &n, e);
+		cfg->nr_vcpus = n;
+		return ret ? err_prefix(e, "--cpus") : 0;
+	case 'm':
+		ret = parse_size(arg, MIB, &cfg->mem_size, e);
+		return ret ? err_prefix(e, "--memory") : 0;
+	case OPT_BACKEND:
+		cfg->backend = guest_mem_backend_find(arg);
+		if (!cfg->backend)
+			return err_set(e, EINVAL, "--memory-backend: unknown backend '%s' (gmem, memfd or anon)",
+				       arg);
+		return 0;
+	case OPT_CONSOLE:
+		if (!strcmp(arg, "serial"))
+			cfg->console = CONSOLE_SERIAL;
+		else if (!strcmp(arg, "none"))
+			cfg->console = CONSOLE_NONE;
+		else
+			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial or none)",
+				       arg);
+		return 0;
+	case OPT_BOOT_TIMER:
+		cfg->boot_timer = true;
+		return 0;
+	case 'v':
+		log_set_level(log_get_level() < LOG_DEBUG ?
+			      log_get_level() + 1 : LOG_DEBUG);
+		return 0;
+	case 'q':
+		log_set_level(LOG_WARN);
+		return 0;
+	default:
+		return err_set(e, EINVAL, "unknown option");
+	}
+}
+
+static int run_check_memory(uint64_t size, struct err *e)
+{
+	if (size == 0)
+		return err_set(e, EINVAL, "--memory must not be 0");
+	if (!IS_ALIGNED(size, PAGE_SIZE))
+		return err_set(e, EINVAL, "--memory %llu bytes is not a multiple of 4 KiB",
+			       (unsigned long long)size);
+	if (size < GUEST_MEM_MIN_SIZE)
+		return err_set(e, EINVAL, "--memory %llu KiB is below the minimum of %llu MiB",
+			       (unsigned long long)(size / KIB),
+			       (unsigned long long)(GUEST_MEM_MIN_SIZE / MIB));
+	return 0;
+}
+
+static int run_parse(struct vm_config *cfg, int argc, char **argv,
+		     struct err *e)
+{
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":k:i:c:m:vqh", run_options,
+				  NULL)) != -1) {
+		if (opt == 'h')
+			return 1;
+		if (opt == '?')
+			return err_set(e, EINVAL, "unknown option '%s'",
+				       argv[optind - 1]);
+		if (opt == ':')
+			return err_set(e, EINVAL, "option '%s' needs a value",
+				       argv[optind - 1]);
+		ret = run_option(cfg, opt, optarg, e);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return err_set(e, EINVAL, "unexpected argument '%s'", argv[optind]);
+	if (!cfg->kernel_path)
+		return err_set(e, EINVAL, "--kernel is required");
+	return run_check_memory(cfg->mem_size, e);
+}
+
+static int run_map_files(struct vm_config *cfg, struct err *e)
+{
+	if (boot_map_file(cfg->kernel_path, &cfg->kernel, &cfg->kernel_len, e))
+		return err_prefix(e, "kernel %s", cfg->kernel_path);
+	if (cfg->initrd_path &&
+	    boot_map_file(cfg->initrd_path, &cfg->initrd, &cfg->initrd_len, e))
+		return err_prefix(e, "initrd %s", cfg->initrd_path);
+	return 0;
+}
+
+/* Returns the exit status. */
+static int run_vm(struct vm_config *cfg)
+{
+	struct boot_image img;
+	struct err e = { 0 };
+	struct vm vm;
+	int status = EXIT_FAILURE_RUNTIME;
+
+	if (vm_create(&vm, cfg, &e))
+		goto fail;
+	if (vm_check_config(&vm, cfg, &e)) {
+		status = EXIT_BAD_INPUT;
+		goto fail;
+	}
+	if (vm_create_memory(&vm, cfg, &e))
+		goto fail;
+	if (vm_load_kernel(&vm, cfg, &img, &e)) {
+		status = EXIT_BAD_INPUT;
+		goto fail;
+	}
+	if (vm_create_vcpus(&vm, cfg, &e) || vm_set_boot_cpu(&vm, &img, &e) ||
+	    vm_setup_devices(&vm, cfg, &e))
+		goto fail;
+	status = vm_run(&vm);
+	vm_destroy(&vm);
+	return status;
+fail:
+	log_error("%s", e.msg);
+	vm_destroy(&vm);
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg = {
+		.cmdline = "",
+		.nr_vcpus = 1,
+		.mem_size = DEFAULT_MEMORY,
+		.console = CONSOLE_SERIAL,
+		.start_ns = time_now_ns(),
+	};
+	struct err e = { 0 };
+	int ret, status;
+
+	ret = run_parse(&cfg, argc, argv, &e);
+	if (ret > 0) {
+		fputs(run_usage, stdout);
+		return EXIT_GUEST_OK;
+	}
+	if (ret < 0) {
+		log_error("run: %s (see gmvm run --help)", e.msg);
+		return EXIT_BAD_INPUT;
+	}
+	if (run_map_files(&cfg, &e)) {
+		log_error("%s", e.msg);
+		status = EXIT_BAD_INPUT;
+	} else {
+		status = run_vm(&cfg);
+	}
+	boot_unmap_file(cfg.kernel, cfg.kernel_len);
+	boot_unmap_file(cfg.initrd, cfg.initrd_len);
+	return status;
+}

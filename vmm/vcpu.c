@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU threads: KVM_RUN and exit dispatch. Port and MMIO exits go to the
+ * buses; this file never knows which device served them.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm_abi.h"
+#include "log.h"
+#include "vm.h"
+
+/* Kicks a vCPU thread out of KVM_RUN; the handler only interrupts it. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
+		struct err *e)
+{
+	int ret;
+
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		return err_set(e, errno, "KVM_CREATE_VCPU %u: %s", id,
+			       strerror(errno));
+	vcpu->run = mmap(NULL, vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = err_set(e, errno, "mmap of vCPU %u's kvm_run: %s", id,
+			      strerror(errno));
+		vcpu->run = NULL;
+		close(vcpu->fd);
+		vcpu->fd = -1;
+		return ret;
+	}
+	ret = cpuid_setup(vcpu, e);
+	if (!ret)
+		ret = vcpu_x86_setup(vcpu, e);
+	if (ret) {
+		munmap(vcpu->run, vm->vcpu_mmap_size);
+		close(vcpu->fd);
+		vcpu->run = NULL;
+		vcpu->fd = -1;
+	}
+	return ret;
+}
+
+static void vcpu_dump(const struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	log_error("vCPU %u: rip=%#llx rsp=%#llx rflags=%#llx cs=%#x cr0=%#llx cr3=%#llx cr4=%#llx efer=%#llx",
+		  vcpu->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0,
+		  s.cr3, s.cr4, s.efer);
+	log_error("vCPU %u: rax=%#llx rbx=%#llx rcx=%#llx rdx=%#llx rsi=%#llx rdi=%#llx",
+		  vcpu->id, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi);
+}
+
+static void vcpu_handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
+		if (bus_access(&vcpu->vm->pio_bus, run->io.port, data,
+			       run->io.size, out))
+			continue;
+		/* Nothing there: reads float high, writes vanish. */
+		if (!out)
+			memset(data, 0xff, run->io.size);
+		log_debug("vCPU %u: %s of %u bytes at unclaimed port %#x",
+			  vcpu->id, out ? "write" : "read", run->io.size,
+			  run->io.port);
+	}
+}
+
+static void vcpu_handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t len = run->mmio.len;
+
+	if (len > sizeof(run->mmio.data))
+		len = sizeof(run->mmio.data);
+	if (bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr,
+		       run->mmio.data, len, run->mmio.is_write))
+		return;
+	if (!run->mmio.is_write)
+		memset(run->mmio.data, 0xff, len);
+	log_debug("vCPU %u: %s of %u bytes at unclaimed address %#llx",
+		  vcpu->id, run->mmio.is_write ? "write" : "read", len,
+		  run->mmio.phys_addr);
+}
+
+static void vcpu_fail(struct vcpu *vcpu, const char *what)
+{
+	log_error("vCPU %u: %s", vcpu->id, what);
+	vcpu_dump(vcpu);
+	vm_request_exit(vcpu->vm, 1);
+}
+
+/* Returns false when the vCPU must stop. */
+static bool vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char what[160];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu_handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (run->system_event.type == KVM_SYSTEM_EVENT_CRASH) {
+			vcpu_fail(vcpu, "the guest reported a crash");
+			return false;
+		}
+		log_info("vCPU %u: guest %s", vcpu->id,
+			 run->system_event.type == KVM_SYSTEM_EVENT_RESET ?
+			 "reset" : "powered off");
+		vm_request_exit(vcpu->vm, 0);
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_fail(vcpu, "triple fault (KVM_EXIT_SHUTDOWN)");
+		return false;
+	case KVM_EXIT_HLT:
+		vcpu_fail(vcpu, "halted with interrupts it cannot receive");
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "VM entry failed, reason %#llx",
+			 run->fail_entry.hardware_entry_failure_reason);
+		vcpu_fail(vcpu, what);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(what, sizeof(what),
+			 "KVM internal error, suberror %u (1: instruction emulation failed)",
+			 run->internal.suberror);
+		vcpu_fail(vcpu, what);
+		return false;
+	case KVM_EXIT_MEMORY_FAULT:
+		snprintf(what, sizeof(what), "memory fault KVM could not resolve");
+		vcpu_fail(vcpu, what);
+		return false;
+	default:
+		snprintf(what, sizeof(what), "unexpected exit reason %u",
+			 run->exit_reason);
+		vcpu_fail(vcpu, what);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (!atomic_load(&vm->exiting)) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			log_error("vCPU %u: KVM_RUN: %s", vcpu->id,
+				  strerror(errno));
+			vcpu_dump(vcpu);
+			vm_request_exit(vm, 1);
+			break;
+		}
+		if (!vcpu_handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu, struct err *e)
+{
+	static const struct sigaction kick = { .sa_handler = vcpu_kick_handler };
+	char name[16];
+	int ret;
+
+	/* No SA_RESTART: the signal must make KVM_RUN return. */
+	sigaction(VCPU_KICK_SIGNAL, &kick, NULL);
+	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (ret)
+		return err_set(e, ret, "cannot start the thread of vCPU %u: %s",
+			       vcpu->id, strerror(ret));
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
+	pthread_setname_np(vcpu->thread, name);
+	vcpu->started = true;
+	return 0;
+}
+
+void vcpu_stop(struct vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return;
+	/* immediate_exit covers a kick that lands before KVM_RUN is entered. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->vm->vcpu_mmap_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/* VM life cycle: creation, interrupts, the request to end, and teardown. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "kvm.h"
+#include "log.h"
+#include "vm.h"
+
+/* Just below the LAPIC page, out of everyone's way, as other VMMs do. */
+#define VM_TSS_ADDR 0xfffbd000ull
+#define VM_IDENTITY_MAP_ADDR 0xfffbc000ull
+
+static int vm_create_irqchip(struct vm *vm, struct err *e)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t ident = VM_IDENTITY_MAP_ADDR;
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0)
+		return err_set(e, errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
+		return err_set(e, errno, "KVM_SET_IDENTITY_MAP_ADDR: %s",
+			       strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_set(e, errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_set(e, errno, "KVM_CREATE_PIT2: %s", strerror(errno));
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
+	vm->loop.epoll_fd = -1;
+	vm->mem.fd = -1;
+	vm->boot_timer = cfg->boot_timer;
+	vm->start_ns = cfg->start_ns;
+	console_init(&vm->console, cfg->console);
+
+	vm->kvm_fd = kvm_open(e);
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
+	ret = kvm_check_required_caps(vm->kvm_fd, e);
+	if (ret)
+		return ret;
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if ((long)vm->vcpu_mmap_size < (long)sizeof(struct kvm_run))
+		return err_set(e, EINVAL, "KVM_GET_VCPU_MMAP_SIZE: bad size %ld",
+			       (long)vm->vcpu_mmap_size);
+	vm->cpuid = kvm_get_supported_cpuid(vm->kvm_fd, e);
+	if (!vm->cpuid)
+		return -e->errnum;
+	do
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0)
+		return err_set(e, errno, "KVM_CREATE_VM: %s", strerror(errno));
+	ret = vm_create_irqchip(vm, e);
+	if (ret)
+		return ret;
+	ret = event_loop_init(&vm->loop);
+	if (ret)
+		return err_set(e, -ret, "epoll_create1: %s", strerror(-ret));
+	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->exit_efd < 0)
+		return err_set(e, errno, "eventfd: %s", strerror(errno));
+	return 0;
+}
+
+int vm_add_device(struct vm *vm, struct device *dev)
+{
+	struct device **d;
+
+	d = realloc(vm->devices, (vm->nr_devices + 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d[vm->nr_devices++] = dev;
+	vm->devices = d;
+	return 0;
+}
+
+static int vm_register(struct bus *bus, uint64_t base, uint64_t len,
+		       struct device *dev, struct err *e)
+{
+	int ret = bus_register(bus, base, len, dev);
+
+	if (ret == -EBUSY)
+		return err_set(e, EBUSY, "%s: %s range [%#llx, %#llx) overlaps another device",
+			       dev->ops->name, bus->name,
+			       (unsigned long long)base,
+			       (unsigned long long)(base + len));
+	if (ret)
+		return err_set(e, -ret, "%s: cannot register %s range %#llx: %s",
+			       dev->ops->name, bus->name,
+			       (unsigned long long)base, strerror(-ret));
+	return 0;
+}
+
+int vm_register_pio(struct vm *vm, uint16_t base, uint16_t len,
+		    struct device *dev, struct err *e)
+{
+	vm->pio_bus.name = "port";
+	return vm_register(&vm->pio_bus, base, len, dev, e);
+}
+
+int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
+		     struct device *dev, struct err *e)
+{
+	vm->mmio_bus.name = "MMIO";
+	return vm_register(&vm->mmio_bus, base, len, dev, e);
+}
+
+int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
+		     struct err *e)
+{
+	for (unsigned int i = 0; i < device_table_len; i++) {
+		int ret = device_table[i]->setup(vm, cfg, e);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void vm_set_irq(struct vm *vm, unsigned int gsi, bool level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_warn("KVM_IRQ_LINE %u=%d: %s", gsi, level, strerror(errno));
+}
+
+void vm_request_exit(struct vm *vm, int status)
+{
+	uint64_t one = 1;
+
+	if (atomic_exchange(&vm->exiting, true))
+		return;
+	vm->exit_status = status;
+	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
+		log_error("cannot wake the main thread: %s", strerror(errno));
+}
+
+static void vm_exit_event(struct event_source *src, uint32_t events)
+{
+	struct vm *vm = src->opaque;
+
+	(void)events;
+	event_loop_stop(&vm->loop);
+}
+
+static void vm_quit_from_console(void *opaque)
+{
+	log_info("Ctrl-A x: stopping the VM");
+	vm_request_exit(opaque, 0);
+}
+
+struct vm_signals {
+	struct event_source src;
+	struct vm *vm;
+};
+
+static void vm_signal_event(struct event_source *src, uint32_t events)
+{
+	struct vm_signals *s = src->opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(src->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	log_warn("stopping the VM on signal %s", strsignal(si.ssi_signo));
+	vm_request_exit(s->vm, 128 + si.ssi_signo);
+}
+
+/* Termination signals become events; block them before vCPU threads exist. */
+static int vm_watch_signals(struct vm *vm, struct vm_signals *s, struct err *e)
+{
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	s->vm = vm;
+	s->src = (struct event_source){
+		.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK),
+		.handler = vm_signal_event,
+		.opaque = s,
+	};
+	if (s->src.fd < 0)
+		return err_set(e, errno, "signalfd: %s", strerror(errno));
+	ret = event_loop_add(&vm->loop, &s->src, EPOLLIN);
+	if (ret)
+		return err_set(e, -ret, "epoll: %s", strerror(-ret));
+	return 0;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct vm_signals sigs = { .src.fd = -1 };
+	struct err e = { 0 };
+	unsigned int started = 0;
+	int ret;
+
+	vm->exit_source = (struct event_source){
+		.fd = vm->exit_efd,
+		.handler = vm_exit_event,
+		.opaque = vm,
+	};
+	ret = event_loop_add(&vm->loop, &vm->exit_source, EPOLLIN);
+	if (!ret)
+		ret = vm_watch_signals(vm, &sigs, &e);
+	if (!ret) {
+		ret = console_start(&vm->console, &vm->loop,
+				    vm_quit_from_console, vm);
+		if (ret)
+			err_set(&e, -ret, "console: %s", strerror(-ret));
+	}
+	for (; !ret && started < vm->nr_vcpus; started++)
+		ret = vcpu_start(&vm->vcpus[started], &e);
+	if (ret) {
+		log_error("%s", e.msg);
+		vm_request_exit(vm, 1);
+	} else {
+		ret = event_loop_run(&vm->loop);
+		if (ret) {
+			log_error("event loop: %s", strerror(-ret));
+			vm_request_exit(vm, 1);
+		}
+	}
+	for (unsigned int i = 0; i < started; i++)
+		vcpu_stop(&vm->vcpus[i]);
+	if (sigs.src.fd >= 0)
+		close(sigs.src.fd);
+	return vm->exit_status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	bus_free(&vm->pio_bus);
+	bus_free(&vm->mmio_bus);
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i]->ops->destroy)
+			vm->devices[i]->ops->destroy(vm->devices[i]);
+	free(vm->devices);
+	vm->devices = NULL;
+	vm->nr_devices = 0;
+	console_destroy(&vm->console);
+	guest_mem_destroy(&vm->mem);
+	event_loop_destroy(&vm->loop);
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	if (vm->exit_efd >= 0)
+		close(vm->exit_efd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->exit_efd = vm->vm_fd = vm->kvm_fd = -1;
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/* Fitting a requested VM to the host: limits, memory backend, vCPUs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kvm.h"
+#include "log.h"
+#include "vm.h"
+
+static uint64_t host_ram_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && page > 0 ? (uint64_t)pages * page : 0;
+}
+
+static int vm_check_memory(const struct vm *vm, uint64_t size, struct err *e)
+{
+	unsigned int bits = kvm_phys_bits(vm->cpuid);
+	uint64_t host = host_ram_bytes();
+	struct guest_mem layout;
+
+	if (guest_mem_layout(&layout, size))
+		return err_set(e, EINVAL, "--memory must be a non-zero multiple of 4 KiB");
+	if (size < GUEST_MEM_MIN_SIZE)
+		return err_set(e, EINVAL, "--memory %llu KiB is below the minimum of %llu MiB",
+			       (unsigned long long)(size / KIB),
+			       (unsigned long long)(GUEST_MEM_MIN_SIZE / MIB));
+	if (host && size > host)
+		return err_set(e, EINVAL, "--memory %llu MiB is more than this host's %llu MiB of RAM",
+			       (unsigned long long)(size / MIB),
+			       (unsigned long long)(host / MIB));
+	if (bits < 64 && guest_mem_top(&layout) > (1ull << bits))
+		return err_set(e, EINVAL, "--memory %llu MiB ends above the %u-bit guest physical address space",
+			       (unsigned long long)(size / MIB), bits);
+	return 0;
+}
+
+static int vm_check_vcpus(const struct vm *vm, unsigned int n, struct err *e)
+{
+	int kvm_max = kvm_check_cap(vm->vm_fd, KVM_CAP_MAX_VCPUS);
+	unsigned int max = VM_MAX_VCPUS;
+
+	if (kvm_max > 0 && (unsigned int)kvm_max < max)
+		max = kvm_max;
+	if (n < 1 || n > max)
+		return err_set(e, EINVAL, "--cpus %u is out of range: this host allows 1 to %u",
+			       n, max);
+	return 0;
+}
+
+static int vm_pick_backend(struct vm *vm, struct vm_config *cfg,
+			   struct err *e)
+{
+	struct err why = { 0 };
+
+	if (cfg->backend && cfg->backend->kind != GUEST_MEM_GMEM)
+		return 0;
+	if (kvm_probe_gmem(vm->vm_fd, &why) == 0) {
+		cfg->backend = &guest_mem_backend_gmem;
+		return 0;
+	}
+	if (cfg->backend)
+		return err_set(e, ENOTSUP,
+			       "--memory-backend gmem: this host does not offer it (%s); memfd or anon would work",
+			       why.msg);
+	log_warn("guest_memfd is not offered by this host (%s): guest RAM is on memfd",
+		 why.msg);
+	cfg->backend = &guest_mem_backend_memfd;
+	return 0;
+}
+
+int vm_check_config(struct vm *vm, struct vm_config *cfg, struct err *e)
+{
+	int ret;
+
+	ret = vm_check_vcpus(vm, cfg->nr_vcpus, e);
+	if (!ret)
+		ret = vm_check_memory(vm, cfg->mem_size, e);
+	if (!ret)
+		ret = vm_pick_backend(vm, cfg, e);
+	return ret;
+}
+
+int vm_create_memory(struct vm *vm, const struct vm_config *cfg,
+		     struct err *e)
+{
+	int ret;
+
+	ret = guest_mem_create(&vm->mem, cfg->backend, cfg->mem_size,
+			       vm->vm_fd, e);
+	if (ret)
+		return ret;
+	log_debug("guest RAM: %llu MiB on %s", (unsigned long long)(cfg->mem_size / MIB),
+		  cfg->backend->name);
+	return guest_mem_bind(&vm->mem, vm->vm_fd, e);
+}
+
+int vm_create_vcpus(struct vm *vm, const struct vm_config *cfg,
+		    struct err *e)
+{
+	vm->vcpus = calloc(cfg->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return err_set(e, ENOMEM, "out of memory for %u vCPUs",
+			       cfg->nr_vcpus);
+	/* Set first: CPUID of each vCPU describes all of them. */
+	vm->nr_vcpus = cfg->nr_vcpus;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].fd = -1;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		int ret = vcpu_create(vm, &vm->vcpus[i], i, e);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
