@@ -11,6 +11,10 @@
 #define ZP_CMD_LINE_PTR 0x228
 #define ZP_EXT_CMD_LINE_PTR 0x0c8
 #define ZP_E820_TABLE 0x2d0
+#define ZP_RAMDISK_IMAGE 0x218
+#define ZP_RAMDISK_SIZE 0x21c
+#define ZP_EXT_RAMDISK_IMAGE 0x0c0
+#define ZP_EXT_RAMDISK_SIZE 0x0c4
 
 struct boot_info boot_info;
 
@@ -18,6 +22,10 @@ struct pvh_start_info {
 	uint32_t magic, version, flags, nr_modules;
 	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
 	uint32_t memmap_entries, reserved;
+};
+
+struct pvh_module {
+	uint64_t paddr, size, cmdline_paddr, reserved;
 };
 
 struct pvh_memmap_entry {
@@ -40,6 +48,12 @@ static void parse_pvh(const struct pvh_start_info *si)
 	if (si->magic != PVH_MAGIC)
 		return;
 	boot_info.cmdline = (const char *)si->cmdline_paddr;
+	if (si->nr_modules && si->modlist_paddr) {
+		const struct pvh_module *mod = (const void *)si->modlist_paddr;
+
+		boot_info.initrd_addr = mod->paddr;
+		boot_info.initrd_size = mod->size;
+	}
 	mm = (const struct pvh_memmap_entry *)si->memmap_paddr;
 	for (uint32_t i = 0; mm && i < si->memmap_entries; i++)
 		add_ram(mm[i].addr, mm[i].size, mm[i].type);
@@ -53,6 +67,12 @@ static void parse_zero_page(const uint8_t *zp)
 	memcpy(&lo, zp + ZP_CMD_LINE_PTR, 4);
 	memcpy(&hi, zp + ZP_EXT_CMD_LINE_PTR, 4);
 	boot_info.cmdline = (const char *)((uint64_t)hi << 32 | lo);
+	memcpy(&lo, zp + ZP_RAMDISK_IMAGE, 4);
+	memcpy(&hi, zp + ZP_EXT_RAMDISK_IMAGE, 4);
+	boot_info.initrd_addr = (uint64_t)hi << 32 | lo;
+	memcpy(&lo, zp + ZP_RAMDISK_SIZE, 4);
+	memcpy(&hi, zp + ZP_EXT_RAMDISK_SIZE, 4);
+	boot_info.initrd_size = (uint64_t)hi << 32 | lo;
 	for (unsigned int i = 0; i < n && i < 128; i++) {
 		const uint8_t *ent = zp + ZP_E820_TABLE + 20 * i;
 		uint64_t addr, size;

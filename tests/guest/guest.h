@@ -51,6 +51,8 @@ struct ram_range {
 struct boot_info {
 	int protocol;
 	const char *cmdline;
+	uint64_t initrd_addr;	/* 0: none */
+	uint64_t initrd_size;
 	unsigned int nr_ram;
 	struct ram_range ram[GUEST_MAX_RAM_RANGES];
 };
@@ -140,6 +142,7 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 void putc_serial(char c);
+int getc_serial(void);
 void puts_serial(const char *s);
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintf(const char *fmt, va_list ap);
@@ -160,6 +163,8 @@ __attribute__((noreturn)) void user_main(void);
 __attribute__((noreturn)) void ap_user_main(unsigned int idx);
 int workload_touch(const char *arg, size_t len);
 int workload_smp(const char *arg, size_t len);
+int workload_echo(const char *arg, size_t len);
+int workload_initrd(const char *arg, size_t len);
 
 /* entry.S */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t stack,

@@ -74,6 +74,16 @@ void putc_serial(char c)
 	outb(PORT_COM1, c);
 }
 
+#define LSR_DR 0x01
+
+/* The next byte received on COM1; waits for it. */
+int getc_serial(void)
+{
+	while (!(inb(PORT_COM1 + LSR) & LSR_DR))
+		cpu_relax();
+	return inb(PORT_COM1);
+}
+
 void puts_serial(const char *s)
 {
 	while (*s)

@@ -8,6 +8,9 @@
  *   seed=N           pattern seed for the following touch workloads
  *   smp[=N]          every CPU in the MP table reports its APIC ID (N: count)
  *   boottimer        write 123 to the boot-timer window
+ *   echo=N           read N bytes from COM1 and print them back
+ *   initrd           print the initrd's size, address and first/last bytes
+ *   spin             run forever (until the monitor stops the VM)
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -65,6 +68,57 @@ static int workload_boottimer(const char *arg, size_t len)
 	return 0;
 }
 
+static int workload_spin(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	printf("spin: running until stopped\n");
+	for (;;)
+		cpu_relax();
+	return 0;
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+}
+
+int workload_initrd(const char *arg, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)boot_info.initrd_addr;
+	uint64_t n = boot_info.initrd_size;
+
+	(void)arg;
+	(void)len;
+	if (!p || !n) {
+		printf("initrd: none\n");
+		return -1;
+	}
+	printf("initrd: %lu bytes at %#lx, first ", n, (uint64_t)p);
+	print_hex(p, n < 16 ? n : 16);
+	printf(" last ");
+	print_hex(p + (n < 16 ? 0 : n - 16), n < 16 ? n : 16);
+	printf("\n");
+	return 0;
+}
+
+int workload_echo(const char *arg, size_t len)
+{
+	uint64_t n;
+
+	if (!parse_u64(arg, len, &n)) {
+		printf("echo: needs a byte count\n");
+		guest_exit(EXIT_BAD_CMDLINE);
+	}
+	printf("echo: waiting for %lu bytes\n", n);
+	printf("echo: got \"");
+	while (n--)
+		putc_serial(getc_serial());
+	printf("\"\n");
+	return 0;
+}
+
 static int workload_triplefault(const char *arg, size_t len)
 {
 	(void)arg;
@@ -91,6 +145,9 @@ static const struct workload workloads[] = {
 	{ "seed", workload_seed },
 	{ "smp", workload_smp },
 	{ "boottimer", workload_boottimer },
+	{ "echo", workload_echo },
+	{ "initrd", workload_initrd },
+	{ "spin", workload_spin },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },
