@@ -198,7 +198,9 @@ int elf_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
 			continue;
 		dst = guest_mem_ptr(mem, ph[i].p_paddr, ph[i].p_memsz);
 		memcpy(dst, buf + ph[i].p_offset, ph[i].p_filesz);
-		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
+		if (!mem->fresh)
+			memset(dst + ph[i].p_filesz, 0,
+			       ph[i].p_memsz - ph[i].p_filesz);
 	}
 	return 0;
 }

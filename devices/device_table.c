@@ -7,12 +7,14 @@ extern const struct device_desc serial_device;
 extern const struct device_desc i8042_device;
 extern const struct device_desc debug_exit_device;
 extern const struct device_desc boot_timer_device;
+extern const struct device_desc snapshot_port_device;
 
 const struct device_desc *const device_table[] = {
 	&serial_device,
 	&i8042_device,
 	&debug_exit_device,
 	&boot_timer_device,
+	&snapshot_port_device,
 };
 
 const unsigned int device_table_len = ARRAY_SIZE(device_table);

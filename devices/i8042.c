@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "vm.h"
+#include "vmstate.h"
 
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
@@ -130,6 +131,37 @@ static void i8042_reset(struct device *dev)
 	k->pending_cmd = 0;
 }
 
+static void i8042_save(struct device *dev, struct vmstate_writer *w)
+{
+	struct i8042 *k = (struct i8042 *)dev;
+
+	vmstate_put_u32(w, "ctr", k->ctr);
+	vmstate_put_u32(w, "status", k->status);
+	vmstate_put_u32(w, "out", k->out);
+	vmstate_put_u32(w, "pending-cmd", k->pending_cmd);
+}
+
+static int i8042_restore(struct device *dev, const struct vmstate *vs,
+			 int node, struct err *e)
+{
+	struct i8042 *k = (struct i8042 *)dev;
+	uint32_t ctr, status, out, cmd;
+
+	if (vmstate_get_u32(vs, node, "ctr", &ctr, e) ||
+	    vmstate_get_u32(vs, node, "status", &status, e) ||
+	    vmstate_get_u32(vs, node, "out", &out, e) ||
+	    vmstate_get_u32(vs, node, "pending-cmd", &cmd, e))
+		return -EINVAL;
+	if (ctr > 0xff || status > 0xff || out > 0xff ||
+	    (cmd && cmd != CMD_WRITE_CTR && cmd != CMD_WRITE_OUTPUT))
+		return err_set(e, EINVAL, "i8042: register value out of range");
+	k->ctr = ctr;
+	k->status = status;
+	k->out = out;
+	k->pending_cmd = cmd;
+	return 0;
+}
+
 static void i8042_destroy(struct device *dev)
 {
 	free(dev);
@@ -140,6 +172,8 @@ static const struct device_ops i8042_ops = {
 	.read = i8042_read,
 	.write = i8042_write,
 	.reset = i8042_reset,
+	.save = i8042_save,
+	.restore = i8042_restore,
 	.destroy = i8042_destroy,
 };
 

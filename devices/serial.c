@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "vm.h"
+#include "vmstate.h"
 
 #define COM1_BASE 0x3f8
 #define COM1_IRQ 4
@@ -236,6 +237,60 @@ static void serial_reset(struct device *dev)
 	serial_update_irq(s);
 }
 
+static void serial_save(struct device *dev, struct vmstate_writer *w)
+{
+	struct serial *s = to_serial(dev);
+	uint8_t rx[UART_RX_FIFO];
+
+	for (unsigned int i = 0; i < s->rx_len; i++)
+		rx[i] = s->rx[(s->rx_head + i) % UART_RX_FIFO];
+	vmstate_put_u32(w, "ier", s->ier);
+	vmstate_put_u32(w, "lcr", s->lcr);
+	vmstate_put_u32(w, "mcr", s->mcr);
+	vmstate_put_u32(w, "scr", s->scr);
+	vmstate_put_u32(w, "divisor", s->dll | s->dlm << 8);
+	vmstate_put_u32(w, "fifo-enabled", s->fifo_enabled);
+	vmstate_put_u32(w, "thr-ipending", s->thr_ipending);
+	vmstate_put_u32(w, "irq-level", s->irq_level);
+	vmstate_put_blob(w, "rx", rx, s->rx_len);
+}
+
+static int serial_restore(struct device *dev, const struct vmstate *vs,
+			  int node, struct err *e)
+{
+	struct serial *s = to_serial(dev);
+	uint32_t v[8];
+	static const char *const names[] = {
+		"ier", "lcr", "mcr", "scr", "divisor", "fifo-enabled",
+		"thr-ipending", "irq-level",
+	};
+	const void *rx;
+	size_t rx_len;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++)
+		if (vmstate_get_u32(vs, node, names[i], &v[i], e))
+			return -EINVAL;
+	if (vmstate_get_blob_ptr(vs, node, "rx", &rx, &rx_len, UART_RX_FIFO, e))
+		return -EINVAL;
+	if (v[0] > IER_MASK || v[1] > 0xff || v[2] > MCR_MASK || v[3] > 0xff ||
+	    v[4] > 0xffff || v[5] > 1 || v[6] > 1 || v[7] > 1)
+		return err_set(e, EINVAL, "serial: register value out of range");
+	s->ier = v[0];
+	s->lcr = v[1];
+	s->mcr = v[2];
+	s->scr = v[3];
+	s->dll = v[4] & 0xff;
+	s->dlm = v[4] >> 8;
+	s->fifo_enabled = v[5];
+	s->thr_ipending = v[6];
+	/* The irqchip's saved state already holds the line level. */
+	s->irq_level = v[7];
+	memcpy(s->rx, rx, rx_len);
+	s->rx_head = 0;
+	s->rx_len = rx_len;
+	return 0;
+}
+
 static void serial_destroy(struct device *dev)
 {
 	free(to_serial(dev));
@@ -260,6 +315,8 @@ static const struct device_ops serial_ops = {
 	.read = serial_read,
 	.write = serial_write,
 	.reset = serial_reset,
+	.save = serial_save,
+	.restore = serial_restore,
 	.destroy = serial_destroy,
 };
 

@@ -4,7 +4,8 @@
  * RAM is [0, 3 GiB) and [4 GiB, ...) (guest_mem.h); the gap between holds:
  *   0xc0000000  boot-timer window (4 KiB)
  *   0xfec00000  IOAPIC            0xfee00000  local APICs
- * Legacy ports: COM1 0x3f8-0x3ff, i8042 0x60/0x64, debug exit 0xf4-0xf7.
+ * Legacy ports: COM1 0x3f8-0x3ff, i8042 0x60/0x64, debug exit 0xf4-0xf7,
+ * snapshot request 0x4f0.
  */
 #ifndef GMVM_ARCH_LAYOUT_H
 #define GMVM_ARCH_LAYOUT_H
@@ -16,5 +17,6 @@
 
 #define LAYOUT_DEBUG_EXIT_PORT 0xf4
 #define LAYOUT_DEBUG_EXIT_SIZE 4
+#define LAYOUT_SNAPSHOT_PORT 0x4f0
 
 #endif /* GMVM_ARCH_LAYOUT_H */

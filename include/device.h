@@ -20,6 +20,8 @@
 struct vm;
 struct vm_config;
 struct device;
+struct vmstate;
+struct vmstate_writer;
 
 struct device_ops {
 	const char *name;
@@ -34,6 +36,19 @@ struct device_ops {
 		      uint32_t len);
 	/* Back to power-on state. Called with dev->lock held. May be NULL. */
 	void (*reset)(struct device *dev);
+	/*
+	 * Write the device's state as properties of the current vmstate node
+	 * (failures are sticky in w). Called with the VM paused and dev->lock
+	 * held. NULL: the device has no state.
+	 */
+	void (*save)(struct device *dev, struct vmstate_writer *w);
+	/*
+	 * Take the state back from node of vs, validating every value: the
+	 * snapshot is untrusted. Called before any vCPU runs. Returns 0 or
+	 * -EINVAL with e set. NULL: the device has no state.
+	 */
+	int (*restore)(struct device *dev, const struct vmstate *vs, int node,
+		       struct err *e);
 	/* Free the device; it is already off every bus. May be NULL. */
 	void (*destroy)(struct device *dev);
 };
@@ -41,6 +56,7 @@ struct device_ops {
 struct device {
 	const struct device_ops *ops;
 	struct vm *vm;
+	char id[32];		/* unique; its vmstate node name */
 	pthread_mutex_t lock;
 };
 
@@ -58,7 +74,7 @@ struct device_desc {
 extern const struct device_desc *const device_table[];
 extern const unsigned int device_table_len;
 
-/* Initialise the generic part of a device. */
+/* Initialise the generic part of a device; its id is its ops' name. */
 void device_init(struct device *dev, const struct device_ops *ops,
 		 struct vm *vm);
 

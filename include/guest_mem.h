@@ -57,6 +57,11 @@ struct guest_mem {
 	uint64_t size;		/* RAM in bytes */
 	unsigned int nr_regions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
+	/*
+	 * All of RAM reads as zero (just created): loaders need not write
+	 * zeros, which would only make the monitor's resident set grow.
+	 */
+	bool fresh;
 };
 
 extern const struct guest_mem_backend guest_mem_backend_gmem;

@@ -5,6 +5,7 @@
 
 #include <linux/userfaultfd.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -26,5 +27,76 @@ int uffd_supported_features(uint64_t *features, struct err *e);
  */
 int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode,
 		  uint64_t *ioctls);
+
+/*
+ * The uffd handler thread (memory/uffd_handler.c): serves faults on guest RAM
+ * from a snapshot memory file (UFFDIO_COPY for data, UFFDIO_ZEROPAGE for
+ * holes), a window of neighbouring pages at a time, and fills the rest in the
+ * background while the guest runs. It never touches registered memory.
+ */
+struct guest_mem;
+struct uffd_handler;
+
+struct uffd_stats {
+	uint64_t faults;		/* page faults served */
+	uint64_t faults_on_present;	/* already filled: only woken */
+	uint64_t pages_copied;
+	uint64_t pages_zeroed;
+	uint64_t bytes_copied;
+	uint64_t pages_background;	/* filled while no fault waited */
+	uint64_t pages_prefetched;	/* filled from the working set */
+	uint64_t prefetch_hits;		/* faults avoided: prefetched first */
+	uint64_t removed_pages;		/* UFFD_EVENT_REMOVE */
+	uint64_t eexist;		/* races with pages filled already */
+	uint64_t pages_missing;		/* not yet filled */
+	uint64_t latency_p50_ns;
+	uint64_t latency_p99_ns;
+	uint64_t latency_max_ns;
+	uint64_t first_fault_ns;	/* time_now_ns() of the first fault */
+};
+
+struct uffd_handler_config {
+	const struct guest_mem *mem;	/* registered whole, MISSING mode */
+	int memfile_fd;			/* snapshot memory file */
+	unsigned int fault_around;	/* pages per fault, a power of two */
+	bool background;		/* fill the rest while idle */
+	const uint64_t *prefetch;	/* page indices to fill first */
+	size_t nr_prefetch;
+	bool record;			/* keep the order of faulted pages */
+	/* Called once from the handler thread when it cannot go on. */
+	void (*fatal)(void *opaque, const char *msg);
+	void *fatal_opaque;
+};
+
+/*
+ * Register cfg->mem with a new userfaultfd and start the thread. Returns 0
+ * and *h, or -errno with e set.
+ */
+int uffd_handler_start(struct uffd_handler **h,
+		       const struct uffd_handler_config *cfg, struct err *e);
+
+/* Stop the thread, unregister and free. */
+void uffd_handler_stop(struct uffd_handler *h);
+
+void uffd_handler_stats(struct uffd_handler *h, struct uffd_stats *st);
+
+/* Write the recorded fault order to path (see workingset_read()). */
+int uffd_handler_write_workingset(struct uffd_handler *h, const char *path,
+				  struct err *e);
+
+/*
+ * Create a userfaultfd with every guest RAM range of mem registered in
+ * MISSING mode, for an external handler. Returns the fd or -errno, e set.
+ */
+int uffd_register_guest_mem(const struct guest_mem *mem, struct err *e);
+
+/*
+ * Read a working set file: page indices below nr_pages, at most nr_pages of
+ * them. Returns 0 and a malloc'ed array, or -EINVAL with e naming the problem.
+ */
+int workingset_read(const char *path, uint64_t nr_pages, uint64_t **pages,
+		    size_t *n, struct err *e);
+int workingset_write(const char *path, const uint64_t *pages, size_t n,
+		     struct err *e);
 
 #endif /* GMVM_UFFD_H */

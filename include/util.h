@@ -34,6 +34,9 @@ static inline bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
 	return alen && blen && a < b + blen && b < a + alen;
 }
 
+/* CRC32C (Castagnoli) of len bytes, continuing from crc (start with 0). */
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t time_now_ns(void);
 
@@ -45,5 +48,8 @@ int read_full_at(int fd, void *buf, size_t len, uint64_t offset);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int write_full(int fd, const void *buf, size_t len);
+
+/* pwrite() all of buf at offset. Returns 0 or -errno. */
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
 
 #endif /* GMVM_UTIL_H */

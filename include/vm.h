@@ -41,6 +41,9 @@ struct vm_config {
 	enum console_mode console;
 	bool boot_timer;
 	uint64_t start_ns;		/* time_now_ns() when gmvm started */
+	const char *snapshot_dir;	/* --snapshot-on-request; NULL: off */
+	bool snapshot_then_stop;	/* --then stop */
+	const char *control_path;	/* --control; NULL: none */
 };
 
 struct vcpu {
@@ -68,6 +71,18 @@ struct vm {
 	struct event_loop loop;
 	uint64_t start_ns;		/* when the monitor started */
 	bool boot_timer;
+
+	/* Pausing (vmm/pause.c): vCPUs park while pause_requested is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;	/* parked vCPUs wait; pausers too */
+	atomic_bool pause_requested;
+	unsigned int nr_running;	/* vCPU threads alive */
+	unsigned int nr_parked;
+
+	/* Guest-requested snapshots (--snapshot-on-request). */
+	const char *snapshot_dir;
+	bool snapshot_then_stop;
+	struct event_source snapshot_source;	/* eventfd */
 
 	/* Set once by the first vm_request_exit(). */
 	atomic_bool exiting;
@@ -123,6 +138,12 @@ int vm_register_pio(struct vm *vm, uint16_t base, uint16_t len,
 int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
 		     struct device *dev, struct err *e);
 
+/*
+ * The guest asked for a snapshot (from a vCPU thread): park every vCPU now
+ * and have the main thread write it to cfg->snapshot_dir.
+ */
+void vm_request_snapshot(struct vm *vm);
+
 /* Drive interrupt line gsi of the in-kernel irqchip. */
 void vm_set_irq(struct vm *vm, unsigned int gsi, bool level);
 
@@ -147,6 +168,23 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 int vcpu_start(struct vcpu *vcpu, struct err *e);
 /* Make the vCPU leave KVM_RUN and its thread end; then join it. */
 void vcpu_stop(struct vcpu *vcpu);
+/* Make the vCPU leave KVM_RUN soon (it then checks pause and exit). */
+void vcpu_kick(struct vcpu *vcpu);
+
+/*
+ * Pausing (vmm/pause.c). vm_pause() returns once every running vCPU is
+ * parked outside KVM_RUN with its last exit completed, so its state can be
+ * read; vm_resume() lets them go. vm_pause_async() only asks and kicks (for
+ * a vCPU thread that must not wait on itself). All are idempotent.
+ */
+void vm_pause(struct vm *vm);
+void vm_pause_async(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_is_paused(struct vm *vm);
+/* For vCPU threads. */
+void vcpu_park(struct vcpu *vcpu);
+void vcpu_thread_begin(struct vcpu *vcpu);
+void vcpu_thread_done(struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
 
 /* x86 vCPU set-up (vmm/cpuid.c, vmm/vcpu_x86.c). */

@@ -52,6 +52,7 @@ int guest_mem_create(struct guest_mem *mem, const struct guest_mem_backend *b,
 			       (unsigned long long)size);
 	mem->backend = b;
 	ret = b->create(mem, vm_fd, e);
+	mem->fresh = ret == 0;
 	if (ret) {
 		mem->backend = NULL;
 		mem->base = NULL;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Address-range routing of guest port and MMIO accesses to devices. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ void device_init(struct device *dev, const struct device_ops *ops,
 {
 	dev->ops = ops;
 	dev->vm = vm;
+	snprintf(dev->id, sizeof(dev->id), "%s", ops->name);
 	pthread_mutex_init(&dev->lock, NULL);
 }
 

@@ -27,20 +27,34 @@ static const char run_usage[] =
 	"      --console MODE         serial (COM1 on stdin/stdout, the default) or none\n"
 	"      --boot-timer           report when the guest writes 123 to the boot-timer\n"
 	"                             window at 0xc0000000\n"
+	"      --snapshot-on-request DIR\n"
+	"                             when the guest writes to port 0x4f0, write a\n"
+	"                             snapshot to DIR (which must not exist)\n"
+	"      --then stop|continue   after that snapshot, stop gmvm (status 0) or let\n"
+	"                             the guest go on (default: continue)\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
+	"  -V, --version              show the version\n"
 	"\n"
 	"On a terminal, Ctrl-A x ends the VM and Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	"Exit status: 0 when the guest powers off or resets; the value it wrote to\n"
 	"the debug-exit port 0xf4; 1 on a guest or monitor failure; 2 on bad usage\n"
 	"or input; 128+N when stopped by signal N.\n";
 
+/* run_parse() results besides 0 and -errno. */
+enum {
+	RUN_HELP = 1,
+	RUN_VERSION,
+};
+
 enum {
 	OPT_CPUS = 256,
 	OPT_BACKEND,
 	OPT_CONSOLE,
 	OPT_BOOT_TIMER,
+	OPT_SNAPSHOT_ON_REQUEST,
+	OPT_THEN,
 };
 
 static const struct option run_options[] = {
@@ -52,15 +66,25 @@ static const struct option run_options[] = {
 	{ "memory-backend", required_argument, NULL, OPT_BACKEND },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "snapshot-on-request", required_argument, NULL, OPT_SNAPSHOT_ON_REQUEST },
+	{ "then", required_argument, NULL, OPT_THEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int run_option(struct vm_config *cfg, int opt, const char *arg,
+/* What the command line said, beyond the VM's configuration. */
+struct run_args {
+	struct vm_config *cfg;
+	bool then_given;
+};
+
+static int run_option(struct run_args *a, int opt, const char *arg,
 		      struct err *e)
 {
+	struct vm_config *cfg = a->cfg;
 	unsigned long n;
 	int ret;
 
@@ -99,6 +123,19 @@ static int run_option(struct vm_config *cfg, int opt, const char *arg,
 	case OPT_BOOT_TIMER:
 		cfg->boot_timer = true;
 		return 0;
+	case OPT_SNAPSHOT_ON_REQUEST:
+		cfg->snapshot_dir = arg;
+		return 0;
+	case OPT_THEN:
+		if (!strcmp(arg, "stop"))
+			cfg->snapshot_then_stop = true;
+		else if (!strcmp(arg, "continue"))
+			cfg->snapshot_then_stop = false;
+		else
+			return err_set(e, EINVAL, "--then: unknown action '%s' (stop or continue)",
+				       arg);
+		a->then_given = true;
+		return 0;
 	case 'v':
 		log_set_level(log_get_level() < LOG_DEBUG ?
 			      log_get_level() + 1 : LOG_DEBUG);
@@ -128,21 +165,24 @@ static int run_check_memory(uint64_t size, struct err *e)
 static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		     struct err *e)
 {
+	struct run_args a = { .cfg = cfg };
 	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":k:i:c:m:vqh", run_options,
+	while ((opt = getopt_long(argc, argv, ":k:i:c:m:vqhV", run_options,
 				  NULL)) != -1) {
 		if (opt == 'h')
-			return 1;
+			return RUN_HELP;
+		if (opt == 'V')
+			return RUN_VERSION;
 		if (opt == '?')
 			return err_set(e, EINVAL, "unknown option '%s'",
 				       argv[optind - 1]);
 		if (opt == ':')
 			return err_set(e, EINVAL, "option '%s' needs a value",
 				       argv[optind - 1]);
-		ret = run_option(cfg, opt, optarg, e);
+		ret = run_option(&a, opt, optarg, e);
 		if (ret)
 			return ret;
 	}
@@ -150,6 +190,8 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		return err_set(e, EINVAL, "unexpected argument '%s'", argv[optind]);
 	if (!cfg->kernel_path)
 		return err_set(e, EINVAL, "--kernel is required");
+	if (a.then_given && !cfg->snapshot_dir)
+		return err_set(e, EINVAL, "--then needs --snapshot-on-request");
 	return run_check_memory(cfg->mem_size, e);
 }
 
@@ -161,6 +203,13 @@ static int run_map_files(struct vm_config *cfg, struct err *e)
 	    boot_map_file(cfg->initrd_path, &cfg->initrd, &cfg->initrd_len, e))
 		return err_prefix(e, "initrd %s", cfg->initrd_path);
 	return 0;
+}
+
+static void run_unmap_files(struct vm_config *cfg)
+{
+	boot_unmap_file(cfg->kernel, cfg->kernel_len);
+	boot_unmap_file(cfg->initrd, cfg->initrd_len);
+	cfg->kernel = cfg->initrd = NULL;
 }
 
 /* Returns the exit status. */
@@ -183,6 +232,7 @@ static int run_vm(struct vm_config *cfg)
 		status = EXIT_BAD_INPUT;
 		goto fail;
 	}
+	run_unmap_files(cfg);
 	if (vm_create_vcpus(&vm, cfg, &e) || vm_set_boot_cpu(&vm, &img, &e) ||
 	    vm_setup_devices(&vm, cfg, &e))
 		goto fail;
@@ -208,8 +258,12 @@ int cmd_run(int argc, char **argv)
 	int ret, status;
 
 	ret = run_parse(&cfg, argc, argv, &e);
-	if (ret > 0) {
+	if (ret == RUN_HELP) {
 		fputs(run_usage, stdout);
+		return EXIT_GUEST_OK;
+	}
+	if (ret == RUN_VERSION) {
+		printf("gmvm %s\n", gmvm_version);
 		return EXIT_GUEST_OK;
 	}
 	if (ret < 0) {
@@ -222,7 +276,6 @@ int cmd_run(int argc, char **argv)
 	} else {
 		status = run_vm(&cfg);
 	}
-	boot_unmap_file(cfg.kernel, cfg.kernel_len);
-	boot_unmap_file(cfg.initrd, cfg.initrd_len);
+	run_unmap_files(&cfg);
 	return status;
 }

@@ -49,3 +49,35 @@ int write_full(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+		offset += n;
+	}
+	return 0;
+}
+
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	/* Bitwise: vmstate blobs are kilobytes, not worth a table. */
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78u & -(crc & 1));
+	}
+	return ~crc;
+}

@@ -180,9 +180,20 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (!atomic_load(&vm->exiting)) {
+		if (atomic_load(&vm->pause_requested)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/*
+				 * A kick: whoever kicked set the pause or
+				 * exit flag first, so it is seen above.
+				 */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0,
+						 __ATOMIC_SEQ_CST);
 				continue;
+			}
 			log_error("vCPU %u: KVM_RUN: %s", vcpu->id,
 				  strerror(errno));
 			vcpu_dump(vcpu);
@@ -192,7 +203,15 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	vcpu_thread_done(vcpu);
 	return NULL;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	/* immediate_exit covers a kick that lands before KVM_RUN is entered. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
 int vcpu_start(struct vcpu *vcpu, struct err *e)
@@ -203,10 +222,13 @@ int vcpu_start(struct vcpu *vcpu, struct err *e)
 
 	/* No SA_RESTART: the signal must make KVM_RUN return. */
 	sigaction(VCPU_KICK_SIGNAL, &kick, NULL);
+	vcpu_thread_begin(vcpu);
 	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
-	if (ret)
+	if (ret) {
+		vcpu_thread_done(vcpu);
 		return err_set(e, ret, "cannot start the thread of vCPU %u: %s",
 			       vcpu->id, strerror(ret));
+	}
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(vcpu->thread, name);
 	vcpu->started = true;
@@ -217,9 +239,7 @@ void vcpu_stop(struct vcpu *vcpu)
 {
 	if (!vcpu->started)
 		return;
-	/* immediate_exit covers a kick that lands before KVM_RUN is entered. */
-	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	vcpu_kick(vcpu);
 	pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
 }

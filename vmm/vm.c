@@ -12,6 +12,7 @@
 
 #include "kvm.h"
 #include "log.h"
+#include "snapshot.h"
 #include "vm.h"
 
 /* Just below the LAPIC page, out of everyone's way, as other VMMs do. */
@@ -45,6 +46,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	vm->mem.fd = -1;
 	vm->boot_timer = cfg->boot_timer;
 	vm->start_ns = cfg->start_ns;
+	vm->snapshot_dir = cfg->snapshot_dir;
+	vm->snapshot_then_stop = cfg->snapshot_then_stop;
+	vm->snapshot_source.fd = -1;
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	console_init(&vm->console, cfg->console);
 
 	vm->kvm_fd = kvm_open(e);
@@ -147,6 +153,10 @@ void vm_request_exit(struct vm *vm, int status)
 	if (atomic_exchange(&vm->exiting, true))
 		return;
 	vm->exit_status = status;
+	/* Parked vCPUs and anyone waiting for them must see it. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
 		log_error("cannot wake the main thread: %s", strerror(errno));
 }
@@ -222,6 +232,8 @@ int vm_run(struct vm *vm)
 	ret = event_loop_add(&vm->loop, &vm->exit_source, EPOLLIN);
 	if (!ret)
 		ret = vm_watch_signals(vm, &sigs, &e);
+	if (!ret)
+		ret = vm_snapshot_requests_init(vm, &e);
 	if (!ret) {
 		ret = console_start(&vm->console, &vm->loop,
 				    vm_quit_from_console, vm);
@@ -269,6 +281,8 @@ void vm_destroy(struct vm *vm)
 	vm->cpuid = NULL;
 	if (vm->exit_efd >= 0)
 		close(vm->exit_efd);
+	if (vm->snapshot_source.fd >= 0)
+		close(vm->snapshot_source.fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

@@ -26,6 +26,7 @@
 #define PORT_COM1 0x3f8
 #define PORT_DEBUG_EXIT 0xf4
 #define PORT_I8042_CMD 0x64
+#define PORT_SNAPSHOT 0x4f0
 #define BOOT_TIMER_ADDR 0xc0000000ul
 #define LAPIC_ADDR 0xfee00000ul
 #define AP_TRAMPOLINE_ADDR 0x8000ul
@@ -164,6 +165,7 @@ __attribute__((noreturn)) void ap_user_main(unsigned int idx);
 int workload_touch(const char *arg, size_t len);
 int workload_smp(const char *arg, size_t len);
 int workload_echo(const char *arg, size_t len);
+int workload_verify(const char *arg, size_t len);
 int workload_initrd(const char *arg, size_t len);
 
 /* entry.S */

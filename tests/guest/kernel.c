@@ -9,6 +9,7 @@
 #define IDT_ENTRIES 256
 #define SYSCALL_VECTOR 200
 #define VECTOR_UD 6
+#define VECTOR_PF 14
 #define PD_POOL 64			/* page directories: 64 GiB mapped */
 #define PTE_PRESENT 0x1ull
 #define PTE_WRITE 0x2ull
@@ -111,36 +112,63 @@ static void tss_load(unsigned int cpu)
 	__asm__ volatile("ltr %0" : : "r"(sel));
 }
 
-/* Highest RAM address, from the PVH memmap or the zero page's e820. */
-static uint64_t ram_top(void)
+/*
+ * Paging: an identity map in 2 MiB pages, all user-visible. Only the first
+ * 4 MiB (this image, the boot structures) and the MMIO windows the guest
+ * uses are mapped up front; RAM is mapped when first touched, by the page
+ * fault handler. Filling page tables at CPL0 is emulated instruction by
+ * instruction on our hosts, so a 4 GiB guest must not pay for 2048 entries
+ * before it does anything.
+ */
+static const uint64_t eager_mmio[] = { BOOT_TIMER_ADDR, 0xfec00000ul, LAPIC_ADDR };
+
+static unsigned int mapped_gib;
+
+static void map_2m(uint64_t addr)
 {
-	uint64_t top = 0;
+	uint64_t g = addr >> 30, i = (addr >> 21) & 511;
+
+	pd_pool[g][i] = (addr & ~((2ull << 20) - 1)) | PTE_PRESENT |
+			PTE_WRITE | PTE_USER | PTE_LARGE;
+}
+
+static bool is_ram(uint64_t addr)
+{
+	for (unsigned int i = 0; i < boot_info.nr_ram; i++)
+		if (addr >= boot_info.ram[i].start && addr < boot_info.ram[i].end)
+			return true;
+	return false;
+}
+
+static void paging_init(void)
+{
+	uint64_t top = 4ull << 30;
 
 	boot_info_parse();
 	for (unsigned int i = 0; i < boot_info.nr_ram; i++)
 		if (boot_info.ram[i].end > top)
 			top = boot_info.ram[i].end;
-	return top;
-}
-
-/* Identity map of [0, max(4 GiB, RAM)) in 2 MiB pages, all user-visible. */
-static void paging_init(void)
-{
-	uint64_t top = ram_top();
-	unsigned int gib = 4;
-
-	while ((uint64_t)gib << 30 < top && gib < PD_POOL)
-		gib++;
+	mapped_gib = (top + (1ull << 30) - 1) >> 30;
+	if (mapped_gib > PD_POOL)
+		mapped_gib = PD_POOL;
 	pml4[0] = (uint64_t)pdpt | PTE_PRESENT | PTE_WRITE | PTE_USER;
-	for (unsigned int g = 0; g < gib; g++) {
+	for (unsigned int g = 0; g < mapped_gib; g++)
 		pdpt[g] = (uint64_t)pd_pool[g] | PTE_PRESENT | PTE_WRITE | PTE_USER;
-		for (unsigned int i = 0; i < 512; i++)
-			pd_pool[g][i] = ((uint64_t)g << 30 | (uint64_t)i << 21) |
-					PTE_PRESENT | PTE_WRITE | PTE_USER |
-					PTE_LARGE;
-	}
+	map_2m(0);
+	map_2m(2ull << 20);
+	for (unsigned int i = 0; i < sizeof(eager_mmio) / sizeof(eager_mmio[0]); i++)
+		map_2m(eager_mmio[i]);
 	kernel_cr3 = (uint64_t)pml4;
 	__asm__ volatile("mov %0, %%cr3" : : "r"(kernel_cr3) : "memory");
+}
+
+/* A not-present fault on RAM: map its 2 MiB page. */
+static bool page_fault_map(uint64_t cr2, uint64_t error)
+{
+	if ((error & 1) || (cr2 >> 30) >= mapped_gib || !is_ram(cr2))
+		return false;
+	map_2m(cr2);
+	return true;
 }
 
 static void start_aps(void)
@@ -207,6 +235,8 @@ void trap_handler(struct trap_frame *f)
 		return;
 	}
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	if (f->vector == VECTOR_PF && page_fault_map(cr2, f->error))
+		return;
 	printf("testguest: exception %lu (error %#lx) at rip %#lx cs %#lx rflags %#lx rsp %#lx cr2 %#lx\n",
 	       f->vector, f->error, f->rip, f->cs, f->rflags, f->rsp, cr2);
 	guest_exit(EXIT_EXCEPTION);

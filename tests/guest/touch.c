@@ -9,6 +9,11 @@
 
 uint64_t touch_seed = 1;
 
+/* What the last touch wrote, for verify. */
+static struct ram_range touched[GUEST_MAX_RAM_RANGES];
+static unsigned int nr_touched;
+static uint64_t touched_seed, touched_sum;
+
 static uint64_t pattern(uint64_t addr)
 {
 	uint64_t v = (addr ^ touch_seed) * 0x9e3779b97f4a7c15ull;
@@ -85,5 +90,38 @@ int workload_touch(const char *arg, size_t len)
 	}
 	printf("touch: %lu MiB, %lu bad words, checksum %#lx\n", size >> 20,
 	       bad, sum);
+	memcpy(touched, chosen, sizeof(chosen));
+	nr_touched = n;
+	touched_seed = touch_seed;
+	touched_sum = sum;
 	return bad ? -1 : 0;
+}
+
+/* verify=N: check what the last touch wrote, N times. */
+int workload_verify(const char *arg, size_t len)
+{
+	uint64_t passes = 1, saved_seed = touch_seed;
+	int failed = 0;
+
+	if (arg && !parse_u64(arg, len, &passes)) {
+		printf("verify: needs a number of passes\n");
+		guest_exit(EXIT_BAD_CMDLINE);
+	}
+	if (!nr_touched) {
+		printf("verify: nothing was touched\n");
+		return -1;
+	}
+	touch_seed = touched_seed;
+	for (uint64_t p = 1; p <= passes; p++) {
+		uint64_t bad = 0, sum = 0;
+
+		for (unsigned int i = 0; i < nr_touched; i++)
+			sum ^= check(touched[i].start, touched[i].end, &bad);
+		printf("verify: pass %lu: %lu bad words, checksum %#lx%s\n", p,
+		       bad, sum, sum == touched_sum ? "" : " (differs)");
+		if (bad || sum != touched_sum)
+			failed = 1;
+	}
+	touch_seed = saved_seed;
+	return failed ? -1 : 0;
 }

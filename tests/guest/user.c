@@ -6,6 +6,8 @@
  *   hello            print a greeting with what the boot path provided
  *   touch=SIZE       write a pattern over the top SIZE of RAM, verify it
  *   seed=N           pattern seed for the following touch workloads
+ *   verify[=N]       check what the last touch wrote, N times (default 1)
+ *   snapshot         ask the monitor for a snapshot (port 0x4f0), go on
  *   smp[=N]          every CPU in the MP table reports its APIC ID (N: count)
  *   boottimer        write 123 to the boot-timer window
  *   echo=N           read N bytes from COM1 and print them back
@@ -65,6 +67,16 @@ static int workload_boottimer(const char *arg, size_t len)
 	(void)arg;
 	(void)len;
 	mmio_write8(BOOT_TIMER_ADDR, 123);
+	return 0;
+}
+
+static int workload_snapshot(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	printf("snapshot: requesting\n");
+	outb(PORT_SNAPSHOT, 1);
+	printf("snapshot: resumed\n");
 	return 0;
 }
 
@@ -143,6 +155,8 @@ static const struct workload workloads[] = {
 	{ "hello", workload_hello },
 	{ "touch", workload_touch },
 	{ "seed", workload_seed },
+	{ "verify", workload_verify },
+	{ "snapshot", workload_snapshot },
 	{ "smp", workload_smp },
 	{ "boottimer", workload_boottimer },
 	{ "echo", workload_echo },

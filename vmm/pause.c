@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pausing and resuming the vCPUs. A paused vCPU has left KVM_RUN after one
+ * more entry with immediate_exit set, which completes a pending port or MMIO
+ * read, so that its saved registers describe an instruction boundary.
+ */
+#include <errno.h>
+#include <sys/ioctl.h>
+
+#include "log.h"
+#include "vm.h"
+
+void vcpu_thread_begin(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_running++;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vcpu_thread_done(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_running--;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+static void vcpu_complete_exit(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (ioctl(vcpu->fd, KVM_RUN, 0) == 0 || errno != EINTR)
+		log_warn("vCPU %u: completing its last exit before pausing did not return EINTR",
+			 vcpu->id);
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	vcpu_complete_exit(vcpu);
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->pause_requested) && !atomic_load(&vm->exiting))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nr_parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_pause_async(struct vm *vm)
+{
+	if (atomic_exchange(&vm->pause_requested, true))
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].started)
+			vcpu_kick(&vm->vcpus[i]);
+}
+
+void vm_pause(struct vm *vm)
+{
+	vm_pause_async(vm);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->nr_parked < vm->nr_running && !atomic_load(&vm->exiting))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_requested, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_is_paused(struct vm *vm)
+{
+	return atomic_load(&vm->pause_requested);
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A vCPU's architectural state to and from a vmstate node: registers, FPU
+ * and extended state, MSRs (TSC and kvmclock among them), local APIC, pending
+ * events, MP state, debug registers and CPUID. Saved while the vCPU is
+ * parked; restored before its thread starts, in an order KVM accepts (CPUID
+ * first, events last).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "kvm.h"
+#include "vm.h"
+#include "snapshot.h"
+
+#define VCPU_MAX_MSRS 512
+#define VCPU_XSAVE_MIN 4096
+
+/* State kept as one fixed-size KVM structure, in restore order. */
+static const struct vcpu_blob {
+	const char *name;
+	unsigned long get, set;
+	size_t size;
+} vcpu_blobs[] = {
+	{ "mp_state", KVM_GET_MP_STATE, KVM_SET_MP_STATE, sizeof(struct kvm_mp_state) },
+	{ "regs", KVM_GET_REGS, KVM_SET_REGS, sizeof(struct kvm_regs) },
+	{ "sregs", KVM_GET_SREGS, KVM_SET_SREGS, sizeof(struct kvm_sregs) },
+	{ "xcrs", KVM_GET_XCRS, KVM_SET_XCRS, sizeof(struct kvm_xcrs) },
+	{ "debugregs", KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS, sizeof(struct kvm_debugregs) },
+	{ "lapic", KVM_GET_LAPIC, KVM_SET_LAPIC, sizeof(struct kvm_lapic_state) },
+};
+
+static size_t vcpu_xsave_size(const struct vm *vm)
+{
+	int n = kvm_check_cap(vm->vm_fd, KVM_CAP_XSAVE2);
+
+	return n > VCPU_XSAVE_MIN ? (size_t)n : VCPU_XSAVE_MIN;
+}
+
+/* MSRs KVM can save for this VM: its list, less what this vCPU refuses. */
+static int vcpu_msr_indices(struct vcpu *vcpu, uint32_t *out, unsigned int *n)
+{
+	struct kvm_msr_list *list;
+	unsigned int kept = 0;
+
+	list = calloc(1, sizeof(*list) + VCPU_MAX_MSRS * sizeof(uint32_t));
+	if (!list)
+		return -ENOMEM;
+	list->nmsrs = VCPU_MAX_MSRS;
+	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+		int ret = -errno;
+
+		free(list);
+		return ret;
+	}
+	for (uint32_t i = 0; i < list->nmsrs; i++) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry e;
+		} one = { .hdr.nmsrs = 1, .e.index = list->indices[i] };
+
+		if (ioctl(vcpu->fd, KVM_GET_MSRS, &one) == 1)
+			out[kept++] = list->indices[i];
+	}
+	free(list);
+	*n = kept;
+	return 0;
+}
+
+static void vcpu_save_msrs(struct vcpu *vcpu, struct vmstate_writer *w,
+			   struct err *e)
+{
+	uint32_t idx[VCPU_MAX_MSRS];
+	struct kvm_msrs *msrs;
+	unsigned int n = 0;
+	int got;
+
+	if (vcpu_msr_indices(vcpu, idx, &n)) {
+		err_set(e, errno, "KVM_GET_MSR_INDEX_LIST: %s", strerror(errno));
+		w->err = -EIO;
+		return;
+	}
+	msrs = calloc(1, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
+	if (!msrs) {
+		w->err = -ENOMEM;
+		return;
+	}
+	msrs->nmsrs = n;
+	for (unsigned int i = 0; i < n; i++)
+		msrs->entries[i].index = idx[i];
+	got = ioctl(vcpu->fd, KVM_GET_MSRS, msrs);
+	if (got != (int)n) {
+		err_set(e, EIO, "vCPU %u: KVM_GET_MSRS read %d of %u MSRs",
+			vcpu->id, got, n);
+		w->err = -EIO;
+	} else {
+		vmstate_put_blob(w, "msrs", msrs->entries,
+				 n * sizeof(msrs->entries[0]));
+	}
+	free(msrs);
+}
+
+static int vcpu_save_cpuid(struct vcpu *vcpu, struct vmstate_writer *w,
+			   struct err *e)
+{
+	unsigned int n = vcpu->vm->cpuid->nent;
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+	if (!c)
+		return err_set(e, ENOMEM, "out of memory");
+	c->nent = n;
+	if (ioctl(vcpu->fd, KVM_GET_CPUID2, c) < 0) {
+		free(c);
+		return err_set(e, errno, "vCPU %u: KVM_GET_CPUID2: %s", vcpu->id,
+			       strerror(errno));
+	}
+	vmstate_put_blob(w, "cpuid", c->entries, c->nent * sizeof(c->entries[0]));
+	free(c);
+	return 0;
+}
+
+int vcpu_save_state(struct vcpu *vcpu, struct vmstate_writer *w,
+		    struct err *e)
+{
+	size_t xsize = vcpu_xsave_size(vcpu->vm);
+	union {
+		struct kvm_mp_state mp_state;
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		struct kvm_xcrs xcrs;
+		struct kvm_debugregs debugregs;
+		struct kvm_lapic_state lapic;
+		struct kvm_vcpu_events events;
+	} buf;
+	void *xsave;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(vcpu_blobs); i++) {
+		if (ioctl(vcpu->fd, vcpu_blobs[i].get, &buf) < 0)
+			return err_set(e, errno, "vCPU %u: cannot read %s: %s",
+				       vcpu->id, vcpu_blobs[i].name,
+				       strerror(errno));
+		vmstate_put_blob(w, vcpu_blobs[i].name, &buf, vcpu_blobs[i].size);
+	}
+	xsave = calloc(1, xsize);
+	if (!xsave)
+		return err_set(e, ENOMEM, "out of memory");
+	if (ioctl(vcpu->fd, xsize > VCPU_XSAVE_MIN ? KVM_GET_XSAVE2 : KVM_GET_XSAVE,
+		  xsave) < 0) {
+		free(xsave);
+		return err_set(e, errno, "vCPU %u: cannot read XSAVE state: %s",
+			       vcpu->id, strerror(errno));
+	}
+	vmstate_put_blob(w, "xsave", xsave, xsize);
+	free(xsave);
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &buf.events) < 0)
+		return err_set(e, errno, "vCPU %u: cannot read events: %s",
+			       vcpu->id, strerror(errno));
+	vmstate_put_blob(w, "events", &buf.events, sizeof(buf.events));
+	vcpu_save_msrs(vcpu, w, e);
+	if (w->err)
+		return w->err;
+	return vcpu_save_cpuid(vcpu, w, e);
+}
+
+static int vcpu_restore_cpuid(struct vcpu *vcpu, const struct vmstate *vs,
+			      int node, struct err *e)
+{
+	const size_t ent = sizeof(struct kvm_cpuid_entry2);
+	struct kvm_cpuid2 *c;
+	const void *data;
+	size_t len;
+	int ret = 0;
+
+	if (vmstate_get_blob_ptr(vs, node, "cpuid", &data, &len, 4096 * ent, e))
+		return -EINVAL;
+	if (len % ent || !len)
+		return err_set(e, EINVAL, "vCPU %u: cpuid of %zu bytes is not a whole number of entries",
+			       vcpu->id, len);
+	c = calloc(1, sizeof(*c) + len);
+	if (!c)
+		return err_set(e, ENOMEM, "out of memory");
+	c->nent = len / ent;
+	memcpy(c->entries, data, len);
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0)
+		ret = err_set(e, errno, "vCPU %u: KVM_SET_CPUID2: %s", vcpu->id,
+			      strerror(errno));
+	free(c);
+	return ret;
+}
+
+static int vcpu_restore_msrs(struct vcpu *vcpu, const struct vmstate *vs,
+			     int node, struct err *e)
+{
+	const size_t ent = sizeof(struct kvm_msr_entry);
+	struct kvm_msrs *msrs;
+	const void *data;
+	size_t len;
+	int n, ret = 0;
+
+	if (vmstate_get_blob_ptr(vs, node, "msrs", &data, &len,
+				 VCPU_MAX_MSRS * ent, e))
+		return -EINVAL;
+	if (len % ent)
+		return err_set(e, EINVAL, "vCPU %u: msrs of %zu bytes is not a whole number of entries",
+			       vcpu->id, len);
+	msrs = calloc(1, sizeof(*msrs) + len);
+	if (!msrs)
+		return err_set(e, ENOMEM, "out of memory");
+	msrs->nmsrs = len / ent;
+	memcpy(msrs->entries, data, len);
+	n = ioctl(vcpu->fd, KVM_SET_MSRS, msrs);
+	if (n != (int)msrs->nmsrs)
+		ret = err_set(e, EINVAL, "vCPU %u: KVM refused MSR %#x of the snapshot",
+			      vcpu->id, n >= 0 ? msrs->entries[n].index : 0);
+	free(msrs);
+	return ret;
+}
+
+static int vcpu_restore_blob(struct vcpu *vcpu, const struct vmstate *vs,
+			     int node, const char *name, unsigned long set,
+			     size_t size, struct err *e)
+{
+	void *buf = calloc(1, size);
+	int ret = 0;
+
+	if (!buf)
+		return err_set(e, ENOMEM, "out of memory");
+	if (vmstate_get_blob(vs, node, name, buf, size, e))
+		ret = -EINVAL;
+	else if (ioctl(vcpu->fd, set, buf) < 0)
+		ret = err_set(e, errno, "vCPU %u: KVM refused its saved %s: %s",
+			      vcpu->id, name, strerror(errno));
+	free(buf);
+	return ret;
+}
+
+int vcpu_restore_state(struct vcpu *vcpu, const struct vmstate *vs, int node,
+		       struct err *e)
+{
+	int ret = vcpu_restore_cpuid(vcpu, vs, node, e);
+
+	for (unsigned int i = 0; !ret && i < ARRAY_SIZE(vcpu_blobs); i++)
+		ret = vcpu_restore_blob(vcpu, vs, node, vcpu_blobs[i].name,
+					vcpu_blobs[i].set, vcpu_blobs[i].size, e);
+	if (!ret)
+		ret = vcpu_restore_blob(vcpu, vs, node, "xsave", KVM_SET_XSAVE,
+					vcpu_xsave_size(vcpu->vm), e);
+	if (!ret)
+		ret = vcpu_restore_msrs(vcpu, vs, node, e);
+	if (!ret)
+		ret = vcpu_restore_blob(vcpu, vs, node, "events",
+					KVM_SET_VCPU_EVENTS,
+					sizeof(struct kvm_vcpu_events), e);
+	return ret;
+}
