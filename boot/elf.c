@@ -47,10 +47,6 @@ static int elf_check_header(const Elf64_Ehdr *eh, size_t len, struct err *e)
 static int elf_check_segment(const struct guest_mem *mem, const Elf64_Phdr *ph,
 			     unsigned int i, size_t len, struct err *e)
 {
-	if (ph->p_filesz > ph->p_memsz)
-		return err_set(e, ENOEXEC, "segment %u: file size %#llx exceeds memory size %#llx",
-			       i, (unsigned long long)ph->p_filesz,
-			       (unsigned long long)ph->p_memsz);
 	if (!range_within(ph->p_offset, ph->p_filesz, len))
 		return err_set(e, ENOEXEC, "segment %u: bytes [%#llx, +%#llx) run past the end of the file (%zu bytes): truncated?",
 			       i, (unsigned long long)ph->p_offset,
@@ -131,8 +127,14 @@ static int elf_check_segments(const struct guest_mem *mem,
 	for (unsigned int i = 0; i < n; i++) {
 		int ret;
 
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_filesz > ph[i].p_memsz)
+			return err_set(e, ENOEXEC, "segment %u: file size %#llx exceeds memory size %#llx",
+				       i, (unsigned long long)ph[i].p_filesz,
+				       (unsigned long long)ph[i].p_memsz);
 		/* An empty PT_LOAD places nothing. */
-		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
+		if (!ph[i].p_memsz)
 			continue;
 		ret = elf_check_segment(mem, &ph[i], i, len, e);
 		if (ret)
@@ -156,7 +158,8 @@ static bool elf_entry_loaded(const Elf64_Phdr *ph, unsigned int n,
 			     uint64_t entry)
 {
 	for (unsigned int i = 0; i < n; i++)
-		if (ph[i].p_type == PT_LOAD && entry >= ph[i].p_paddr &&
+		if (ph[i].p_type == PT_LOAD && ph[i].p_memsz &&
+		    entry >= ph[i].p_paddr &&
 		    entry - ph[i].p_paddr < ph[i].p_filesz)
 			return true;
 	return false;

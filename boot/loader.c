@@ -69,6 +69,8 @@ int boot_load_initrd(struct guest_mem *mem, const struct boot_image *img,
 	uint64_t top = MIN(guest_mem_low_size(mem), img->initrd_addr_max + 1);
 	uint64_t at;
 
+	if (!len)
+		return err_set(e, EINVAL, "initrd is empty");
 	if (len > top || ALIGN_DOWN(top - len, PAGE_SIZE) < ALIGN_UP(img->end, PAGE_SIZE))
 		return err_set(e, EFBIG, "initrd of %zu bytes does not fit in guest RAM between the kernel (ends at %#llx) and %#llx",
 			       len, (unsigned long long)img->end,

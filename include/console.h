@@ -29,6 +29,8 @@ struct console_sink {
 	void *opaque;
 };
 
+#define CONSOLE_READ_MAX 256	/* bytes read from stdin at a time */
+
 /* Ctrl-A escape state of a TTY console. */
 struct console_escape {
 	bool active;		/* escapes are recognised (input is a TTY) */
@@ -46,7 +48,8 @@ struct console {
 	void *quit_opaque;
 	struct event_source in_source;
 	struct event_source wake_source;	/* eventfd: sink has room */
-	uint8_t pending[256];		/* read, not yet taken by the sink */
+	/* Read, not yet taken by the sink: a read's worth and a held Ctrl-A. */
+	uint8_t pending[CONSOLE_READ_MAX + 1];
 	size_t pending_off;
 	size_t pending_len;
 	bool in_watched;
@@ -75,8 +78,9 @@ void console_destroy(struct console *c);
 
 /*
  * Apply Ctrl-A escapes to n input bytes, writing what the guest should get to
- * out (room for n bytes). Returns the number of bytes written to out; sets
- * *quit on Ctrl-A x and drops the rest of in.
+ * out, which needs room for n + 1 bytes (a Ctrl-A held back from the previous
+ * call may come out with this call's first byte). Returns the number of
+ * bytes written to out; sets *quit on Ctrl-A x and drops the rest of in.
  */
 size_t console_escape_filter(struct console_escape *st, const uint8_t *in,
 			     size_t n, uint8_t *out, bool *quit);

@@ -29,6 +29,42 @@ struct guest_mem;
 int vm_snapshot(struct vm *vm, const char *dir, bool pause_after,
 		struct err *e);
 
+/* A snapshot directory opened for restore or inspection, all of it checked. */
+struct snapshot {
+	const char *dir;
+	void *vmstate_buf;
+	size_t vmstate_len;
+	struct vmstate vs;
+	int mem_fd;			/* the memory file, read-only */
+	uint64_t mem_file_size;
+	unsigned int nr_vcpus;
+	uint64_t mem_size;
+	const struct guest_mem_backend *backend;
+	bool boot_timer;
+};
+
+/*
+ * Open and validate dir: vmstate structure, version and checksum, the
+ * configuration, the memory regions against the layout of the memory size,
+ * the memory file's size. Returns 0 or -EINVAL/-ENOENT/... with e naming the
+ * file and the problem; nothing is left open on failure.
+ */
+int snapshot_open(struct snapshot *s, const char *dir, struct err *e);
+void snapshot_close(struct snapshot *s);
+
+/*
+ * Give vm (created from s's configuration, vCPUs and devices in place) the
+ * saved VM, device and vCPU state. Every value is checked on the way.
+ */
+int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
+			   struct err *e);
+
+/*
+ * Copy the memory file's data into RAM (eager restore), skipping holes, on
+ * several threads. Returns bytes copied or -errno with e set.
+ */
+long long memfile_load(const struct guest_mem *mem, int fd, struct err *e);
+
 /* Watch for guest snapshot requests on the main loop when configured. */
 int vm_snapshot_requests_init(struct vm *vm, struct err *e);
 

@@ -37,6 +37,9 @@ int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode,
 struct guest_mem;
 struct uffd_handler;
 
+/* Pages filled per fault unless told otherwise (bench/uffd.sh measures). */
+#define UFFD_DEFAULT_FAULT_AROUND 16
+
 struct uffd_stats {
 	uint64_t faults;		/* page faults served */
 	uint64_t faults_on_present;	/* already filled: only woken */
@@ -44,8 +47,10 @@ struct uffd_stats {
 	uint64_t pages_zeroed;
 	uint64_t bytes_copied;
 	uint64_t pages_background;	/* filled while no fault waited */
-	uint64_t pages_prefetched;	/* filled from the working set */
-	uint64_t prefetch_hits;		/* faults avoided: prefetched first */
+	uint64_t pages_prefetched;	/* working-set pages filled before
+					   the guest faulted on them: hits */
+	uint64_t prefetch_misses;	/* faults on working-set pages the
+					   prefetch had not reached yet */
 	uint64_t removed_pages;		/* UFFD_EVENT_REMOVE */
 	uint64_t eexist;		/* races with pages filled already */
 	uint64_t pages_missing;		/* not yet filled */
@@ -60,7 +65,7 @@ struct uffd_handler_config {
 	int memfile_fd;			/* snapshot memory file */
 	unsigned int fault_around;	/* pages per fault, a power of two */
 	bool background;		/* fill the rest while idle */
-	const uint64_t *prefetch;	/* page indices to fill first */
+	const uint64_t *prefetch;	/* page indices (< RAM pages) first */
 	size_t nr_prefetch;
 	bool record;			/* keep the order of faulted pages */
 	/* Called once from the handler thread when it cannot go on. */

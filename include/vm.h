@@ -55,6 +55,9 @@ struct vcpu {
 	bool started;
 };
 
+struct control_server;
+struct json_object;
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -79,10 +82,19 @@ struct vm {
 	unsigned int nr_running;	/* vCPU threads alive */
 	unsigned int nr_parked;
 
+	/* How this VM came to be, for stats (vmm/stats.c). */
+	const char *restored_from;	/* snapshot dir; NULL when booted */
+	const char *restore_strategy;	/* "eager", "lazy-missing", ... */
+	char restore_reason[320];
+	struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
+	_Atomic uint64_t first_run_ns;	/* first KVM_RUN of any vCPU */
+
 	/* Guest-requested snapshots (--snapshot-on-request). */
 	const char *snapshot_dir;
 	bool snapshot_then_stop;
 	struct event_source snapshot_source;	/* eventfd */
+
+	struct control_server *control;	/* --control, or NULL */
 
 	/* Set once by the first vm_request_exit(). */
 	atomic_bool exiting;
@@ -161,6 +173,13 @@ int vm_run(struct vm *vm);
 
 /* Release everything vm_create() and later steps made. */
 void vm_destroy(struct vm *vm);
+
+/* Statistics as JSON text (vmm/stats.c); the caller frees it. */
+char *vm_stats_json(struct vm *vm);
+/* The same as a json-c object (struct json_object *), owned by the caller. */
+struct json_object *vm_stats_object(struct vm *vm);
+/* Write vm_stats_json() to path. Returns 0 or -errno with e set. */
+int vm_stats_write(struct vm *vm, const char *path, struct err *e);
 
 /* vCPUs (vmm/vcpu.c). */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,

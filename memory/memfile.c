@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -103,4 +104,117 @@ long long memfile_write(const struct guest_mem *mem, const char *path,
 	if (ret < 0)
 		return err_set(e, -ret, "%s: %s", path, strerror(-ret));
 	return ret;
+}
+
+/* Eager restore: data extents of the file copied into RAM by workers. */
+#define LOAD_JOB (32 * MIB)
+#define LOAD_MAX_THREADS 8
+
+struct load_job {
+	uint64_t off, len;
+};
+
+struct memfile_loader {
+	const struct guest_mem *mem;
+	int fd;
+	struct load_job *jobs;
+	size_t nr_jobs;
+	size_t next;			/* atomic: next job to take */
+	int err;			/* first failure, -errno */
+	long long bytes;		/* atomic */
+};
+
+static void *memfile_load_worker(void *arg)
+{
+	struct memfile_loader *l = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED)) < l->nr_jobs) {
+		const struct load_job *j = &l->jobs[i];
+		int ret = read_full_at(l->fd, l->mem->base + j->off, j->len, j->off);
+
+		if (ret) {
+			int none = 0;
+
+			__atomic_compare_exchange_n(&l->err, &none, ret, false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+			break;
+		}
+		__atomic_fetch_add(&l->bytes, (long long)j->len, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static int memfile_add_jobs(struct memfile_loader *l, uint64_t off,
+			    uint64_t end, size_t *cap)
+{
+	for (; off < end; off += LOAD_JOB) {
+		if (l->nr_jobs == *cap) {
+			size_t n = *cap ? *cap * 2 : 64;
+			struct load_job *j = realloc(l->jobs, n * sizeof(*j));
+
+			if (!j)
+				return -ENOMEM;
+			l->jobs = j;
+			*cap = n;
+		}
+		l->jobs[l->nr_jobs++] = (struct load_job){ off, MIN(LOAD_JOB, end - off) };
+	}
+	return 0;
+}
+
+/* Split the file's data extents below the RAM size into jobs. */
+static int memfile_plan(struct memfile_loader *l)
+{
+	off_t end = l->mem->size, pos = 0;
+	size_t cap = 0;
+
+	while (pos < end) {
+		off_t data = lseek(l->fd, pos, SEEK_DATA), hole;
+		int ret;
+
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0)
+			return -errno;
+		if (data >= end)
+			break;
+		hole = lseek(l->fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		hole = MIN(hole, end);
+		ret = memfile_add_jobs(l, data, hole, &cap);
+		if (ret)
+			return ret;
+		pos = hole;
+	}
+	return 0;
+}
+
+long long memfile_load(const struct guest_mem *mem, int fd, struct err *e)
+{
+	struct memfile_loader l = { .mem = mem, .fd = fd };
+	pthread_t threads[LOAD_MAX_THREADS];
+	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int n = 0, want;
+	int ret;
+
+	ret = memfile_plan(&l);
+	if (ret) {
+		free(l.jobs);
+		return err_set(e, -ret, "cannot map the memory file's data: %s",
+			       strerror(-ret));
+	}
+	want = MIN((size_t)MAX(nproc, 1L), MIN(l.nr_jobs, (size_t)LOAD_MAX_THREADS));
+	for (; n + 1 < want; n++)
+		if (pthread_create(&threads[n], NULL, memfile_load_worker, &l))
+			break;
+	memfile_load_worker(&l);
+	for (unsigned int i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+	free(l.jobs);
+	if (l.err)
+		return err_set(e, -l.err, "reading the memory file: %s",
+			       l.err == -EIO ? "it ends early" : strerror(-l.err));
+	return l.bytes;
 }

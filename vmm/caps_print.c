@@ -142,7 +142,7 @@ int caps_print_json(const struct host_caps *caps)
 	json_object_object_add(root, "backends", backends);
 	json_object_object_add(root, "default_backend",
 			       json_object_new_string(default_backend(caps)));
-	if (puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY)) < 0)
+	if (puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
 		ret = -EIO;
 	json_object_put(root);
 	return ret;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "control.h"
 #include "log.h"
 #include "vm.h"
 
@@ -32,6 +33,8 @@ static const char run_usage[] =
 	"                             snapshot to DIR (which must not exist)\n"
 	"      --then stop|continue   after that snapshot, stop gmvm (status 0) or let\n"
 	"                             the guest go on (default: continue)\n"
+	"      --control SOCK         serve control requests (pause, resume, snapshot,\n"
+	"                             stats, status, stop) on the UNIX socket SOCK\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -55,6 +58,7 @@ enum {
 	OPT_BOOT_TIMER,
 	OPT_SNAPSHOT_ON_REQUEST,
 	OPT_THEN,
+	OPT_CONTROL,
 };
 
 static const struct option run_options[] = {
@@ -68,6 +72,7 @@ static const struct option run_options[] = {
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "snapshot-on-request", required_argument, NULL, OPT_SNAPSHOT_ON_REQUEST },
 	{ "then", required_argument, NULL, OPT_THEN },
+	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -122,6 +127,9 @@ static int run_option(struct run_args *a, int opt, const char *arg,
 		return 0;
 	case OPT_BOOT_TIMER:
 		cfg->boot_timer = true;
+		return 0;
+	case OPT_CONTROL:
+		cfg->control_path = arg;
 		return 0;
 	case OPT_SNAPSHOT_ON_REQUEST:
 		cfg->snapshot_dir = arg;
@@ -222,7 +230,8 @@ static int run_vm(struct vm_config *cfg)
 
 	if (vm_create(&vm, cfg, &e))
 		goto fail;
-	if (vm_check_config(&vm, cfg, &e)) {
+	if (vm_check_config(&vm, cfg, &e) ||
+	    (cfg->control_path && control_start(&vm, cfg->control_path, &e))) {
 		status = EXIT_BAD_INPUT;
 		goto fail;
 	}

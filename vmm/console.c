@@ -80,7 +80,7 @@ static void console_flush_pending(struct console *c)
 static void console_input_event(struct event_source *src, uint32_t events)
 {
 	struct console *c = src->opaque;
-	uint8_t raw[sizeof(c->pending)];
+	uint8_t raw[CONSOLE_READ_MAX];
 	bool quit;
 	ssize_t n;
 

@@ -17,6 +17,10 @@ static const char main_usage[] =
 	"\n"
 	"Commands:\n"
 	"  run       boot a kernel in a new VM\n"
+	"  restore   resume a VM from a snapshot\n"
+	"  inspect   check a snapshot and print what it holds\n"
+	"  status, pause, resume, snapshot, stats, stop\n"
+	"            requests to a running gmvm's --control socket\n"
 	"  caps      show what this host offers (KVM, guest_memfd, userfaultfd)\n"
 	"  help      show this help\n"
 	"  version   show the version\n"
@@ -29,6 +33,13 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run },
 	{ "caps", cmd_caps },
+	{ "restore", cmd_restore },
+	{ "pause", cmd_control },
+	{ "resume", cmd_control },
+	{ "snapshot", cmd_control },
+	{ "stats", cmd_control },
+	{ "status", cmd_control },
+	{ "stop", cmd_control },
 };
 
 int main(int argc, char **argv)

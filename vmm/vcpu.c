@@ -175,9 +175,12 @@ static void *vcpu_thread(void *arg)
 	struct vm *vm = vcpu->vm;
 	sigset_t kick;
 
+	uint64_t none = 0;
+
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	atomic_compare_exchange_strong(&vm->first_run_ns, &none, time_now_ns());
 
 	while (!atomic_load(&vm->exiting)) {
 		if (atomic_load(&vm->pause_requested)) {

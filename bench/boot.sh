@@ -1,0 +1,565 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench/boot.sh: gmvm against QEMU microvm, side by side, on the test guest.
+#
+#   1. boot-to-exit time (exec -> process exit) at 128 MiB and 4 GiB of RAM;
+#   2. peak RSS (VmHWM) of the monitor process with an idle 128 MiB guest,
+#      for every gmvm memory backend and for QEMU, with a breakdown of where
+#      the resident pages are (from /proc/PID/smaps);
+#   3. whether gmvm meets its goals.
+#
+# Usage: bench/boot.sh [-n RUNS] [-w SECONDS] [--with-tcg] [--strict] [BUILD_DIR]
+# See bench/README.md. Needs bash; uses only what scripts/install-deps
+# installs (QEMU, procps, coreutils, mawk or gawk).
+
+# shellcheck disable=SC2317 # functions called from traps and indirectly
+set -u
+set -o pipefail
+export LC_ALL=C
+
+prog=${0##*/}
+src=$(cd "$(dirname "$0")/.." && pwd)
+
+usage() {
+	cat <<EOF
+Usage: $prog [OPTION]... [BUILD_DIR]
+Benchmark gmvm against QEMU microvm with the test guest.
+
+  -n, --runs N        timed runs per configuration (default \$BENCH_RUNS or 20;
+                      at least 10)
+  -w, --wait SECONDS  how long the idle guest runs before its RSS is read
+                      (default \$BENCH_RSS_WAIT or 1)
+      --with-tcg      also time QEMU with -accel tcg (extra rows)
+      --strict        exit with status 3 when a goal is missed
+  -h, --help          show this help
+
+BUILD_DIR is a gmvm build tree holding gmvm and tests/guest/testguest.elf.
+Default: \$GMVM_BUILD_DIR, else ./build, else $src/build, else /tmp/b.
+Other environment: QEMU (QEMU binary, default qemu-system-x86_64),
+GMVM_BACKEND (backend for the boot-time runs, default: gmvm's default).
+
+Exit status: 0 measured (goals met or not, unless --strict); 1 a run failed
+or gave the wrong exit status; 2 bad usage or missing programs/files;
+3 with --strict, a goal was missed.
+EOF
+}
+
+die() {
+	echo "$prog: error: $*" >&2
+	exit "${DIE_STATUS:-1}"
+}
+usage_die() {
+	echo "$prog: $*" >&2
+	echo "Try '$prog --help'." >&2
+	exit 2
+}
+
+runs=${BENCH_RUNS:-20}
+wait_s=${BENCH_RSS_WAIT:-1}
+with_tcg=0
+strict=0
+build=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n | --runs)
+		[ $# -ge 2 ] || usage_die "$1 needs a value"
+		runs=$2
+		shift 2
+		;;
+	--runs=*) runs=${1#*=}; shift ;;
+	-w | --wait)
+		[ $# -ge 2 ] || usage_die "$1 needs a value"
+		wait_s=$2
+		shift 2
+		;;
+	--wait=*) wait_s=${1#*=}; shift ;;
+	--with-tcg) with_tcg=1; shift ;;
+	--strict) strict=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	--) shift; break ;;
+	-*) usage_die "unknown option '$1'" ;;
+	*)
+		[ -z "$build" ] || usage_die "more than one build directory given"
+		build=$1
+		shift
+		;;
+	esac
+done
+if [ $# -gt 0 ]; then
+	if [ -n "$build" ] || [ $# -ne 1 ]; then
+		usage_die "too many arguments"
+	fi
+	build=$1
+fi
+
+case $runs in
+'' | *[!0-9]*) usage_die "--runs: '$runs' is not a number" ;;
+esac
+[ "$runs" -ge 10 ] || usage_die "--runs: need at least 10 runs, got $runs"
+case $wait_s in
+'' | *[!0-9.]* | *.*.*) usage_die "--wait: '$wait_s' is not a number of seconds" ;;
+esac
+
+# ---------------------------------------------------------------- set-up
+
+DIE_STATUS=2
+build_arg=$build
+if [ -z "$build" ]; then
+	for d in "${GMVM_BUILD_DIR:-}" ./build "$src/build" /tmp/b; do
+		[ -n "$d" ] && [ -x "$d/gmvm" ] && { build=$d; break; }
+	done
+	[ -n "$build" ] || die "no gmvm build found (tried \$GMVM_BUILD_DIR, ./build, $src/build, /tmp/b);
+  build one with scripts/build, or pass the build directory as an argument"
+fi
+build=$(cd "$build" 2>/dev/null && pwd) || die "build directory '${build_arg:-$build}' does not exist"
+gmvm=$build/gmvm
+guest=$build/tests/guest/testguest.elf
+[ -x "$gmvm" ] || die "$gmvm: not found or not executable (is '$build' a gmvm build tree?)"
+[ -f "$guest" ] || die "$guest: not found (run make in '$build')"
+
+qemu=${QEMU:-qemu-system-x86_64}
+command -v "$qemu" >/dev/null 2>&1 ||
+	die "$qemu not found; install it with scripts/install-deps (Debian package qemu-system-x86)"
+for t in awk sort sed; do
+	command -v $t >/dev/null 2>&1 || die "'$t' not found; run scripts/install-deps"
+done
+
+# Timer: bash 5's $EPOCHREALTIME (microseconds, no fork), else date +%s%N.
+if [ -n "${EPOCHREALTIME:-}" ]; then
+	timer="bash \$EPOCHREALTIME (us)"
+	tick() { _t=${EPOCHREALTIME/[.,]/}; }
+else
+	case $(date +%s%N) in
+	*[!0-9]* | '') die "no precise timer: needs bash >= 5 or GNU date +%s%N" ;;
+	esac
+	timer="date +%s%N (adds one fork+exec of date per stamp)"
+	tick() { _t=$(($(date +%s%N) / 1000)); }
+fi
+DIE_STATUS=1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gmvm-bench.XXXXXX") || die "mktemp failed"
+bgpid=
+cleanup() {
+	if [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null; then
+		kill -KILL "$bgpid" 2>/dev/null
+		wait "$bgpid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Run "$@" with stdin/stdout on /dev/null and stderr in $tmp/err.
+# Sets rc (exit status) and us (wall time from just before the fork to
+# just after the wait, in microseconds).
+timed() {
+	tick
+	local t0=$_t
+	"$@" </dev/null >/dev/null 2>"$tmp/err"
+	rc=$?
+	tick
+	us=$((_t - t0))
+}
+
+# QEMU warns about CPUID bits the host lacks on every run; any other line
+# on its stderr is an error, even when the exit status looks right (a QEMU
+# that fails to start also exits with 1).
+qemu_stderr_ok() {
+	! grep -v -e 'warning:' -e '^[[:space:]]*$' "$1" >/dev/null 2>&1
+}
+
+show_err() {
+	if [ -s "$tmp/err" ]; then
+		sed 's/^/    | /' "$tmp/err" >&2
+	else
+		echo "    (nothing on stderr)" >&2
+	fi
+}
+
+# ---------------------------------------------------------------- commands
+
+qemu_accel=(-enable-kvm)
+qemu_accel_label=KVM
+
+# gmvm_cmd SIZE CMDLINE [BACKEND] -> CMD
+gmvm_cmd() {
+	CMD=("$gmvm" run --kernel "$guest" --cmdline "$2" --memory "$1")
+	if [ -n "${3:-}" ]; then
+		CMD+=(--memory-backend "$3")
+	fi
+}
+# qemu_cmd SIZE CMDLINE ACCEL... -> CMD
+qemu_cmd() {
+	local size=$1 cmdline=$2
+	shift 2
+	# shellcheck disable=SC2054 # the commas are QEMU's, inside one argument
+	CMD=("$qemu" -M microvm "$@" -cpu qemu64 -m "$size"
+		-nodefaults -no-user-config -nographic -serial none
+		-kernel "$guest" -append "$cmdline"
+		-device isa-debug-exit,iobase=0xf4,iosize=4)
+}
+
+# -------------------------------------------------------------- probes
+
+gmvm_version=$("$gmvm" --version 2>/dev/null | head -n 1)
+qemu_version=$("$qemu" --version 2>/dev/null | head -n 1)
+default_backend=$("$gmvm" caps 2>/dev/null | sed -n 's/^default backend: *//p' | head -n 1)
+[ -n "$default_backend" ] || default_backend=default
+boot_backend=${GMVM_BACKEND:-}
+
+# gmvm: exit=5 must come back as exit status 5 (KVM works, guest ran).
+gmvm_cmd 128M exit=5 "$boot_backend"
+timed "${CMD[@]}"
+if [ "$rc" -ne 5 ]; then
+	echo "$prog: error: gmvm cannot run the test guest here: 'gmvm run ... --cmdline exit=5' exited with $rc, expected 5" >&2
+	echo "  command: ${CMD[*]}" >&2
+	show_err
+	[ -e /dev/kvm ] || echo "  /dev/kvm does not exist: gmvm needs KVM" >&2
+	exit 1
+fi
+
+# QEMU: try KVM by running it; under QEMU exit=5 gives (5 << 1) | 1 = 11.
+qemu_cmd 128M exit=5 "${qemu_accel[@]}"
+timed "${CMD[@]}"
+if [ "$rc" -ne 11 ] || ! qemu_stderr_ok "$tmp/err"; then
+	echo "$prog: WARNING: QEMU microvm with -enable-kvm does not work here (exit status $rc, expected 11):" >&2
+	show_err
+	echo "$prog: WARNING: falling back to QEMU with -accel tcg; its rows are labelled (TCG)" >&2
+	cp "$tmp/err" "$tmp/kvm-probe.err"
+	qemu_accel=(-accel tcg)
+	qemu_accel_label=TCG
+	with_tcg=0
+	qemu_cmd 128M exit=5 "${qemu_accel[@]}"
+	timed "${CMD[@]}"
+	if [ "$rc" -ne 11 ] || ! qemu_stderr_ok "$tmp/err"; then
+		echo "$prog: error: QEMU microvm does not run the test guest with TCG either (exit status $rc, expected 11)" >&2
+		echo "  command: ${CMD[*]}" >&2
+		show_err
+		exit 1
+	fi
+fi
+
+# ------------------------------------------------------ boot-to-exit time
+
+sizes=(128M 4G)
+configs=()
+for s in "${sizes[@]}"; do
+	configs+=("gmvm:$s" "qemu:$s")
+	[ "$with_tcg" -eq 0 ] || configs+=("tcg:$s")
+done
+
+# config_cmd CONFIG -> CMD, expect, label
+config_cmd() {
+	local kind=${1%%:*} size=${1#*:}
+	case $kind in
+	gmvm)
+		gmvm_cmd "$size" exit=0 "$boot_backend"
+		expect=0
+		label="gmvm $size"
+		;;
+	qemu)
+		qemu_cmd "$size" exit=0 "${qemu_accel[@]}"
+		expect=1
+		label="QEMU $size"
+		[ "$qemu_accel_label" = KVM ] || label="QEMU $size (TCG)"
+		;;
+	tcg)
+		qemu_cmd "$size" exit=0 -accel tcg
+		expect=1
+		label="QEMU $size (TCG)"
+		;;
+	esac
+}
+
+# run_config CONFIG ITERATION: one run, checked; appends us to $tmp/CONFIG.
+run_config() {
+	config_cmd "$1"
+	timed "${CMD[@]}"
+	if [ "$rc" -ne "$expect" ] || { [ "${1%%:*}" != gmvm ] && ! qemu_stderr_ok "$tmp/err"; }; then
+		echo >&2
+		if [ "$rc" -ne "$expect" ]; then
+			echo "$prog: FAILED: $label, run $2: exit status $rc, expected $expect" >&2
+		else
+			echo "$prog: FAILED: $label, run $2: exit status $rc as expected, but QEMU reported an error" >&2
+		fi
+		echo "  command: ${CMD[*]}" >&2
+		show_err
+		exit 1
+	fi
+	[ "$2" = warm-up ] || echo "$us" >>"$tmp/$1"
+}
+
+hostcpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)
+echo "gmvm boot benchmark"
+echo "  host:   $(uname -sr), ${hostcpu:-unknown CPU}, $(nproc) CPUs"
+echo "  gmvm:   $gmvm ($gmvm_version), backend for boot runs: ${boot_backend:-$default_backend}"
+echo "  QEMU:   $qemu_version, microvm, accel $qemu_accel_label"
+echo "  guest:  $guest"
+echo "  timer:  $timer; $runs runs per configuration, interleaved, after 1 warm-up run each"
+echo "  load:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+# Other VMs running at the same time skew the timings: say so.
+busy=$(ps -e -o pid=,comm= 2>/dev/null | awk '$2 ~ /^(gmvm|qemu-system-x86)/ { n++ } END { print n + 0 }')
+if [ "${busy:-0}" -gt 0 ]; then
+	echo "  WARNING: $busy other gmvm/QEMU process(es) running; timings will be noisy"
+fi
+echo
+
+printf 'timing'
+for c in "${configs[@]}"; do
+	run_config "$c" warm-up
+done
+for i in $(seq 1 "$runs"); do
+	for c in "${configs[@]}"; do
+		run_config "$c" "$i"
+	done
+	printf '.'
+done
+# The floor: spawning a process that does nothing, timed the same way.
+: >"$tmp/floor"
+for i in $(seq 1 "$runs"); do
+	timed /bin/true
+	echo "$us" >>"$tmp/floor"
+done
+echo " done"
+echo
+
+# stats FILE -> "median min max" in microseconds
+stats() {
+	sort -n "$1" | awk '{ v[NR] = $1 }
+		END {
+			if (NR % 2) med = v[(NR + 1) / 2]
+			else med = (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%d %d %d\n", med, v[1], v[NR]
+		}'
+}
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+
+declare -A med
+echo "Boot to exit (exec -> process exit), milliseconds, $runs runs each"
+printf '  %-22s %9s %9s %9s %11s\n' configuration median min max QEMU/gmvm
+for c in "${configs[@]}"; do
+	config_cmd "$c"
+	read -r m lo hi < <(stats "$tmp/$c")
+	med[$c]=$m
+	ratio=
+	if [ "${c%%:*}" != gmvm ]; then
+		ratio=$(awk -v q="$m" -v g="${med[gmvm:${c#*:}]}" 'BEGIN { printf "%.2fx", q / g }')
+	fi
+	printf '  %-22s %9s %9s %9s %11s\n' "$label" "$(ms "$m")" "$(ms "$lo")" "$(ms "$hi")" "$ratio"
+done
+read -r m lo hi < <(stats "$tmp/floor")
+printf '  %-22s %9s %9s %9s\n' "(/bin/true: floor)" "$(ms "$m")" "$(ms "$lo")" "$(ms "$hi")"
+echo "  exit statuses checked on every run: gmvm 0, QEMU 1 ((0 << 1) | 1)"
+echo
+
+# ------------------------------------------------------------ idle RSS
+
+# classify PID EXE KERNEL RAMBYTES: "category kB" lines from smaps (Rss),
+# plus "pss kB".
+classify() {
+	awk -v exe="$2" -v kern="$3" -v ram="$4" '
+	function hex(s,   i, c, n) {
+		n = 0
+		for (i = 1; i <= length(s); i++) {
+			c = index("0123456789abcdef", substr(s, i, 1)) - 1
+			n = n * 16 + c
+		}
+		return n
+	}
+	/^[0-9a-f]+-[0-9a-f]+ / {
+		split($1, r, "-")
+		size = hex(r[2]) - hex(r[1])
+		path = ""
+		for (i = 6; i <= NF; i++) path = path (i > 6 ? " " : "") $i
+		if (path == exe) cat = "binary"
+		else if (path ~ /\/libc[.-][^\/]*so/) cat = "libc"
+		else if (path ~ /\/ld-linux[^\/]*\.so/) cat = "ld.so"
+		else if (path ~ /\.so(\.[0-9.]+)?$/) cat = "other_libs"
+		else if (path ~ /kvm-gmem/ || path ~ /^\/memfd:/ || (path == "" && size == ram)) cat = "guest_ram"
+		else if (path == kern) cat = "kernel_file"
+		else if (path == "[heap]") cat = "heap"
+		else if (path == "[stack]") cat = "stack"
+		else if (path == "") cat = "other_anon"
+		else if (path ~ /^\[/ || path ~ /^anon_inode:/) cat = "kernel_maps"
+		else cat = "other_files"
+		next
+	}
+	$1 == "Rss:" { kb[cat] += $2 }
+	$1 == "Pss:" { pss += $2 }
+	END {
+		for (c in kb) print c, kb[c]
+		print "pss", pss
+	}' "/proc/$1/smaps"
+}
+
+cats=(binary libc ld.so other_libs guest_ram kernel_file heap stack other_anon kernel_maps other_files)
+declare -A catname=(
+	[binary]="monitor binary"
+	[libc]="libc.so.6"
+	[ld.so]="ld-linux.so (loader)"
+	[other_libs]="other shared libs"
+	[guest_ram]="guest RAM (mapped)"
+	[kernel_file]="guest kernel file"
+	[heap]="[heap]"
+	[stack]="main [stack]"
+	[other_anon]="other anon (thr. stacks, .bss)"
+	[kernel_maps]="kvm_run, vdso"
+	[other_files]="other files"
+)
+declare -A rss
+rss_cols=()
+rss_fail=0
+ram_bytes=$((128 * 1024 * 1024))
+
+# measure_rss KEY LABEL EXPECTED_STATUS COMMAND...
+measure_rss() {
+	local key=$1 label=$2 expect_st=$3 exe comm st k v
+	shift 3
+	rss_cols+=("$key")
+	rss[$key,label]=$label
+	"$@" </dev/null >/dev/null 2>"$tmp/err" &
+	bgpid=$!
+	sleep "$wait_s"
+	if ! kill -0 "$bgpid" 2>/dev/null; then
+		wait "$bgpid"
+		st=$?
+		bgpid=
+		echo "$prog: $label: the idle guest exited early with status $st:" >&2
+		show_err
+		rss[$key,note]="n/a: exited with $st"
+		rss_fail=1
+		return
+	fi
+	exe=$(readlink "/proc/$bgpid/exe")
+	comm=$(cat "/proc/$bgpid/comm")
+	case $exe in
+	"$gmvm" | */qemu-system-*) ;;
+	*) die "$label: pid $bgpid is '$comm' ($exe), not the monitor; cannot read its RSS" ;;
+	esac
+	while read -r k v _; do
+		case $k in
+		VmHWM: | VmRSS: | RssAnon: | RssFile: | RssShmem: | Threads:) rss[$key,${k%:}]=$v ;;
+		esac
+	done <"/proc/$bgpid/status"
+	while read -r k v; do
+		rss[$key,$k]=$v
+	done < <(classify "$bgpid" "$exe" "$guest" "$ram_bytes")
+	kill -TERM "$bgpid"
+	for _ in $(seq 50); do
+		kill -0 "$bgpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$bgpid" 2>/dev/null; then
+		echo "$prog: $label: still running 5 s after SIGTERM; killing it" >&2
+		kill -KILL "$bgpid"
+		rss_fail=1
+	fi
+	wait "$bgpid"
+	st=$?
+	bgpid=
+	if [ "$st" -ne "$expect_st" ]; then
+		echo "$prog: $label: exited with $st after SIGTERM, expected $expect_st:" >&2
+		show_err
+		rss_fail=1
+	fi
+}
+
+echo "measuring idle RSS (guest cmdline 'spin', 128 MiB, read after ${wait_s} s)..."
+for b in gmem memfd anon; do
+	gmvm_cmd 128M spin "$b"
+	measure_rss "$b" "gmvm $b" 143 "${CMD[@]}"
+done
+qemu_cmd 128M spin "${qemu_accel[@]}"
+measure_rss qemu "QEMU ($qemu_accel_label)" 0 "${CMD[@]}"
+echo
+
+kib() {
+	printf '%s' "${1:-0}"
+}
+mib() {
+	[ -n "${1:-}" ] || { printf '%s' '-'; return; }
+	awk -v k="$1" 'BEGIN { printf "%.2f", k / 1024 }'
+}
+
+echo "Peak RSS of the monitor process, idle 128 MiB guest (KiB unless marked)"
+printf '  %-32s' ""
+for c in "${rss_cols[@]}"; do printf ' %12s' "${rss[$c,label]}"; done
+echo
+row() { # row TITLE FIELD [FORMAT-FUNCTION]
+	local c f=${3:-kib}
+	printf '  %-32s' "$1"
+	for c in "${rss_cols[@]}"; do
+		if [ -n "${rss[$c,note]:-}" ]; then
+			printf ' %12s' "n/a"
+		else
+			printf ' %12s' "$($f "${rss[$c,$2]:-}")"
+		fi
+	done
+	echo
+}
+row "VmHWM (peak RSS), MiB" VmHWM mib
+row "VmHWM (peak RSS)" VmHWM
+row "VmRSS (now)" VmRSS
+row "  RssAnon" RssAnon
+row "  RssFile" RssFile
+row "  RssShmem" RssShmem
+row "Pss (shared pages split)" pss
+row "threads" Threads
+echo "  breakdown of VmRSS by mapping (smaps Rss):"
+for k in "${cats[@]}"; do
+	row "    ${catname[$k]}" "$k"
+done
+for c in "${rss_cols[@]}"; do
+	[ -z "${rss[$c,note]:-}" ] || echo "  ${rss[$c,label]}: ${rss[$c,note]}"
+done
+echo
+
+# ----------------------------------------------------------------- goals
+
+missed=0
+goal() { # goal PASS|FAIL TEXT
+	printf '  [%s] %s\n' "$1" "$2"
+	[ "$1" = PASS ] || missed=1
+}
+echo "Goals"
+for s in "${sizes[@]}"; do
+	g=${med[gmvm:$s]} q=${med[qemu:$s]}
+	v=$(awk -v g="$g" -v q="$q" 'BEGIN { print (g * 10 <= q) ? "PASS" : "FAIL" }')
+	goal "$v" "$(printf 'boot time %s: gmvm %s ms <= 1/10 of QEMU (%s) %s ms, i.e. <= %s ms (QEMU/gmvm = %s)' \
+		"$s" "$(ms "$g")" "$qemu_accel_label" "$(ms "$q")" "$(ms $((q / 10)))" \
+		"$(awk -v q="$q" -v g="$g" 'BEGIN { printf "%.2fx", q / g }')")"
+done
+g1=${med[gmvm:${sizes[0]}]} g2=${med[gmvm:${sizes[1]}]}
+q1=${med[qemu:${sizes[0]}]} q2=${med[qemu:${sizes[1]}]}
+v=$(awk -v a="$g1" -v b="$g2" 'BEGIN { d = (b - a) / a; if (d < 0) d = -d; print (d <= 0.20) ? "PASS" : "FAIL" }')
+goal "$v" "$(awk -v a="$g1" -v b="$g2" -v qa="$q1" -v qb="$q2" -v s1="${sizes[0]}" -v s2="${sizes[1]}" 'BEGIN {
+	printf "flat in RAM size: gmvm %s median %+.1f%% vs %s (limit +-20%%); QEMU: %+.1f%%",
+		s2, (b - a) * 100 / a, s1, (qb - qa) * 100 / qa }')"
+d=$default_backend
+[ -n "${rss[$d,VmHWM]:-}" ] || d=gmem
+hwm=${rss[$d,VmHWM]:-}
+if [ -z "$hwm" ]; then
+	goal FAIL "peak RSS: not measured (gmvm $d did not run)"
+else
+	v=FAIL
+	[ "$hwm" -le 2048 ] && v=PASS
+	others=
+	for b in gmem memfd anon; do
+		[ "$b" = "$d" ] || others="$others, $b $(mib "${rss[$b,VmHWM]:-}")"
+	done
+	goal "$v" "peak RSS: gmvm ($d, idle 128 MiB guest) $hwm KiB = $(mib "$hwm") MiB <= 2 MiB (other backends, MiB:${others#,})"
+fi
+echo
+
+if [ "$rss_fail" -ne 0 ]; then
+	echo "$prog: some RSS measurements failed (see above)" >&2
+	exit 1
+fi
+if [ "$missed" -ne 0 ]; then
+	echo "Some goals were missed (see bench/README.md for how to read this)."
+	[ "$strict" -eq 0 ] || exit 3
+fi
+exit 0

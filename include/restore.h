@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Restoring a VM from a snapshot (vmm/restore.c). */
+#ifndef GMVM_RESTORE_H
+#define GMVM_RESTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "console.h"
+#include "err.h"
+
+struct guest_mem;
+struct guest_mem_backend;
+
+enum restore_mode {
+	RESTORE_MODE_AUTO,
+	RESTORE_MODE_LAZY,
+	RESTORE_MODE_EAGER,
+};
+
+struct restore_opts {
+	const char *dir;
+	enum restore_mode mode;
+	const struct guest_mem_backend *backend;	/* NULL: the snapshot's */
+	unsigned int fault_around;
+	bool no_background;
+	bool record;
+	bool prefetch;
+	const char *uffd_socket;
+	const char *control;
+	const char *stats;
+	enum console_mode console;
+	uint64_t start_ns;
+};
+
+/* Restore and run; returns the exit status. */
+int restore_vm(const struct restore_opts *o);
+
+/*
+ * Register guest RAM with a userfaultfd and hand it, with a JSON array of
+ * {base_host_virt_addr, size, offset, page_size} per region, to the handler
+ * listening on the UNIX socket path (Firecracker's page-fault handler
+ * protocol). Returns the connected socket (its end means the handler is
+ * gone) and *uffd (kept, to unregister on the way out), or -errno with e set.
+ */
+int uffd_external_handoff(const struct guest_mem *mem, const char *path,
+			  int *uffd, struct err *e);
+
+#endif /* GMVM_RESTORE_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `gmvm restore`: a VM from a snapshot directory. The restore strategy is
+ * probed, not assumed: lazy (a uffd thread serves guest RAM from the memory
+ * file on first touch) when this host can register the chosen backend's
+ * memory with userfaultfd, else eager (the file is copied in before any
+ * vCPU runs). An explicit --restore lazy the host cannot honour is refused.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "restore.h"
+#include "snapshot.h"
+#include "uffd.h"
+#include "vm.h"
+
+static const char restore_usage[] =
+	"Usage: gmvm restore --snapshot DIR [OPTION]...\n"
+	"Resume a VM from a snapshot directory made by `gmvm snapshot` or\n"
+	"--snapshot-on-request.\n"
+	"\n"
+	"  -s, --snapshot DIR         the snapshot (vmstate and memory files)\n"
+	"      --restore MODE         lazy: guest RAM is served on first touch by a\n"
+	"                             userfaultfd thread; eager: copied in first;\n"
+	"                             auto (default): lazy where the host can\n"
+	"                             register the backend's memory, else eager\n"
+	"      --memory-backend NAME  gmem, memfd or anon (default: the snapshot's)\n"
+	"      --fault-around N       pages filled per fault, a power of two up to 512\n"
+	"                             (default 16)\n"
+	"      --no-background        lazy: fill only what the guest touches\n"
+	"      --record-working-set   lazy: write the order of faulted pages to\n"
+	"                             DIR/workingset at exit (implies --no-background)\n"
+	"      --prefetch             lazy: fill DIR/workingset's pages first\n"
+	"      --uffd-socket SOCK     lazy: hand the userfaultfd and the memory layout\n"
+	"                             to an external handler listening on SOCK\n"
+	"      --control SOCK         serve control requests on the UNIX socket SOCK\n"
+	"      --stats FILE           write statistics as JSON to FILE at exit\n"
+	"      --console MODE         serial (default) or none\n"
+	"  -v, --verbose              more messages; twice for debugging\n"
+	"  -q, --quiet                only warnings and errors\n"
+	"  -h, --help                 show this help\n"
+	"\n"
+	"Exit status as for gmvm run; 2 also when the snapshot is damaged or does\n"
+	"not fit the options.\n";
+
+enum {
+	OPT_RESTORE = 256,
+	OPT_BACKEND,
+	OPT_FAULT_AROUND,
+	OPT_NO_BACKGROUND,
+	OPT_RECORD,
+	OPT_PREFETCH,
+	OPT_UFFD_SOCKET,
+	OPT_CONTROL,
+	OPT_STATS,
+	OPT_CONSOLE,
+};
+
+static const struct option restore_options[] = {
+	{ "snapshot", required_argument, NULL, 's' },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "memory-backend", required_argument, NULL, OPT_BACKEND },
+	{ "fault-around", required_argument, NULL, OPT_FAULT_AROUND },
+	{ "no-background", no_argument, NULL, OPT_NO_BACKGROUND },
+	{ "record-working-set", no_argument, NULL, OPT_RECORD },
+	{ "prefetch", no_argument, NULL, OPT_PREFETCH },
+	{ "uffd-socket", required_argument, NULL, OPT_UFFD_SOCKET },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int restore_option(struct restore_opts *o, int opt, const char *arg,
+			  struct err *e)
+{
+	unsigned long n;
+
+	switch (opt) {
+	case 's':
+		o->dir = arg;
+		return 0;
+	case OPT_RESTORE:
+		if (!strcmp(arg, "lazy"))
+			o->mode = RESTORE_MODE_LAZY;
+		else if (!strcmp(arg, "eager"))
+			o->mode = RESTORE_MODE_EAGER;
+		else if (!strcmp(arg, "auto"))
+			o->mode = RESTORE_MODE_AUTO;
+		else
+			return err_set(e, EINVAL, "--restore: unknown mode '%s' (lazy, eager or auto)",
+				       arg);
+		return 0;
+	case OPT_BACKEND:
+		o->backend = guest_mem_backend_find(arg);
+		if (!o->backend)
+			return err_set(e, EINVAL, "--memory-backend: unknown backend '%s' (gmem, memfd or anon)",
+				       arg);
+		return 0;
+	case OPT_FAULT_AROUND:
+		if (parse_uint(arg, 1, 512, &n, e))
+			return err_prefix(e, "--fault-around");
+		if (n & (n - 1))
+			return err_set(e, EINVAL, "--fault-around: %lu is not a power of two", n);
+		o->fault_around = n;
+		return 0;
+	case OPT_NO_BACKGROUND:
+		o->no_background = true;
+		return 0;
+	case OPT_RECORD:
+		o->record = true;
+		return 0;
+	case OPT_PREFETCH:
+		o->prefetch = true;
+		return 0;
+	case OPT_UFFD_SOCKET:
+		o->uffd_socket = arg;
+		return 0;
+	case OPT_CONTROL:
+		o->control = arg;
+		return 0;
+	case OPT_STATS:
+		o->stats = arg;
+		return 0;
+	case OPT_CONSOLE:
+		if (!strcmp(arg, "serial"))
+			o->console = CONSOLE_SERIAL;
+		else if (!strcmp(arg, "none"))
+			o->console = CONSOLE_NONE;
+		else
+			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial or none)",
+				       arg);
+		return 0;
+	case 'v':
+		log_set_level(log_get_level() < LOG_DEBUG ? log_get_level() + 1 :
+			      LOG_DEBUG);
+		return 0;
+	case 'q':
+		log_set_level(LOG_WARN);
+		return 0;
+	default:
+		return err_set(e, EINVAL, "unknown option");
+	}
+}
+
+/* Options that cannot go together, whatever the snapshot. */
+static int restore_check_opts(const struct restore_opts *o, struct err *e)
+{
+	bool needs_lazy = o->prefetch || o->record || o->uffd_socket;
+
+	if (!o->dir)
+		return err_set(e, EINVAL, "--snapshot is required");
+	if (needs_lazy && o->mode == RESTORE_MODE_EAGER)
+		return err_set(e, EINVAL, "%s needs a lazy restore, not --restore eager",
+			       o->prefetch ? "--prefetch" : o->record ?
+			       "--record-working-set" : "--uffd-socket");
+	if (o->uffd_socket && (o->prefetch || o->record))
+		return err_set(e, EINVAL, "with --uffd-socket the external handler serves faults: --prefetch and --record-working-set do not apply");
+	if (o->prefetch && o->record)
+		return err_set(e, EINVAL, "--prefetch and --record-working-set do not go together");
+	return 0;
+}
+
+static int restore_parse(struct restore_opts *o, int argc, char **argv,
+			 struct err *e)
+{
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":s:vqh", restore_options,
+				  NULL)) != -1) {
+		if (opt == 'h')
+			return 1;
+		if (opt == '?')
+			return err_set(e, EINVAL, "unknown option '%s'",
+				       argv[optind - 1]);
+		if (opt == ':')
+			return err_set(e, EINVAL, "option '%s' needs a value",
+				       argv[optind - 1]);
+		ret = restore_option(o, opt, optarg, e);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return err_set(e, EINVAL, "unexpected argument '%s'", argv[optind]);
+	return restore_check_opts(o, e);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	struct restore_opts o = {
+		.mode = RESTORE_MODE_AUTO,
+		.fault_around = UFFD_DEFAULT_FAULT_AROUND,
+		.console = CONSOLE_SERIAL,
+		.start_ns = time_now_ns(),
+	};
+	struct err e = { 0 };
+	int ret;
+
+	ret = restore_parse(&o, argc, argv, &e);
+	if (ret > 0) {
+		fputs(restore_usage, stdout);
+		return EXIT_GUEST_OK;
+	}
+	if (ret < 0) {
+		log_error("restore: %s (see gmvm restore --help)", e.msg);
+		return EXIT_BAD_INPUT;
+	}
+	return restore_vm(&o);
+}

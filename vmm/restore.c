@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Restoring a VM: open and check the snapshot, create a VM of the same shape,
+ * decide how guest RAM comes back (probed on the real mapping), then give
+ * KVM and the devices their saved state and run.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "control.h"
+#include "log.h"
+#include "restore.h"
+#include "snapshot.h"
+#include "uffd.h"
+#include "vm.h"
+
+struct restore {
+	const struct restore_opts *o;
+	struct snapshot snap;
+	struct vm vm;
+	struct vm_config cfg;
+	uint64_t *workingset;
+	size_t nr_workingset;
+	int ext_uffd;			/* --uffd-socket: our copy */
+	struct event_source ext_peer;	/* the handler's connection */
+};
+
+/* Can this host serve the chosen backend's memory lazily? Try it. */
+static bool restore_lazy_possible(const struct guest_mem *mem, char *why,
+				  size_t len)
+{
+	uint64_t features;
+	struct err e = { 0 };
+	int uffd, ret;
+
+	uffd = uffd_open(UFFD_FEATURE_MISSING_SHMEM, &features, &e);
+	if (uffd < 0) {
+		snprintf(why, len, "%.200s", e.msg);
+		return false;
+	}
+	ret = uffd_register(uffd, mem->base, mem->size,
+			    UFFDIO_REGISTER_MODE_MISSING, NULL);
+	close(uffd);
+	if (ret)
+		snprintf(why, len, "userfaultfd cannot register %s memory here (%s)",
+			 mem->backend->name, strerrorname_np(-ret) ?
+			 strerrorname_np(-ret) : strerror(-ret));
+	else
+		snprintf(why, len, "userfaultfd MISSING registration works on %s memory",
+			 mem->backend->name);
+	return ret == 0;
+}
+
+/* Pick lazy or eager; an explicit lazy that cannot be honoured is refused. */
+static int restore_pick(struct restore *r, bool *lazy, struct err *e)
+{
+	const struct restore_opts *o = r->o;
+	struct vm *vm = &r->vm;
+	char why[300];
+	bool possible;
+
+	if (o->mode == RESTORE_MODE_EAGER) {
+		*lazy = false;
+		snprintf(vm->restore_reason, sizeof(vm->restore_reason),
+			 "--restore eager");
+		return 0;
+	}
+	possible = restore_lazy_possible(&vm->mem, why, sizeof(why));
+	if (!possible && (o->mode == RESTORE_MODE_LAZY || o->prefetch ||
+			  o->record || o->uffd_socket))
+		return err_set(e, ENOTSUP,
+			       "a lazy restore is not possible: %s; --restore eager works%s",
+			       why, vm->mem.backend->kind == GUEST_MEM_GMEM ?
+			       ", and so does a lazy restore with --memory-backend memfd or anon" : "");
+	*lazy = possible;
+	snprintf(vm->restore_reason, sizeof(vm->restore_reason), "%s%s",
+		 o->mode == RESTORE_MODE_AUTO ? "auto: " : "", why);
+	return 0;
+}
+
+static void restore_uffd_fatal(void *opaque, const char *msg)
+{
+	struct vm *vm = opaque;
+
+	log_error("lazy restore: %s", msg);
+	vm_request_exit(vm, EXIT_FAILURE_RUNTIME);
+}
+
+static void restore_ext_peer_event(struct event_source *src, uint32_t events)
+{
+	struct restore *r = src->opaque;
+	struct uffdio_range range = { (uintptr_t)r->vm.mem.base, r->vm.mem.size };
+	char buf[64];
+
+	(void)events;
+	if (read(src->fd, buf, sizeof(buf)) > 0)
+		return;
+	log_error("the external page-fault handler on %s went away",
+		  r->o->uffd_socket);
+	/* Wake any vCPU waiting on it, then stop. */
+	ioctl(r->ext_uffd, UFFDIO_UNREGISTER, &range);
+	event_loop_remove(&r->vm.loop, src);
+	vm_request_exit(&r->vm, EXIT_FAILURE_RUNTIME);
+}
+
+static int restore_lazy(struct restore *r, struct err *e)
+{
+	const struct restore_opts *o = r->o;
+	struct vm *vm = &r->vm;
+	struct uffd_handler_config hc = {
+		.mem = &vm->mem,
+		.memfile_fd = r->snap.mem_fd,
+		.fault_around = o->fault_around,
+		.background = !o->no_background && !o->record,
+		.prefetch = r->workingset,
+		.nr_prefetch = r->nr_workingset,
+		.record = o->record,
+		.fatal = restore_uffd_fatal,
+		.fatal_opaque = vm,
+	};
+	int sock;
+
+	vm->restore_strategy = "lazy-missing";
+	if (!o->uffd_socket)
+		return uffd_handler_start(&vm->uffd, &hc, e);
+	vm->restore_strategy = "lazy-external";
+	sock = uffd_external_handoff(&vm->mem, o->uffd_socket, &r->ext_uffd, e);
+	if (sock < 0)
+		return sock;
+	r->ext_peer = (struct event_source){
+		.fd = sock,
+		.handler = restore_ext_peer_event,
+		.opaque = r,
+	};
+	return event_loop_add(&vm->loop, &r->ext_peer, EPOLLIN | EPOLLRDHUP);
+}
+
+static int restore_eager(struct restore *r, struct err *e)
+{
+	uint64_t t0 = time_now_ns();
+	long long bytes;
+
+	r->vm.restore_strategy = "eager";
+	bytes = memfile_load(&r->vm.mem, r->snap.mem_fd, e);
+	if (bytes < 0)
+		return err_prefix(e, "snapshot %s", r->o->dir);
+	log_info("eager restore: %lld MiB in %llu ms", bytes >> 20,
+		 (unsigned long long)((time_now_ns() - t0) / 1000000));
+	return 0;
+}
+
+static int restore_read_workingset(struct restore *r, struct err *e)
+{
+	char path[PATH_MAX];
+
+	if (!r->o->prefetch)
+		return 0;
+	if (snapshot_path(path, sizeof(path), r->o->dir, SNAPSHOT_WORKINGSET))
+		return err_set(e, ENAMETOOLONG, "%s: name too long", r->o->dir);
+	if (access(path, F_OK) < 0)
+		return err_set(e, ENOENT, "--prefetch: %s does not exist (record one with --record-working-set)",
+			       path);
+	return workingset_read(path, r->snap.mem_size / PAGE_SIZE,
+			       &r->workingset, &r->nr_workingset, e);
+}
+
+/* Everything up to running; returns the exit status for a failure, or 0. */
+static int restore_prepare(struct restore *r, struct err *e)
+{
+	struct vm *vm = &r->vm;
+	bool lazy = false;
+
+	if (snapshot_open(&r->snap, r->o->dir, e) ||
+	    restore_read_workingset(r, e))
+		return EXIT_BAD_INPUT;
+	r->cfg = (struct vm_config){
+		.nr_vcpus = r->snap.nr_vcpus,
+		.mem_size = r->snap.mem_size,
+		.backend = r->o->backend ? r->o->backend : r->snap.backend,
+		.console = r->o->console,
+		.boot_timer = r->snap.boot_timer,
+		.start_ns = r->o->start_ns,
+		.control_path = r->o->control,
+	};
+	if (vm_create(vm, &r->cfg, e))
+		return EXIT_FAILURE_RUNTIME;
+	vm->restored_from = r->o->dir;
+	if (vm_check_config(vm, &r->cfg, e) ||
+	    (r->o->control && control_start(vm, r->o->control, e)))
+		return EXIT_BAD_INPUT;
+	if (vm_create_memory(vm, &r->cfg, e))
+		return EXIT_FAILURE_RUNTIME;
+	if (restore_pick(r, &lazy, e))
+		return EXIT_BAD_INPUT;
+	if (lazy ? restore_lazy(r, e) : restore_eager(r, e))
+		return lazy ? EXIT_FAILURE_RUNTIME : EXIT_BAD_INPUT;
+	if (vm_create_vcpus(vm, &r->cfg, e) || vm_setup_devices(vm, &r->cfg, e))
+		return EXIT_FAILURE_RUNTIME;
+	if (snapshot_restore_state(vm, &r->snap, e))
+		return EXIT_BAD_INPUT;
+	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
+	return 0;
+}
+
+static void restore_finish(struct restore *r)
+{
+	struct vm *vm = &r->vm;
+	struct err e = { 0 };
+	char path[PATH_MAX];
+
+	if (vm->uffd && r->o->record) {
+		if (snapshot_path(path, sizeof(path), r->o->dir, SNAPSHOT_WORKINGSET) ||
+		    uffd_handler_write_workingset(vm->uffd, path, &e))
+			log_error("--record-working-set: %s", e.msg);
+		else
+			log_info("working set written to %s", path);
+	}
+	if (r->o->stats && vm_stats_write(vm, r->o->stats, &e))
+		log_error("%s", e.msg);
+}
+
+int restore_vm(const struct restore_opts *o)
+{
+	struct restore r = { .o = o, .ext_uffd = -1, .ext_peer.fd = -1 };
+	struct err e = { 0 };
+	int status;
+
+	status = restore_prepare(&r, &e);
+	if (status) {
+		log_error("%s", e.msg);
+	} else {
+		status = vm_run(&r.vm);
+		restore_finish(&r);
+	}
+	uffd_handler_stop(r.vm.uffd);
+	r.vm.uffd = NULL;
+	if (r.ext_peer.fd >= 0)
+		close(r.ext_peer.fd);
+	if (r.ext_uffd >= 0)
+		close(r.ext_uffd);
+	vm_destroy(&r.vm);
+	snapshot_close(&r.snap);
+	free(r.workingset);
+	return status;
+}

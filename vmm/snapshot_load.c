@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Opening a snapshot for restore: everything in it is checked before any of
+ * it is used -- the vmstate blob (vmstate_open), the configuration it
+ * records, its memory regions against the layout that configuration
+ * implies, and the memory file's size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "snapshot.h"
+#include "vm.h"
+
+static int snapshot_read_vmstate(struct snapshot *s, const char *path,
+				 struct err *e)
+{
+	struct stat st;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, EINVAL, "%s: not a regular file", path);
+	}
+	if (st.st_size > VMSTATE_MAX_SIZE || st.st_size == 0) {
+		close(fd);
+		return err_set(e, EINVAL, "%s: size %lld is not that of a vmstate",
+			       path, (long long)st.st_size);
+	}
+	s->vmstate_len = st.st_size;
+	s->vmstate_buf = malloc(s->vmstate_len);
+	ret = s->vmstate_buf ? read_full_at(fd, s->vmstate_buf, s->vmstate_len, 0)
+			     : -ENOMEM;
+	close(fd);
+	if (ret)
+		return err_set(e, -ret, "%s: %s", path, strerror(-ret));
+	if (vmstate_open(&s->vs, s->vmstate_buf, s->vmstate_len, e))
+		return err_prefix(e, "%s", path);
+	return 0;
+}
+
+static int snapshot_read_config(struct snapshot *s, struct err *e)
+{
+	int node = vmstate_node(&s->vs, 0, "config");
+	struct guest_mem layout;
+	const char *backend;
+	uint32_t bt;
+
+	if (node < 0)
+		return err_set(e, EINVAL, "no config node");
+	if (vmstate_get_u32(&s->vs, node, "vcpus", &s->nr_vcpus, e) ||
+	    vmstate_get_u64(&s->vs, node, "memory-size", &s->mem_size, e) ||
+	    vmstate_get_str(&s->vs, node, "backend", &backend, 16, e) ||
+	    vmstate_get_u32(&s->vs, node, "boot-timer", &bt, e))
+		return -EINVAL;
+	if (s->nr_vcpus < 1 || s->nr_vcpus > VM_MAX_VCPUS)
+		return err_set(e, EINVAL, "config: %u vCPUs is out of range",
+			       s->nr_vcpus);
+	if (s->mem_size < GUEST_MEM_MIN_SIZE || guest_mem_layout(&layout, s->mem_size))
+		return err_set(e, EINVAL, "config: memory size %#llx is not valid",
+			       (unsigned long long)s->mem_size);
+	s->backend = guest_mem_backend_find(backend);
+	if (!s->backend)
+		return err_set(e, EINVAL, "config: unknown memory backend \"%s\"",
+			       backend);
+	if (bt > 1)
+		return err_set(e, EINVAL, "config: boot-timer is %u", bt);
+	s->boot_timer = bt;
+	return 0;
+}
+
+/* The regions must be exactly those the memory size lays out. */
+static int snapshot_check_regions(struct snapshot *s, struct err *e)
+{
+	int node = vmstate_node(&s->vs, 0, "memory"), child;
+	struct guest_mem layout;
+	unsigned int n = 0;
+
+	guest_mem_layout(&layout, s->mem_size);
+	if (node < 0)
+		return err_set(e, EINVAL, "no memory node");
+	for (child = vmstate_first_child(&s->vs, node); child >= 0;
+	     child = vmstate_next_child(&s->vs, child), n++) {
+		const struct guest_mem_region *want = &layout.regions[n];
+		uint64_t gpa, size, offset;
+
+		if (n >= layout.nr_regions)
+			return err_set(e, EINVAL, "more memory regions than %llu MiB of RAM has",
+				       (unsigned long long)(s->mem_size / MIB));
+		if (vmstate_get_u64(&s->vs, child, "gpa", &gpa, e) ||
+		    vmstate_get_u64(&s->vs, child, "size", &size, e) ||
+		    vmstate_get_u64(&s->vs, child, "offset", &offset, e))
+			return -EINVAL;
+		if (gpa != want->gpa || size != want->size || offset != want->offset)
+			return err_set(e, EINVAL, "memory region %u [%#llx, +%#llx) at offset %#llx does not match the memory size",
+				       n, (unsigned long long)gpa,
+				       (unsigned long long)size,
+				       (unsigned long long)offset);
+	}
+	if (n != layout.nr_regions)
+		return err_set(e, EINVAL, "%u memory regions, %llu MiB of RAM has %u",
+			       n, (unsigned long long)(s->mem_size / MIB),
+			       layout.nr_regions);
+	return 0;
+}
+
+static int snapshot_open_memory(struct snapshot *s, const char *path,
+				struct err *e)
+{
+	struct stat st;
+
+	s->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->mem_fd < 0)
+		return err_set(e, errno, "%s: %s", path, strerror(errno));
+	if (fstat(s->mem_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return err_set(e, EINVAL, "%s: not a regular file", path);
+	s->mem_file_size = st.st_size;
+	if (s->mem_file_size < s->mem_size)
+		return err_set(e, EINVAL, "%s: %llu bytes, shorter than the %llu bytes of its regions",
+			       path, (unsigned long long)s->mem_file_size,
+			       (unsigned long long)s->mem_size);
+	return 0;
+}
+
+int snapshot_open(struct snapshot *s, const char *dir, struct err *e)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->dir = dir;
+	s->mem_fd = -1;
+	if (stat(dir, &st) < 0)
+		return err_set(e, errno, "snapshot %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, ENOTDIR, "snapshot %s: not a directory", dir);
+	ret = snapshot_path(path, sizeof(path), dir, SNAPSHOT_VMSTATE);
+	if (!ret)
+		ret = snapshot_read_vmstate(s, path, e);
+	if (!ret) {
+		ret = snapshot_read_config(s, e);
+		if (!ret)
+			ret = snapshot_check_regions(s, e);
+		if (ret)
+			err_prefix(e, "%s", path);
+	}
+	if (!ret && !(ret = snapshot_path(path, sizeof(path), dir, SNAPSHOT_MEMORY)))
+		ret = snapshot_open_memory(s, path, e);
+	if (ret == -ENAMETOOLONG)
+		err_set(e, ENAMETOOLONG, "snapshot %s: name too long", dir);
+	if (ret)
+		snapshot_close(s);
+	return ret;
+}
+
+void snapshot_close(struct snapshot *s)
+{
+	free(s->vmstate_buf);
+	s->vmstate_buf = NULL;
+	if (s->mem_fd >= 0)
+		close(s->mem_fd);
+	s->mem_fd = -1;
+}
+
+static struct device *snapshot_find_device(struct vm *vm, const char *id)
+{
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (!strcmp(vm->devices[i]->id, id))
+			return vm->devices[i];
+	return NULL;
+}
+
+static int snapshot_restore_devices(struct vm *vm, const struct vmstate *vs,
+				    struct err *e)
+{
+	int node = vmstate_node(vs, 0, "devices"), child;
+
+	if (node < 0)
+		return err_set(e, EINVAL, "no devices node");
+	for (child = vmstate_first_child(vs, node); child >= 0;
+	     child = vmstate_next_child(vs, child)) {
+		const char *id = vmstate_node_name(vs, child);
+		struct device *dev = snapshot_find_device(vm, id);
+
+		if (!dev || !dev->ops->restore)
+			return err_set(e, EINVAL, "state for device \"%s\", which this VM does not have",
+				       id);
+	}
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		struct device *dev = vm->devices[i];
+		int ret;
+
+		if (!dev->ops->restore)
+			continue;
+		child = vmstate_node(vs, node, dev->id);
+		if (child < 0)
+			return err_set(e, EINVAL, "no state for device \"%s\"", dev->id);
+		pthread_mutex_lock(&dev->lock);
+		ret = dev->ops->restore(dev, vs, child, e);
+		pthread_mutex_unlock(&dev->lock);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int snapshot_restore_cpus(struct vm *vm, const struct vmstate *vs,
+				 struct err *e)
+{
+	int node = vmstate_node(vs, 0, "cpus");
+	char name[32];
+
+	if (node < 0)
+		return err_set(e, EINVAL, "no cpus node");
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		int cpu;
+
+		snprintf(name, sizeof(name), "cpu@%u", i);
+		cpu = vmstate_node(vs, node, name);
+		if (cpu < 0)
+			return err_set(e, EINVAL, "no state for vCPU %u", i);
+		if (vcpu_restore_state(&vm->vcpus[i], vs, cpu, e))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
+			   struct err *e)
+{
+	int node = vmstate_node(&s->vs, 0, "vm");
+	int ret;
+
+	if (node < 0)
+		return err_set(e, EINVAL, "no vm node");
+	ret = vm_restore_state(vm, &s->vs, node, e);
+	if (!ret)
+		ret = snapshot_restore_devices(vm, &s->vs, e);
+	if (!ret)
+		ret = snapshot_restore_cpus(vm, &s->vs, e);
+	if (ret)
+		err_prefix(e, "snapshot %s", s->dir);
+	return ret;
+}
