@@ -71,11 +71,10 @@ static int bzimage_check_header(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-int bzimage_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
-		 struct boot_image *img, struct err *e)
+int bzimage_parse(const struct guest_mem *mem, const uint8_t *buf, size_t len,
+		  struct boot_image *img, struct err *e)
 {
 	uint64_t setup_size = 0, payload, span, hdr_end;
-	uint8_t *dst;
 	int ret;
 
 	ret = bzimage_check_header(buf, len, &setup_size, e);
@@ -84,12 +83,13 @@ int bzimage_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
 	payload = len - setup_size;
 	/* The kernel decompresses in place: it needs init_size bytes. */
 	span = MAX(payload, (uint64_t)get32(buf + HDR_INIT_SIZE));
-	dst = guest_mem_ptr(mem, BZIMAGE_LOAD_ADDR, span);
-	if (!dst)
+	if (!guest_mem_ptr(mem, BZIMAGE_LOAD_ADDR, span))
 		return err_set(e, ENOEXEC, "kernel needs %llu MiB from %#llx, more than guest RAM below 3 GiB holds",
 			       (unsigned long long)(span / MIB + 1),
 			       BZIMAGE_LOAD_ADDR);
-	memcpy(dst, buf + setup_size, payload);
+	img->seg[0] = (struct boot_segment){ BZIMAGE_LOAD_ADDR,
+					     buf + setup_size, payload, payload };
+	img->nr_seg = 1;
 
 	hdr_end = MIN((uint64_t)HDR_JUMP + 2 + buf[HDR_JUMP + 1],
 		      (uint64_t)SETUP_HEADER_MAX_END);
@@ -107,4 +107,14 @@ int bzimage_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
 			       BOOT_CMDLINE_MAX);
 	img->initrd_addr_max = get32(buf + HDR_INITRD_ADDR_MAX);
 	return 0;
+}
+
+int bzimage_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
+		 struct boot_image *img, struct err *e)
+{
+	int ret = bzimage_parse(mem, buf, len, img, e);
+
+	if (!ret)
+		boot_copy_segments(mem, img);
+	return ret;
 }

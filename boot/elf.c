@@ -11,7 +11,7 @@
 
 #include "boot.h"
 
-#define ELF_MAX_PHDRS 64
+#define ELF_MAX_PHDRS BOOT_MAX_SEGMENTS
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 static int elf_check_header(const Elf64_Ehdr *eh, size_t len, struct err *e)
@@ -165,8 +165,8 @@ static bool elf_entry_loaded(const Elf64_Phdr *ph, unsigned int n,
 	return false;
 }
 
-int elf_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
-	     struct boot_image *img, struct err *e)
+int elf_parse(const struct guest_mem *mem, const uint8_t *buf, size_t len,
+	      struct boot_image *img, struct err *e)
 {
 	Elf64_Ehdr eh = { 0 };
 	Elf64_Phdr ph[ELF_MAX_PHDRS];
@@ -193,17 +193,21 @@ int elf_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
 	img->setup_header_len = 0;
 	img->cmdline_max = BOOT_CMDLINE_MAX;
 	img->initrd_addr_max = GUEST_MMIO_GAP_START - 1;
-
-	for (unsigned int i = 0; i < eh.e_phnum; i++) {
-		uint8_t *dst;
-
-		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
-			continue;
-		dst = guest_mem_ptr(mem, ph[i].p_paddr, ph[i].p_memsz);
-		memcpy(dst, buf + ph[i].p_offset, ph[i].p_filesz);
-		if (!mem->fresh)
-			memset(dst + ph[i].p_filesz, 0,
-			       ph[i].p_memsz - ph[i].p_filesz);
-	}
+	img->nr_seg = 0;
+	for (unsigned int i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_memsz)
+			img->seg[img->nr_seg++] = (struct boot_segment){
+				ph[i].p_paddr, buf + ph[i].p_offset,
+				ph[i].p_filesz, ph[i].p_memsz };
 	return 0;
+}
+
+int elf_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
+	     struct boot_image *img, struct err *e)
+{
+	int ret = elf_parse(mem, buf, len, img, e);
+
+	if (!ret)
+		boot_copy_segments(mem, img);
+	return ret;
 }

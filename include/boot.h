@@ -59,6 +59,16 @@ enum boot_protocol {
 #define SETUP_HEADER_OFFSET 0x1f1
 #define SETUP_HEADER_MAX_END 0x290
 
+#define BOOT_MAX_SEGMENTS 64
+
+/* memsz bytes at gpa: filesz bytes from src, then zeros. */
+struct boot_segment {
+	uint64_t gpa;
+	const uint8_t *src;
+	uint64_t filesz;
+	uint64_t memsz;
+};
+
 /* A kernel loaded into guest RAM. */
 struct boot_image {
 	enum boot_protocol protocol;
@@ -71,6 +81,9 @@ struct boot_image {
 	size_t setup_header_len;
 	uint64_t cmdline_max;		/* longest command line, with NUL */
 	uint64_t initrd_addr_max;	/* highest byte an initrd may use */
+	/* What goes where; src points into the image file's buffer. */
+	struct boot_segment seg[BOOT_MAX_SEGMENTS];
+	unsigned int nr_seg;
 };
 
 /* What to tell the kernel at entry. */
@@ -106,9 +119,21 @@ void boot_unmap_file(const uint8_t *buf, size_t len);
 int boot_load_kernel(struct guest_mem *mem, const uint8_t *buf, size_t len,
 		     struct boot_image *img, struct err *e);
 
+/*
+ * The same, without writing guest RAM: img->seg says what goes where (for
+ * loading lazily). buf must stay mapped while the segments are used.
+ */
+int boot_parse_kernel(const struct guest_mem *mem, const uint8_t *buf,
+		      size_t len, struct boot_image *img, struct err *e);
+
+/* Copy img's segments into mem (zeros after filesz unless mem is fresh). */
+void boot_copy_segments(struct guest_mem *mem, const struct boot_image *img);
+
 /* Load an ELF64 x86-64 executable; PVH when it has a PHYS32_ENTRY note. */
 int elf_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
 	     struct boot_image *img, struct err *e);
+int elf_parse(const struct guest_mem *mem, const uint8_t *buf, size_t len,
+	      struct boot_image *img, struct err *e);
 
 /* True when buf starts like a bzImage (boot flag and "HdrS" magic). */
 bool bzimage_detect(const uint8_t *buf, size_t len);
@@ -116,6 +141,8 @@ bool bzimage_detect(const uint8_t *buf, size_t len);
 /* Load a bzImage for the 64-bit boot protocol (version 2.12 or later). */
 int bzimage_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
 		 struct boot_image *img, struct err *e);
+int bzimage_parse(const struct guest_mem *mem, const uint8_t *buf, size_t len,
+		  struct boot_image *img, struct err *e);
 
 /*
  * Copy an initrd of len bytes into the highest page-aligned spot of low RAM
@@ -124,6 +151,10 @@ int bzimage_load(struct guest_mem *mem, const uint8_t *buf, size_t len,
 int boot_load_initrd(struct guest_mem *mem, const struct boot_image *img,
 		     const uint8_t *buf, size_t len, uint64_t *addr,
 		     struct err *e);
+/* Where boot_load_initrd() would put len bytes, without copying. */
+int boot_place_initrd(const struct guest_mem *mem,
+		      const struct boot_image *img, size_t len, uint64_t *addr,
+		      struct err *e);
 
 /* The e820 map of mem; returns the number of entries (at most max). */
 unsigned int e820_build(const struct guest_mem *mem, struct e820_entry *out,

@@ -28,6 +28,7 @@ int parse_uint(const char *s, unsigned long min, unsigned long max,
 int cmd_run(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 /* pause, resume, snapshot, stats, status, stop: argv[0] names which. */
 int cmd_control(int argc, char **argv);
 

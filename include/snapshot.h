@@ -65,6 +65,15 @@ int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
  */
 long long memfile_load(const struct guest_mem *mem, int fd, struct err *e);
 
+/*
+ * The data extents of the memory file fd (first size bytes) as uffd
+ * sources, pointing into map (the file mapped at offset 0). Returns 0 and
+ * a malloc'ed array, or -errno with e set.
+ */
+struct uffd_extent;
+int memfile_extents(int fd, uint64_t size, const uint8_t *map,
+		    struct uffd_extent **out, size_t *n, struct err *e);
+
 /* Watch for guest snapshot requests on the main loop when configured. */
 int vm_snapshot_requests_init(struct vm *vm, struct err *e);
 
@@ -76,6 +85,11 @@ int vcpu_save_state(struct vcpu *vcpu, struct vmstate_writer *w,
 		    struct err *e);
 int vcpu_restore_state(struct vcpu *vcpu, const struct vmstate *vs, int node,
 		       struct err *e);
+
+/* Check a vCPU node's shape without KVM; its RIP (for inspect). */
+int vcpu_state_check(const struct vmstate *vs, int node, struct err *e);
+int vcpu_state_rip(const struct vmstate *vs, int node, uint64_t *rip,
+		   struct err *e);
 
 /* VM-wide KVM state: irqchips, PIT, clock (vmm/vm_state.c). */
 int vm_save_state(struct vm *vm, struct vmstate_writer *w, struct err *e);

@@ -28,13 +28,20 @@ int uffd_supported_features(uint64_t *features, struct err *e);
 int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode,
 		  uint64_t *ioctls);
 
+struct guest_mem;
+
+/*
+ * Whether guest RAM mem can be served lazily here: tries a MISSING
+ * registration of the real mapping (then drops it). why says what happened.
+ */
+bool uffd_probe_mem(const struct guest_mem *mem, char *why, size_t len);
+
 /*
  * The uffd handler thread (memory/uffd_handler.c): serves faults on guest RAM
  * from a snapshot memory file (UFFDIO_COPY for data, UFFDIO_ZEROPAGE for
  * holes), a window of neighbouring pages at a time, and fills the rest in the
  * background while the guest runs. It never touches registered memory.
  */
-struct guest_mem;
 struct uffd_handler;
 
 /* Pages filled per fault unless told otherwise (bench/uffd.sh measures). */
@@ -60,9 +67,26 @@ struct uffd_stats {
 	uint64_t first_fault_ns;	/* time_now_ns() of the first fault */
 };
 
+/*
+ * Where guest pages come from: nr_pages pages from page (a backing offset
+ * in pages) are copied from src, which stays mapped while the handler runs.
+ * Pages of no extent are zeros.
+ */
+struct uffd_extent {
+	uint64_t page;
+	uint64_t nr_pages;
+	const uint8_t *src;
+};
+
 struct uffd_handler_config {
-	const struct guest_mem *mem;	/* registered whole, MISSING mode */
-	int memfile_fd;			/* snapshot memory file */
+	const struct guest_mem *mem;
+	const struct uffd_extent *extents;	/* sorted, disjoint; copied */
+	size_t nr_extents;
+	/*
+	 * false: all of RAM is registered (restore); true: only the extents
+	 * are, the rest of RAM is ordinary memory (lazy boot).
+	 */
+	bool extents_only;
 	unsigned int fault_around;	/* pages per fault, a power of two */
 	bool background;		/* fill the rest while idle */
 	const uint64_t *prefetch;	/* page indices (< RAM pages) first */

@@ -44,6 +44,8 @@ struct vm_config {
 	const char *snapshot_dir;	/* --snapshot-on-request; NULL: off */
 	bool snapshot_then_stop;	/* --then stop */
 	const char *control_path;	/* --control; NULL: none */
+	bool lazy_load;			/* --lazy-load */
+	const char *stats_path;		/* --stats FILE */
 };
 
 struct vcpu {
@@ -132,6 +134,14 @@ int vm_create_vcpus(struct vm *vm, const struct vm_config *cfg,
  */
 int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 		   struct boot_image *img, struct err *e);
+
+/*
+ * --lazy-load: start the uffd thread that serves the kernel's and initrd's
+ * pages from their files (which must stay mapped). Refused with -ENOTSUP
+ * where the backend's memory cannot be registered.
+ */
+int vm_start_lazy_load(struct vm *vm, const struct vm_config *cfg,
+		       const struct boot_image *img, struct err *e);
 
 /* Put the boot vCPU at img's entry point. */
 int vm_set_boot_cpu(struct vm *vm, const struct boot_image *img,

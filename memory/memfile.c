@@ -16,6 +16,7 @@
 
 #include "guest_mem.h"
 #include "snapshot.h"
+#include "uffd.h"
 
 #define MEMFILE_CHUNK (64 * MIB)	/* mincore window */
 
@@ -217,4 +218,48 @@ long long memfile_load(const struct guest_mem *mem, int fd, struct err *e)
 		return err_set(e, -l.err, "reading the memory file: %s",
 			       l.err == -EIO ? "it ends early" : strerror(-l.err));
 	return l.bytes;
+}
+
+int memfile_extents(int fd, uint64_t size, const uint8_t *map,
+		    struct uffd_extent **out, size_t *n, struct err *e)
+{
+	struct uffd_extent *ext = NULL;
+	size_t cap = 0, nr = 0;
+	off_t pos = 0;
+
+	while ((uint64_t)pos < size) {
+		off_t data = lseek(fd, pos, SEEK_DATA), hole;
+
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0 || (hole = lseek(fd, data, SEEK_HOLE)) < 0) {
+			free(ext);
+			return err_set(e, errno, "cannot map the memory file's holes: %s",
+				       strerror(errno));
+		}
+		if ((uint64_t)data >= size)
+			break;
+		hole = MIN((uint64_t)hole, size);
+		if (nr == cap) {
+			struct uffd_extent *x;
+
+			cap = cap ? cap * 2 : 64;
+			x = realloc(ext, cap * sizeof(*x));
+			if (!x) {
+				free(ext);
+				return err_set(e, ENOMEM, "out of memory");
+			}
+			ext = x;
+		}
+		data = ALIGN_DOWN((uint64_t)data, PAGE_SIZE);
+		ext[nr++] = (struct uffd_extent){
+			.page = data / PAGE_SIZE,
+			.nr_pages = (ALIGN_UP((uint64_t)hole, PAGE_SIZE) - data) / PAGE_SIZE,
+			.src = map + data,
+		};
+		pos = hole;
+	}
+	*out = ext;
+	*n = nr;
+	return 0;
 }

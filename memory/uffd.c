@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "guest_mem.h"
 #include "uffd.h"
 
 #define USERFAULTFD_DEV "/dev/userfaultfd"
@@ -95,4 +97,29 @@ int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode,
 	if (ioctls)
 		*ioctls = reg.ioctls;
 	return 0;
+}
+
+bool uffd_probe_mem(const struct guest_mem *mem, char *why, size_t len)
+{
+	uint64_t features;
+	struct err e = { 0 };
+	int uffd, ret;
+
+	uffd = uffd_open(UFFD_FEATURE_MISSING_SHMEM, &features, &e);
+	if (uffd < 0) {
+		snprintf(why, len, "%.200s", e.msg);
+		return false;
+	}
+	/* Closing the userfaultfd undoes the registration. */
+	ret = uffd_register(uffd, mem->base, mem->size,
+			    UFFDIO_REGISTER_MODE_MISSING, NULL);
+	close(uffd);
+	if (ret)
+		snprintf(why, len, "userfaultfd cannot register %s memory here (%s)",
+			 mem->backend->name, strerrorname_np(-ret) ?
+			 strerrorname_np(-ret) : strerror(-ret));
+	else
+		snprintf(why, len, "userfaultfd MISSING registration works on %s memory",
+			 mem->backend->name);
+	return ret == 0;
 }

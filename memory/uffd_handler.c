@@ -50,7 +50,9 @@ struct uffd_handler {
 	pthread_t thread;
 	bool started;
 	uint8_t *base;			/* guest RAM mapping (registered) */
-	const uint8_t *src;		/* memory file mapping */
+	struct uffd_extent *ext;	/* data sources, sorted */
+	size_t nr_ext;
+	bool extents_only;
 	uint64_t nr_pages;
 	uint64_t nr_missing;		/* owed pages not yet filled */
 	uint64_t nr_data_missing;	/* of which have data in the file */
@@ -100,6 +102,26 @@ static void uffd_wake(struct uffd_handler *h, uint64_t page)
 	ioctl(h->uffd, UFFDIO_WAKE, &r);
 }
 
+/* The extent holding page, which has data. */
+static const struct uffd_extent *uffd_extent_of(const struct uffd_handler *h,
+						uint64_t page)
+{
+	size_t lo = 0, hi = h->nr_ext;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct uffd_extent *x = &h->ext[mid];
+
+		if (page < x->page)
+			hi = mid;
+		else if (page - x->page >= x->nr_pages)
+			lo = mid + 1;
+		else
+			return x;
+	}
+	return NULL;
+}
+
 /* Fill n pages from page with data or zeros; returns pages handled or -1. */
 static long long uffd_fill(struct uffd_handler *h, uint64_t page, uint64_t n,
 			   bool data)
@@ -110,9 +132,10 @@ static long long uffd_fill(struct uffd_handler *h, uint64_t page, uint64_t n,
 	int ret;
 
 	if (data) {
+		const struct uffd_extent *x = uffd_extent_of(h, page);
 		struct uffdio_copy c = {
 			.dst = dst,
-			.src = (uintptr_t)(h->src + page * PAGE_SIZE),
+			.src = (uintptr_t)(x->src + (page - x->page) * PAGE_SIZE),
 			.len = len,
 		};
 
@@ -139,7 +162,7 @@ static long long uffd_fill(struct uffd_handler *h, uint64_t page, uint64_t n,
 	uffd_fail(h, "%s of guest page %#llx failed: %s%s",
 		  data ? "UFFDIO_COPY" : "UFFDIO_ZEROPAGE",
 		  (unsigned long long)(page * PAGE_SIZE), strerror(errno),
-		  errno == EFAULT ? " (the snapshot memory file cannot be read)" : "");
+		  errno == EFAULT ? " (its source file cannot be read)" : "");
 	return -1;
 }
 
@@ -177,6 +200,26 @@ static void page_mark_present(struct uffd_handler *h, uint64_t p)
 }
 
 /*
+ * Pages from p (fillable, of kind data) that can be filled in one ioctl:
+ * same kind, fillable, and for data within one source extent.
+ */
+static uint64_t uffd_run(const struct uffd_handler *h, uint64_t p,
+			 uint64_t end, bool data, bool removed_too)
+{
+	uint64_t run = 1;
+
+	if (data) {
+		const struct uffd_extent *x = uffd_extent_of(h, p);
+
+		end = MIN(end, x->page + x->nr_pages);
+	}
+	while (p + run < end && page_fillable(h, p + run, removed_too) &&
+	       page_has_data(h, p + run) == data)
+		run++;
+	return run;
+}
+
+/*
  * Fill the fillable pages of [first, end) in runs of the same kind (file
  * data, or zeros). Returns pages filled, or -1 on failure.
  */
@@ -197,9 +240,7 @@ static long long uffd_fill_range(struct uffd_handler *h, uint64_t first,
 			continue;
 		}
 		data = page_has_data(h, p);
-		while (p + run < end && page_fillable(h, p + run, removed_too) &&
-		       page_has_data(h, p + run) == data)
-			run++;
+		run = uffd_run(h, p, end, data, removed_too);
 		n = uffd_fill(h, p, run, data);
 		if (n < 0)
 			return -1;
@@ -335,8 +376,8 @@ static long long uffd_fill_data(struct uffd_handler *h, uint64_t first,
 		uint64_t run = 0;
 		long long n;
 
-		while (p + run < end && page_has_data(h, p + run))
-			run++;
+		if (page_has_data(h, p))
+			run = uffd_run(h, p, end, true, false);
 		if (!run) {
 			p++;
 			continue;
@@ -360,10 +401,14 @@ static bool uffd_background_step(struct uffd_handler *h)
 
 	while (h->prefetch_pos < h->nr_prefetch) {
 		uint64_t p = h->prefetch[h->prefetch_pos++];
+		uint64_t first = ALIGN_DOWN(p, h->fault_around);
 
+		/* The window a fault on p would have filled. */
 		if (!page_owed(h, p))
 			continue;
-		filled = uffd_fill_range(h, p, p + 1, false, &zeroed);
+		filled = uffd_fill_range(h, first,
+					 MIN(first + h->fault_around, h->nr_pages),
+					 false, &zeroed);
 		if (filled > 0)
 			uffd_account(h, filled, zeroed, &h->stats.pages_prefetched);
 		return filled >= 0;
@@ -422,32 +467,48 @@ static void *uffd_thread(void *arg)
 	return NULL;
 }
 
-/* Mark the file's data extents; everything else is a hole. */
-static int uffd_scan_file(struct uffd_handler *h, int fd)
+/* Copy and check the extents; mark their pages as data, the rest holes. */
+static int uffd_set_extents(struct uffd_handler *h,
+			    const struct uffd_handler_config *cfg, struct err *e)
 {
-	off_t end = h->nr_pages * PAGE_SIZE, pos = 0;
+	/* With only the extents registered, nothing else is owed. */
+	memset(h->state, cfg->extents_only ? PAGE_PRESENT : PAGE_MISSING_HOLE,
+	       h->nr_pages);
+	h->ext = malloc((cfg->nr_extents ? cfg->nr_extents : 1) * sizeof(*h->ext));
+	if (!h->ext)
+		return err_set(e, ENOMEM, "out of memory");
+	h->nr_ext = cfg->nr_extents;
+	memcpy(h->ext, cfg->extents, h->nr_ext * sizeof(*h->ext));
+	for (size_t i = 0; i < h->nr_ext; i++) {
+		const struct uffd_extent *x = &h->ext[i];
 
-	memset(h->state, PAGE_MISSING_HOLE, h->nr_pages);
-	while (pos < end) {
-		off_t data = lseek(fd, pos, SEEK_DATA), hole;
-
-		if (data < 0 && errno == ENXIO)
-			break;
-		if (data < 0)
-			return -errno;
-		if (data >= end)
-			break;
-		hole = lseek(fd, data, SEEK_HOLE);
-		if (hole < 0)
-			return -errno;
-		hole = MIN(hole, end);
-		memset(h->state + data / PAGE_SIZE, PAGE_MISSING_DATA,
-		       (ALIGN_UP((uint64_t)hole, PAGE_SIZE) - ALIGN_DOWN((uint64_t)data, PAGE_SIZE)) / PAGE_SIZE);
-		pos = hole;
+		if (!x->nr_pages || x->page >= h->nr_pages ||
+		    x->nr_pages > h->nr_pages - x->page ||
+		    (i && x->page < h->ext[i - 1].page + h->ext[i - 1].nr_pages))
+			return err_set(e, EINVAL, "bad uffd extent %zu", i);
+		memset(h->state + x->page, PAGE_MISSING_DATA, x->nr_pages);
+		h->nr_data_missing += x->nr_pages;
 	}
-	h->nr_missing = h->nr_pages;
-	for (uint64_t p = 0; p < h->nr_pages; p++)
-		h->nr_data_missing += h->state[p] == PAGE_MISSING_DATA;
+	h->nr_missing = cfg->extents_only ? h->nr_data_missing : h->nr_pages;
+	return 0;
+}
+
+/* Register all of RAM, or only the extents. */
+static int uffd_register_ranges(struct uffd_handler *h,
+				const struct guest_mem *mem, struct err *e)
+{
+	int ret = 0;
+
+	if (!h->extents_only)
+		ret = uffd_register(h->uffd, mem->base, mem->size,
+				    UFFDIO_REGISTER_MODE_MISSING, NULL);
+	for (size_t i = 0; h->extents_only && !ret && i < h->nr_ext; i++)
+		ret = uffd_register(h->uffd, mem->base + h->ext[i].page * PAGE_SIZE,
+				    h->ext[i].nr_pages * PAGE_SIZE,
+				    UFFDIO_REGISTER_MODE_MISSING, NULL);
+	if (ret)
+		return err_set(e, -ret, "UFFDIO_REGISTER of guest RAM on %s: %s",
+			       mem->backend->name, strerror(-ret));
 	return 0;
 }
 
@@ -475,27 +536,19 @@ static int uffd_handler_init(struct uffd_handler *h,
 		return err_set(e, ENOMEM, "out of memory for the uffd handler");
 	for (size_t i = 0; i < h->nr_prefetch; i++)
 		h->in_ws[h->prefetch[i]] = 1;
-	ret = uffd_scan_file(h, cfg->memfile_fd);
+	h->extents_only = cfg->extents_only;
+	ret = uffd_set_extents(h, cfg, e);
 	if (ret)
-		return err_set(e, -ret, "cannot map the memory file's holes: %s",
-			       strerror(-ret));
-	h->src = mmap(NULL, mem->size, PROT_READ, MAP_SHARED, cfg->memfile_fd, 0);
-	if (h->src == MAP_FAILED) {
-		h->src = NULL;
-		return err_set(e, errno, "cannot map the memory file: %s",
-			       strerror(errno));
-	}
+		return ret;
 	h->uffd = uffd_open(UFFD_FEATURES, &features, e);
 	if (h->uffd < 0)
 		return h->uffd;
 	if ((features & UFFD_FEATURE_MISSING_SHMEM) != UFFD_FEATURE_MISSING_SHMEM &&
 	    mem->fd >= 0)
 		return err_set(e, ENOTSUP, "userfaultfd cannot serve shared memory on this kernel");
-	ret = uffd_register(h->uffd, mem->base, mem->size,
-			    UFFDIO_REGISTER_MODE_MISSING, NULL);
+	ret = uffd_register_ranges(h, mem, e);
 	if (ret)
-		return err_set(e, -ret, "UFFDIO_REGISTER of guest RAM on %s: %s",
-			       mem->backend->name, strerror(-ret));
+		return ret;
 	h->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->stop_efd < 0)
 		return err_set(e, errno, "eventfd: %s", strerror(errno));
@@ -504,8 +557,7 @@ static int uffd_handler_init(struct uffd_handler *h,
 
 static void uffd_handler_free(struct uffd_handler *h)
 {
-	if (h->src)
-		munmap((void *)h->src, h->nr_pages * PAGE_SIZE);
+	free(h->ext);
 	if (h->uffd >= 0)
 		close(h->uffd);
 	if (h->stop_efd >= 0)

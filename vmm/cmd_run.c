@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "control.h"
 #include "log.h"
+#include "uffd.h"
 #include "vm.h"
 
 #define DEFAULT_MEMORY (128 * MIB)
@@ -35,6 +36,10 @@ static const char run_usage[] =
 	"                             the guest go on (default: continue)\n"
 	"      --control SOCK         serve control requests (pause, resume, snapshot,\n"
 	"                             stats, status, stop) on the UNIX socket SOCK\n"
+	"      --lazy-load            do not copy the kernel and initrd in: a uffd\n"
+	"                             thread serves their pages on first touch\n"
+	"                             (memfd and anon memory)\n"
+	"      --stats FILE           write statistics as JSON to FILE at exit\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -59,6 +64,8 @@ enum {
 	OPT_SNAPSHOT_ON_REQUEST,
 	OPT_THEN,
 	OPT_CONTROL,
+	OPT_LAZY_LOAD,
+	OPT_STATS,
 };
 
 static const struct option run_options[] = {
@@ -73,6 +80,8 @@ static const struct option run_options[] = {
 	{ "snapshot-on-request", required_argument, NULL, OPT_SNAPSHOT_ON_REQUEST },
 	{ "then", required_argument, NULL, OPT_THEN },
 	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "lazy-load", no_argument, NULL, OPT_LAZY_LOAD },
+	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -130,6 +139,12 @@ static int run_option(struct run_args *a, int opt, const char *arg,
 		return 0;
 	case OPT_CONTROL:
 		cfg->control_path = arg;
+		return 0;
+	case OPT_LAZY_LOAD:
+		cfg->lazy_load = true;
+		return 0;
+	case OPT_STATS:
+		cfg->stats_path = arg;
 		return 0;
 	case OPT_SNAPSHOT_ON_REQUEST:
 		cfg->snapshot_dir = arg;
@@ -220,6 +235,17 @@ static void run_unmap_files(struct vm_config *cfg)
 	cfg->kernel = cfg->initrd = NULL;
 }
 
+static void run_finish(struct vm *vm, const struct vm_config *cfg)
+{
+	struct err e = { 0 };
+
+	if (cfg->stats_path && vm->vm_fd >= 0 && vm_stats_write(vm, cfg->stats_path, &e))
+		log_error("%s", e.msg);
+	uffd_handler_stop(vm->uffd);
+	vm->uffd = NULL;
+	vm_destroy(vm);
+}
+
 /* Returns the exit status. */
 static int run_vm(struct vm_config *cfg)
 {
@@ -237,20 +263,23 @@ static int run_vm(struct vm_config *cfg)
 	}
 	if (vm_create_memory(&vm, cfg, &e))
 		goto fail;
-	if (vm_load_kernel(&vm, cfg, &img, &e)) {
+	if (vm_load_kernel(&vm, cfg, &img, &e) ||
+	    (cfg->lazy_load && vm_start_lazy_load(&vm, cfg, &img, &e))) {
 		status = EXIT_BAD_INPUT;
 		goto fail;
 	}
-	run_unmap_files(cfg);
+	/* Lazy loading serves pages from the files for the VM's life. */
+	if (!cfg->lazy_load)
+		run_unmap_files(cfg);
 	if (vm_create_vcpus(&vm, cfg, &e) || vm_set_boot_cpu(&vm, &img, &e) ||
 	    vm_setup_devices(&vm, cfg, &e))
 		goto fail;
 	status = vm_run(&vm);
-	vm_destroy(&vm);
+	run_finish(&vm, cfg);
 	return status;
 fail:
 	log_error("%s", e.msg);
-	vm_destroy(&vm);
+	run_finish(&vm, cfg);
 	return status;
 }
 

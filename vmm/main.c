@@ -34,6 +34,7 @@ static const struct {
 	{ "run", cmd_run },
 	{ "caps", cmd_caps },
 	{ "restore", cmd_restore },
+	{ "inspect", cmd_inspect },
 	{ "pause", cmd_control },
 	{ "resume", cmd_control },
 	{ "snapshot", cmd_control },

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -29,34 +30,11 @@ struct restore {
 	uint64_t *workingset;
 	size_t nr_workingset;
 	int ext_uffd;			/* --uffd-socket: our copy */
+	const uint8_t *memfile_map;	/* lazy: the memory file, mapped */
+	struct uffd_extent *extents;
+	size_t nr_extents;
 	struct event_source ext_peer;	/* the handler's connection */
 };
-
-/* Can this host serve the chosen backend's memory lazily? Try it. */
-static bool restore_lazy_possible(const struct guest_mem *mem, char *why,
-				  size_t len)
-{
-	uint64_t features;
-	struct err e = { 0 };
-	int uffd, ret;
-
-	uffd = uffd_open(UFFD_FEATURE_MISSING_SHMEM, &features, &e);
-	if (uffd < 0) {
-		snprintf(why, len, "%.200s", e.msg);
-		return false;
-	}
-	ret = uffd_register(uffd, mem->base, mem->size,
-			    UFFDIO_REGISTER_MODE_MISSING, NULL);
-	close(uffd);
-	if (ret)
-		snprintf(why, len, "userfaultfd cannot register %s memory here (%s)",
-			 mem->backend->name, strerrorname_np(-ret) ?
-			 strerrorname_np(-ret) : strerror(-ret));
-	else
-		snprintf(why, len, "userfaultfd MISSING registration works on %s memory",
-			 mem->backend->name);
-	return ret == 0;
-}
 
 /* Pick lazy or eager; an explicit lazy that cannot be honoured is refused. */
 static int restore_pick(struct restore *r, bool *lazy, struct err *e)
@@ -72,7 +50,7 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 			 "--restore eager");
 		return 0;
 	}
-	possible = restore_lazy_possible(&vm->mem, why, sizeof(why));
+	possible = uffd_probe_mem(&vm->mem, why, sizeof(why));
 	if (!possible && (o->mode == RESTORE_MODE_LAZY || o->prefetch ||
 			  o->record || o->uffd_socket))
 		return err_set(e, ENOTSUP,
@@ -116,7 +94,6 @@ static int restore_lazy(struct restore *r, struct err *e)
 	struct vm *vm = &r->vm;
 	struct uffd_handler_config hc = {
 		.mem = &vm->mem,
-		.memfile_fd = r->snap.mem_fd,
 		.fault_around = o->fault_around,
 		.background = !o->no_background && !o->record,
 		.prefetch = r->workingset,
@@ -128,8 +105,21 @@ static int restore_lazy(struct restore *r, struct err *e)
 	int sock;
 
 	vm->restore_strategy = "lazy-missing";
-	if (!o->uffd_socket)
+	if (!o->uffd_socket) {
+		void *map = mmap(NULL, vm->mem.size, PROT_READ, MAP_SHARED,
+				 r->snap.mem_fd, 0);
+
+		if (map == MAP_FAILED)
+			return err_set(e, errno, "cannot map the memory file: %s",
+				       strerror(errno));
+		r->memfile_map = map;
+		if (memfile_extents(r->snap.mem_fd, vm->mem.size, map,
+				    &r->extents, &r->nr_extents, e))
+			return -EIO;
+		hc.extents = r->extents;
+		hc.nr_extents = r->nr_extents;
 		return uffd_handler_start(&vm->uffd, &hc, e);
+	}
 	vm->restore_strategy = "lazy-external";
 	sock = uffd_external_handoff(&vm->mem, o->uffd_socket, &r->ext_uffd, e);
 	if (sock < 0)
@@ -246,6 +236,9 @@ int restore_vm(const struct restore_opts *o)
 	if (r.ext_uffd >= 0)
 		close(r.ext_uffd);
 	vm_destroy(&r.vm);
+	if (r.memfile_map)
+		munmap((void *)r.memfile_map, r.snap.mem_size);
+	free(r.extents);
 	snapshot_close(&r.snap);
 	free(r.workingset);
 	return status;

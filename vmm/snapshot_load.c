@@ -113,6 +113,32 @@ static int snapshot_check_regions(struct snapshot *s, struct err *e)
 	return 0;
 }
 
+/* Exactly cpu@0 .. cpu@n-1, each with all its state. */
+static int snapshot_check_cpus(struct snapshot *s, struct err *e)
+{
+	int node = vmstate_node(&s->vs, 0, "cpus"), child;
+	unsigned int n = 0;
+	char name[32];
+
+	if (node < 0)
+		return err_set(e, EINVAL, "no cpus node");
+	for (child = vmstate_first_child(&s->vs, node); child >= 0;
+	     child = vmstate_next_child(&s->vs, child))
+		n++;
+	if (n != s->nr_vcpus)
+		return err_set(e, EINVAL, "%u vCPU states for %u vCPUs", n,
+			       s->nr_vcpus);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "cpu@%u", i);
+		child = vmstate_node(&s->vs, node, name);
+		if (child < 0)
+			return err_set(e, EINVAL, "no state for vCPU %u", i);
+		if (vcpu_state_check(&s->vs, child, e))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int snapshot_open_memory(struct snapshot *s, const char *path,
 				struct err *e)
 {
@@ -151,6 +177,8 @@ int snapshot_open(struct snapshot *s, const char *dir, struct err *e)
 		ret = snapshot_read_config(s, e);
 		if (!ret)
 			ret = snapshot_check_regions(s, e);
+		if (!ret)
+			ret = snapshot_check_cpus(s, e);
 		if (ret)
 			err_prefix(e, "%s", path);
 	}

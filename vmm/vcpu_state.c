@@ -255,3 +255,45 @@ int vcpu_restore_state(struct vcpu *vcpu, const struct vmstate *vs, int node,
 					sizeof(struct kvm_vcpu_events), e);
 	return ret;
 }
+
+/* Without KVM: every property a restore needs is there, with a sane size. */
+int vcpu_state_check(const struct vmstate *vs, int node, struct err *e)
+{
+	const size_t msr = sizeof(struct kvm_msr_entry);
+	const size_t ent = sizeof(struct kvm_cpuid_entry2);
+	const void *data;
+	size_t len;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(vcpu_blobs); i++) {
+		if (vmstate_get_blob_ptr(vs, node, vcpu_blobs[i].name, &data,
+					 &len, vcpu_blobs[i].size, e))
+			return -EINVAL;
+		if (len != vcpu_blobs[i].size)
+			return err_set(e, EINVAL, "%s: %s has %zu bytes, expected %zu",
+				       vmstate_node_name(vs, node),
+				       vcpu_blobs[i].name, len, vcpu_blobs[i].size);
+	}
+	if (vmstate_get_blob_ptr(vs, node, "xsave", &data, &len, 1 << 20, e) ||
+	    vmstate_get_blob_ptr(vs, node, "events", &data, &len,
+				 sizeof(struct kvm_vcpu_events), e) ||
+	    vmstate_get_blob_ptr(vs, node, "msrs", &data, &len, VCPU_MAX_MSRS * msr, e) ||
+	    len % msr ||
+	    vmstate_get_blob_ptr(vs, node, "cpuid", &data, &len, 4096 * ent, e) ||
+	    !len || len % ent)
+		return e->errnum ? -EINVAL :
+		       err_set(e, EINVAL, "%s: msrs or cpuid is not a whole number of entries",
+			       vmstate_node_name(vs, node));
+	return 0;
+}
+
+/* Where the vCPU was: its RIP from the saved registers. */
+int vcpu_state_rip(const struct vmstate *vs, int node, uint64_t *rip,
+		   struct err *e)
+{
+	struct kvm_regs regs;
+
+	if (vmstate_get_blob(vs, node, "regs", &regs, sizeof(regs), e))
+		return -EINVAL;
+	*rip = regs.rip;
+	return 0;
+}

@@ -1,12 +1,95 @@
 // SPDX-License-Identifier: MIT
-/* From the files on the command line to a vCPU at the kernel's entry. */
+/*
+ * From the files on the command line to a vCPU at the kernel's entry. With
+ * --lazy-load the kernel's and initrd's whole pages are not copied: the uffd
+ * thread serves them from the image files when the guest first touches them
+ * (partial pages at their edges are copied at once).
+ */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "kvm.h"
 #include "log.h"
+#include "uffd.h"
 #include "vm.h"
+
+/* Backing page of gpa (gpa is in RAM: the loaders checked). */
+static uint64_t gpa_page(const struct guest_mem *mem, uint64_t gpa)
+{
+	return ((uint8_t *)guest_mem_ptr(mem, gpa, 1) - mem->base) / PAGE_SIZE;
+}
+
+/*
+ * Copy the partial pages at the edges of [gpa, gpa + len) from src; return
+ * the whole pages in between as an extent (nr_pages 0 when there are none).
+ */
+static struct uffd_extent lazy_split(struct guest_mem *mem, uint64_t gpa,
+				     const uint8_t *src, uint64_t len)
+{
+	uint64_t first = ALIGN_UP(gpa, PAGE_SIZE);
+	uint64_t last = ALIGN_DOWN(gpa + len, PAGE_SIZE);
+
+	if (first >= last) {
+		memcpy(guest_mem_ptr(mem, gpa, len), src, len);
+		return (struct uffd_extent){ 0 };
+	}
+	memcpy(guest_mem_ptr(mem, gpa, first - gpa), src, first - gpa);
+	if (gpa + len > last)
+		memcpy(guest_mem_ptr(mem, last, gpa + len - last),
+		       src + (last - gpa), gpa + len - last);
+	return (struct uffd_extent){
+		.page = gpa_page(mem, first),
+		.nr_pages = (last - first) / PAGE_SIZE,
+		.src = src + (first - gpa),
+	};
+}
+
+static int extent_cmp(const void *a, const void *b)
+{
+	const struct uffd_extent *x = a, *y = b;
+
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static void lazy_fatal(void *opaque, const char *msg)
+{
+	log_error("lazy load: %s", msg);
+	vm_request_exit(opaque, 1);
+}
+
+static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
+			const struct boot_image *img, uint64_t initrd_addr,
+			struct err *e)
+{
+	struct uffd_extent ext[BOOT_MAX_SEGMENTS + 1];
+	struct uffd_handler_config hc = {
+		.mem = &vm->mem,
+		.extents = ext,
+		.extents_only = true,
+		.fault_around = UFFD_DEFAULT_FAULT_AROUND,
+		.background = true,
+		.fatal = lazy_fatal,
+		.fatal_opaque = vm,
+	};
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < img->nr_seg; i++) {
+		ext[n] = lazy_split(&vm->mem, img->seg[i].gpa, img->seg[i].src,
+				    img->seg[i].filesz);
+		n += ext[n].nr_pages != 0;
+	}
+	if (cfg->initrd) {
+		ext[n] = lazy_split(&vm->mem, initrd_addr, cfg->initrd,
+				    cfg->initrd_len);
+		n += ext[n].nr_pages != 0;
+	}
+	qsort(ext, n, sizeof(ext[0]), extent_cmp);
+	hc.nr_extents = n;
+	vm->restore_strategy = "lazy-load";
+	return uffd_handler_start(&vm->uffd, &hc, e);
+}
 
 int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 		   struct boot_image *img, struct err *e)
@@ -20,15 +103,15 @@ int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 	};
 	int ret;
 
-	ret = boot_load_kernel(&vm->mem, cfg->kernel, cfg->kernel_len, img, e);
+	ret = boot_parse_kernel(&vm->mem, cfg->kernel, cfg->kernel_len, img, e);
 	if (ret)
 		return err_prefix(e, "kernel %s", cfg->kernel_path);
 	log_info("kernel %s: %s, entry %#llx, [%#llx, %#llx)", cfg->kernel_path,
 		 img->format, (unsigned long long)img->entry,
 		 (unsigned long long)img->start, (unsigned long long)img->end);
 	if (cfg->initrd) {
-		ret = boot_load_initrd(&vm->mem, img, cfg->initrd,
-				       cfg->initrd_len, &in.initrd_addr, e);
+		ret = boot_place_initrd(&vm->mem, img, cfg->initrd_len,
+					&in.initrd_addr, e);
 		if (ret)
 			return err_prefix(e, "initrd %s", cfg->initrd_path);
 		in.initrd_size = cfg->initrd_len;
@@ -36,7 +119,28 @@ int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 	ret = boot_write_params(&vm->mem, img, &in, e);
 	if (ret)
 		return err_prefix(e, "kernel %s", cfg->kernel_path);
+	if (cfg->lazy_load)
+		return 0;
+	boot_copy_segments(&vm->mem, img);
+	if (cfg->initrd)
+		memcpy(guest_mem_ptr(&vm->mem, in.initrd_addr, in.initrd_size),
+		       cfg->initrd, in.initrd_size);
 	return 0;
+}
+
+int vm_start_lazy_load(struct vm *vm, const struct vm_config *cfg,
+		       const struct boot_image *img, struct err *e)
+{
+	uint64_t initrd_addr = 0;
+	char why[300];
+
+	if (!uffd_probe_mem(&vm->mem, why, sizeof(why)))
+		return err_set(e, ENOTSUP, "--lazy-load is not possible: %s; use --memory-backend memfd or anon",
+			       why);
+	if (cfg->initrd &&
+	    boot_place_initrd(&vm->mem, img, cfg->initrd_len, &initrd_addr, e))
+		return -EINVAL;
+	return vm_lazy_load(vm, cfg, img, initrd_addr, e);
 }
 
 int vm_set_boot_cpu(struct vm *vm, const struct boot_image *img,

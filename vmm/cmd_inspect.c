@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/* `gmvm inspect DIR`: check a snapshot the way restore does, print it. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "guest_mem.h"
+#include "log.h"
+#include "snapshot.h"
+#include "uffd.h"
+#include "util.h"
+
+static const char inspect_usage[] =
+	"Usage: gmvm inspect DIR\n"
+	"Check the snapshot in DIR as `gmvm restore` would (structure, format\n"
+	"version, checksum, configuration, memory regions, vCPU state, memory\n"
+	"file size, working set) and print what it holds. Exit status 0 when it\n"
+	"is sound, 2 when it is not (the message says why).\n";
+
+/* Bytes of data (not holes) in the memory file. */
+static uint64_t memfile_data_bytes(int fd, uint64_t size)
+{
+	off_t pos = 0;
+	uint64_t total = 0;
+
+	while ((uint64_t)pos < size) {
+		off_t data = lseek(fd, pos, SEEK_DATA), hole;
+
+		if (data < 0)
+			break;
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			break;
+		total += MIN((uint64_t)hole, size) - data;
+		pos = hole;
+	}
+	return total;
+}
+
+static void inspect_cpus(const struct snapshot *s)
+{
+	int node = vmstate_node(&s->vs, 0, "cpus");
+	struct err e = { 0 };
+	char name[32];
+
+	for (unsigned int i = 0; i < s->nr_vcpus; i++) {
+		uint64_t rip = 0;
+
+		snprintf(name, sizeof(name), "cpu@%u", i);
+		if (!vcpu_state_rip(&s->vs, vmstate_node(&s->vs, node, name), &rip, &e))
+			printf("  vCPU %u: rip %#llx\n", i, (unsigned long long)rip);
+	}
+}
+
+static void inspect_devices(const struct snapshot *s)
+{
+	int node = vmstate_node(&s->vs, 0, "devices");
+
+	printf("  devices with state:");
+	for (int c = vmstate_first_child(&s->vs, node); c >= 0;
+	     c = vmstate_next_child(&s->vs, c))
+		printf(" %s", vmstate_node_name(&s->vs, c));
+	printf("\n");
+}
+
+/* The working set is optional; when present it must be sound. */
+static int inspect_workingset(const struct snapshot *s, struct err *e)
+{
+	char path[PATH_MAX];
+	uint64_t *pages;
+	size_t n;
+
+	if (snapshot_path(path, sizeof(path), s->dir, SNAPSHOT_WORKINGSET) ||
+	    access(path, F_OK) < 0)
+		return 0;
+	if (workingset_read(path, s->mem_size / PAGE_SIZE, &pages, &n, e))
+		return -EINVAL;
+	free(pages);
+	printf("  working set: %zu pages (%zu KiB)\n", n, n * 4);
+	return 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	struct snapshot s;
+	struct err e = { 0 };
+	int ret;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(inspect_usage, stdout);
+		return EXIT_GUEST_OK;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		log_error("inspect: %s (see gmvm inspect --help)",
+			  argc < 2 ? "the snapshot directory is required" :
+			  "takes exactly one snapshot directory");
+		return EXIT_BAD_INPUT;
+	}
+	if (snapshot_open(&s, argv[1], &e)) {
+		log_error("%s", e.msg);
+		return EXIT_BAD_INPUT;
+	}
+	printf("snapshot %s: format %u, checksum good\n", s.dir, VMSTATE_VERSION);
+	printf("  %u vCPU(s), %llu MiB of RAM on %s, boot timer %s\n", s.nr_vcpus,
+	       (unsigned long long)(s.mem_size / MIB), s.backend->name,
+	       s.boot_timer ? "on" : "off");
+	printf("  memory file: %llu bytes, %llu MiB of data\n",
+	       (unsigned long long)s.mem_file_size,
+	       (unsigned long long)(memfile_data_bytes(s.mem_fd, s.mem_size) / MIB));
+	inspect_cpus(&s);
+	inspect_devices(&s);
+	ret = inspect_workingset(&s, &e);
+	if (ret)
+		log_error("snapshot %s: %s", s.dir, e.msg);
+	snapshot_close(&s);
+	return ret ? EXIT_BAD_INPUT : EXIT_GUEST_OK;
+}
