@@ -166,6 +166,7 @@ int workload_touch(const char *arg, size_t len);
 int workload_smp(const char *arg, size_t len);
 int workload_echo(const char *arg, size_t len);
 int workload_verify(const char *arg, size_t len);
+int workload_churn(const char *arg, size_t len);
 int workload_initrd(const char *arg, size_t len);
 
 /* entry.S */

@@ -7,6 +7,8 @@
  *   touch=SIZE       write a pattern over the top SIZE of RAM, verify it
  *   seed=N           pattern seed for the following touch workloads
  *   verify[=N]       check what the last touch wrote, N times (default 1)
+ *   churn=N          N rounds of rewriting a counter in every touched page,
+ *                    each checking the last (snapshot it mid-way)
  *   snapshot         ask the monitor for a snapshot (port 0x4f0), go on
  *   smp[=N]          every CPU in the MP table reports its APIC ID (N: count)
  *   boottimer        write 123 to the boot-timer window
@@ -156,6 +158,7 @@ static const struct workload workloads[] = {
 	{ "touch", workload_touch },
 	{ "seed", workload_seed },
 	{ "verify", workload_verify },
+	{ "churn", workload_churn },
 	{ "snapshot", workload_snapshot },
 	{ "smp", workload_smp },
 	{ "boottimer", workload_boottimer },
