@@ -18,9 +18,16 @@ enum restore_mode {
 	RESTORE_MODE_EAGER,
 };
 
+enum restore_uffd_mode {
+	RESTORE_UFFD_AUTO,
+	RESTORE_UFFD_MISSING,
+	RESTORE_UFFD_MINOR,
+};
+
 struct restore_opts {
 	const char *dir;
 	enum restore_mode mode;
+	enum restore_uffd_mode uffd_mode;
 	const struct guest_mem_backend *backend;	/* NULL: the snapshot's */
 	unsigned int fault_around;
 	bool no_background;

@@ -31,10 +31,12 @@ int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode,
 struct guest_mem;
 
 /*
- * Whether guest RAM mem can be served lazily here: tries a MISSING
- * registration of the real mapping (then drops it). why says what happened.
+ * Whether guest RAM mem can be served lazily here: tries a MISSING (and with
+ * minor, MINOR) registration of the real mapping, then drops it. why says
+ * what happened.
  */
-bool uffd_probe_mem(const struct guest_mem *mem, char *why, size_t len);
+bool uffd_probe_mem(const struct guest_mem *mem, bool minor, char *why,
+		    size_t len);
 
 /*
  * The uffd handler thread (memory/uffd_handler.c): serves faults on guest RAM
@@ -49,9 +51,11 @@ struct uffd_handler;
 
 struct uffd_stats {
 	uint64_t faults;		/* page faults served */
+	uint64_t faults_minor;		/* of which minor (page in the file) */
 	uint64_t faults_on_present;	/* already filled: only woken */
 	uint64_t pages_copied;
 	uint64_t pages_zeroed;
+	uint64_t pages_continued;	/* UFFDIO_CONTINUE */
 	uint64_t bytes_copied;
 	uint64_t pages_background;	/* filled while no fault waited */
 	uint64_t pages_prefetched;	/* working-set pages filled before
@@ -87,6 +91,12 @@ struct uffd_handler_config {
 	 * are, the rest of RAM is ordinary memory (lazy boot).
 	 */
 	bool extents_only;
+	/*
+	 * Minor mode (shared backends): background work fills the backing
+	 * file through a second mapping; faults on those pages need only
+	 * UFFDIO_CONTINUE. Registers MISSING|MINOR.
+	 */
+	bool minor;
 	unsigned int fault_around;	/* pages per fault, a power of two */
 	bool background;		/* fill the rest while idle */
 	const uint64_t *prefetch;	/* page indices (< RAM pages) first */

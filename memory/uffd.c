@@ -99,27 +99,31 @@ int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode,
 	return 0;
 }
 
-bool uffd_probe_mem(const struct guest_mem *mem, char *why, size_t len)
+bool uffd_probe_mem(const struct guest_mem *mem, bool minor, char *why,
+		    size_t len)
 {
+	uint64_t mode = UFFDIO_REGISTER_MODE_MISSING |
+			(minor ? UFFDIO_REGISTER_MODE_MINOR : 0);
+	const char *what = minor ? "MISSING|MINOR" : "MISSING";
 	uint64_t features;
 	struct err e = { 0 };
 	int uffd, ret;
 
-	uffd = uffd_open(UFFD_FEATURE_MISSING_SHMEM, &features, &e);
+	uffd = uffd_open(UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM,
+			 &features, &e);
 	if (uffd < 0) {
 		snprintf(why, len, "%.200s", e.msg);
 		return false;
 	}
 	/* Closing the userfaultfd undoes the registration. */
-	ret = uffd_register(uffd, mem->base, mem->size,
-			    UFFDIO_REGISTER_MODE_MISSING, NULL);
+	ret = uffd_register(uffd, mem->base, mem->size, mode, NULL);
 	close(uffd);
 	if (ret)
-		snprintf(why, len, "userfaultfd cannot register %s memory here (%s)",
-			 mem->backend->name, strerrorname_np(-ret) ?
+		snprintf(why, len, "userfaultfd cannot register %s memory (%s) here: %s",
+			 mem->backend->name, what, strerrorname_np(-ret) ?
 			 strerrorname_np(-ret) : strerror(-ret));
 	else
-		snprintf(why, len, "userfaultfd MISSING registration works on %s memory",
-			 mem->backend->name);
+		snprintf(why, len, "userfaultfd %s registration works on %s memory",
+			 what, mem->backend->name);
 	return ret == 0;
 }

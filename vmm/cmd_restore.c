@@ -32,6 +32,11 @@ static const char restore_usage[] =
 	"                             auto (default): lazy where the host can\n"
 	"                             register the backend's memory, else eager\n"
 	"      --memory-backend NAME  gmem, memfd or anon (default: the snapshot's)\n"
+	"      --uffd-mode MODE       lazy: missing (UFFDIO_COPY on first touch) or\n"
+	"                             minor (fill the backing file in the background,\n"
+	"                             UFFDIO_CONTINUE on touch; shared backends);\n"
+	"                             auto (default): missing, or minor where only\n"
+	"                             that registers\n"
 	"      --fault-around N       pages filled per fault, a power of two up to 512\n"
 	"                             (default 16)\n"
 	"      --no-background        lazy: fill only what the guest touches\n"
@@ -61,6 +66,7 @@ enum {
 	OPT_CONTROL,
 	OPT_STATS,
 	OPT_CONSOLE,
+	OPT_UFFD_MODE,
 };
 
 static const struct option restore_options[] = {
@@ -75,6 +81,7 @@ static const struct option restore_options[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "uffd-mode", required_argument, NULL, OPT_UFFD_MODE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -113,6 +120,17 @@ static int restore_option(struct restore_opts *o, int opt, const char *arg,
 		if (n & (n - 1))
 			return err_set(e, EINVAL, "--fault-around: %lu is not a power of two", n);
 		o->fault_around = n;
+		return 0;
+	case OPT_UFFD_MODE:
+		if (!strcmp(arg, "missing"))
+			o->uffd_mode = RESTORE_UFFD_MISSING;
+		else if (!strcmp(arg, "minor"))
+			o->uffd_mode = RESTORE_UFFD_MINOR;
+		else if (!strcmp(arg, "auto"))
+			o->uffd_mode = RESTORE_UFFD_AUTO;
+		else
+			return err_set(e, EINVAL, "--uffd-mode: unknown mode '%s' (missing, minor or auto)",
+				       arg);
 		return 0;
 	case OPT_NO_BACKGROUND:
 		o->no_background = true;
@@ -166,6 +184,10 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 			       "--record-working-set" : "--uffd-socket");
 	if (o->uffd_socket && (o->prefetch || o->record))
 		return err_set(e, EINVAL, "with --uffd-socket the external handler serves faults: --prefetch and --record-working-set do not apply");
+	if (o->uffd_mode == RESTORE_UFFD_MINOR && o->mode == RESTORE_MODE_EAGER)
+		return err_set(e, EINVAL, "--uffd-mode minor needs a lazy restore, not --restore eager");
+	if (o->uffd_mode == RESTORE_UFFD_MINOR && o->uffd_socket)
+		return err_set(e, EINVAL, "--uffd-mode minor does not apply to an external handler (--uffd-socket)");
 	if (o->prefetch && o->record)
 		return err_set(e, EINVAL, "--prefetch and --record-working-set do not go together");
 	return 0;

@@ -29,6 +29,7 @@ struct restore {
 	struct vm_config cfg;
 	uint64_t *workingset;
 	size_t nr_workingset;
+	bool minor;			/* lazy with minor faults */
 	int ext_uffd;			/* --uffd-socket: our copy */
 	const uint8_t *memfile_map;	/* lazy: the memory file, mapped */
 	struct uffd_extent *extents;
@@ -36,13 +37,34 @@ struct restore {
 	struct event_source ext_peer;	/* the handler's connection */
 };
 
+/*
+ * Whether RAM can be served lazily, and how: missing faults unless minor
+ * ones were asked for, or are all the host has (a backend it cannot register
+ * for missing faults, but can for minor ones).
+ */
+static bool restore_probe_lazy(struct restore *r, char *why, size_t len)
+{
+	const struct guest_mem *mem = &r->vm.mem;
+	char other[300];
+
+	r->minor = r->o->uffd_mode == RESTORE_UFFD_MINOR;
+	if (uffd_probe_mem(mem, r->minor, why, len))
+		return true;
+	if (r->o->uffd_mode != RESTORE_UFFD_AUTO || mem->fd < 0 || r->o->uffd_socket)
+		return false;
+	if (!uffd_probe_mem(mem, true, other, sizeof(other)))
+		return false;
+	r->minor = true;
+	snprintf(why, len, "%.290s", other);
+	return true;
+}
+
 /* Pick lazy or eager; an explicit lazy that cannot be honoured is refused. */
 static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 {
 	const struct restore_opts *o = r->o;
 	struct vm *vm = &r->vm;
 	char why[300];
-	bool possible;
 
 	if (o->mode == RESTORE_MODE_EAGER) {
 		*lazy = false;
@@ -50,14 +72,14 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 			 "--restore eager");
 		return 0;
 	}
-	possible = uffd_probe_mem(&vm->mem, why, sizeof(why));
-	if (!possible && (o->mode == RESTORE_MODE_LAZY || o->prefetch ||
-			  o->record || o->uffd_socket))
+	*lazy = restore_probe_lazy(r, why, sizeof(why));
+	if (!*lazy && (o->mode == RESTORE_MODE_LAZY || o->prefetch ||
+		       o->record || o->uffd_socket ||
+		       o->uffd_mode != RESTORE_UFFD_AUTO))
 		return err_set(e, ENOTSUP,
 			       "a lazy restore is not possible: %s; --restore eager works%s",
 			       why, vm->mem.backend->kind == GUEST_MEM_GMEM ?
 			       ", and so does a lazy restore with --memory-backend memfd or anon" : "");
-	*lazy = possible;
 	snprintf(vm->restore_reason, sizeof(vm->restore_reason), "%s%s",
 		 o->mode == RESTORE_MODE_AUTO ? "auto: " : "", why);
 	return 0;
@@ -99,12 +121,13 @@ static int restore_lazy(struct restore *r, struct err *e)
 		.prefetch = r->workingset,
 		.nr_prefetch = r->nr_workingset,
 		.record = o->record,
+		.minor = r->minor,
 		.fatal = restore_uffd_fatal,
 		.fatal_opaque = vm,
 	};
 	int sock;
 
-	vm->restore_strategy = "lazy-missing";
+	vm->restore_strategy = r->minor ? "lazy-minor" : "lazy-missing";
 	if (!o->uffd_socket) {
 		void *map = mmap(NULL, vm->mem.size, PROT_READ, MAP_SHARED,
 				 r->snap.mem_fd, 0);

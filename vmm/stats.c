@@ -26,9 +26,11 @@ static json_object *uffd_stats_json(struct uffd_handler *h)
 
 	uffd_handler_stats(h, &st);
 	add_u64(o, "faults", st.faults);
+	add_u64(o, "faults_minor", st.faults_minor);
 	add_u64(o, "faults_on_present_pages", st.faults_on_present);
 	add_u64(o, "pages_copied", st.pages_copied);
 	add_u64(o, "pages_zeroed", st.pages_zeroed);
+	add_u64(o, "pages_continued", st.pages_continued);
 	add_u64(o, "bytes_copied", st.bytes_copied);
 	add_u64(o, "pages_background", st.pages_background);
 	add_u64(o, "pages_prefetched", st.pages_prefetched);

@@ -134,7 +134,7 @@ int vm_start_lazy_load(struct vm *vm, const struct vm_config *cfg,
 	uint64_t initrd_addr = 0;
 	char why[300];
 
-	if (!uffd_probe_mem(&vm->mem, why, sizeof(why)))
+	if (!uffd_probe_mem(&vm->mem, false, why, sizeof(why)))
 		return err_set(e, ENOTSUP, "--lazy-load is not possible: %s; use --memory-backend memfd or anon",
 			       why);
 	if (cfg->initrd &&
