@@ -53,6 +53,8 @@ struct console {
 	size_t pending_off;
 	size_t pending_len;
 	bool in_watched;
+	bool in_is_file;		/* no epoll: read as the sink drains */
+	bool in_eof;
 };
 
 /* Set up c for mode; nothing is read until console_start(). */

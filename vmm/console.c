@@ -56,11 +56,16 @@ size_t console_escape_filter(struct console_escape *st, const uint8_t *in,
 	return o;
 }
 
+static void console_read_input(struct console *c);
+
 /* Offer buffered input to the sink; watch stdin only when all was taken. */
 static void console_flush_pending(struct console *c)
 {
 	bool want_input;
 
+	/* A regular file is always readable: read on as the guest drains. */
+	if (c->in_is_file && !c->pending_len && !c->in_eof)
+		console_read_input(c);
 	if (c->pending_len && c->sink.input) {
 		size_t took = c->sink.input(c->sink.opaque,
 					    c->pending + c->pending_off,
@@ -70,27 +75,28 @@ static void console_flush_pending(struct console *c)
 		c->pending_len -= took;
 	}
 	want_input = c->pending_len == 0 && c->in_source.fd >= 0;
-	if (want_input != c->in_watched) {
+	if (!c->in_is_file && want_input != c->in_watched) {
 		event_loop_modify(c->loop, &c->in_source,
 				  want_input ? EPOLLIN : 0);
 		c->in_watched = want_input;
 	}
 }
 
-static void console_input_event(struct event_source *src, uint32_t events)
+/* Read what stdin has into pending; false at its end or on Ctrl-A x. */
+static void console_read_input(struct console *c)
 {
-	struct console *c = src->opaque;
 	uint8_t raw[CONSOLE_READ_MAX];
 	bool quit;
 	ssize_t n;
 
-	(void)events;
 	n = read(c->in_fd, raw, sizeof(raw));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
 		/* End of input: the guest keeps running without it. */
-		event_loop_remove(c->loop, &c->in_source);
+		c->in_eof = true;
+		if (!c->in_is_file)
+			event_loop_remove(c->loop, &c->in_source);
 		c->in_source.fd = -1;
 		c->in_watched = false;
 		return;
@@ -99,9 +105,17 @@ static void console_input_event(struct event_source *src, uint32_t events)
 	c->pending_len = console_escape_filter(&c->escape, raw, n, c->pending,
 					       &quit);
 	if (quit && c->quit) {
+		c->pending_len = 0;
 		c->quit(c->quit_opaque);
-		return;
 	}
+}
+
+static void console_input_event(struct event_source *src, uint32_t events)
+{
+	struct console *c = src->opaque;
+
+	(void)events;
+	console_read_input(c);
 	console_flush_pending(c);
 }
 
@@ -152,8 +166,9 @@ int console_start(struct console *c, struct event_loop *loop,
 	};
 	ret = event_loop_add(loop, &c->in_source, EPOLLIN);
 	if (ret == -EPERM) {
-		/* A regular file or /dev/null: nothing to wait for. */
-		c->in_source.fd = -1;
+		/* A regular file: epoll refuses it, it never blocks. */
+		c->in_is_file = true;
+		console_sink_ready(c);
 		return 0;
 	}
 	c->in_watched = ret == 0;

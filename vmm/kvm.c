@@ -30,6 +30,13 @@ int kvm_open(struct err *e)
 		return err_set(e, errno, "%s: %s", KVM_DEV, strerror(errno));
 	}
 	version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (version < 0) {
+		int ret = err_set(e, ENOTTY, "%s is not a KVM device (KVM_GET_API_VERSION: %s)",
+				  KVM_DEV, strerror(errno));
+
+		close(fd);
+		return ret;
+	}
 	if (version != KVM_API_VERSION) {
 		close(fd);
 		return err_set(e, ENOTSUP, "%s: KVM API version %d, gmvm needs %d",

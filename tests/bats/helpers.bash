@@ -1,0 +1,178 @@
+# Shared helpers of the gmvm Bats suite. Each .bats file does
+#   load helpers
+# and gets bats-support, bats-assert and the functions below.
+#
+# The environment comes from AM_TESTS_ENVIRONMENT (Makefile.am): GMVM,
+# TESTGUEST, TESTGUEST_NOPVH, TESTGUEST_BZIMAGE. DENY_IOCTL defaults to the
+# deny_ioctl helper built next to them.
+
+BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
+load "$BATS_LIB_DIR/bats-support/load.bash"
+load "$BATS_LIB_DIR/bats-assert/load.bash"
+bats_require_minimum_version 1.5.0	# run --separate-stderr
+
+: "${GMVM:?GMVM is not set: run the suite through make check}"
+: "${TESTGUEST:?TESTGUEST is not set: run the suite through make check}"
+: "${TESTGUEST_NOPVH:=$(dirname "$TESTGUEST")/testguest-nopvh.elf}"
+: "${TESTGUEST_BZIMAGE:=$(dirname "$TESTGUEST")/testguest.bzImage}"
+: "${DENY_IOCTL:=$(dirname "$GMVM")/tests/bats/deny_ioctl}"
+
+# Seconds any one gmvm run may take before the test fails as hung.
+GMVM_TIMEOUT=${GMVM_TIMEOUT:-60}
+
+# ioctl request number of KVM_CREATE_GUEST_MEMFD:
+# _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd), a 64-byte struct.
+KVM_CREATE_GUEST_MEMFD=0xc040aed4
+
+# Skip the test unless this host has a usable /dev/kvm.
+require_kvm() {
+	if [ ! -e /dev/kvm ]; then
+		skip "no /dev/kvm: this host offers no KVM"
+	elif [ ! -c /dev/kvm ]; then
+		skip "no /dev/kvm: /dev/kvm is not a character device"
+	elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		skip "no /dev/kvm: /dev/kvm is not readable and writable by $(id -un)"
+	fi
+}
+
+# Skip the test unless COMMAND is installed.
+require_command() {
+	command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed${2:+ ($2)}"
+}
+
+# Fail the test unless FILE exists (a missing build output is an error,
+# never a skip).
+require_file() {
+	[ -f "$1" ] || fail "$1 is missing: build it first (make check builds it)"
+}
+
+# gmvm [ARG]...: gmvm with a time limit, so that a hung VM fails the test
+# (status 124) instead of hanging the suite. Its stdin is $GMVM_STDIN, by
+# default /dev/null (never the terminal make check may run on).
+gmvm() {
+	timeout --kill-after=10 "$GMVM_TIMEOUT" "$GMVM" "$@" <"${GMVM_STDIN:-/dev/null}"
+}
+
+# gmvm_background OUT ERR [ARG]...: start gmvm in the background, stdout to
+# OUT and stderr to ERR; its pid (timeout's, which passes signals on) is in
+# GMVM_PID.
+gmvm_background() {
+	local out=$1 err=$2
+	shift 2
+	timeout --kill-after=10 "$GMVM_TIMEOUT" "$GMVM" "$@" \
+		<"${GMVM_STDIN:-/dev/null}" >"$out" 2>"$err" &
+	GMVM_PID=$!
+}
+
+# wait_for_line FILE PATTERN: wait up to 10 s until FILE has a line matching
+# the extended regexp PATTERN; fails the test otherwise.
+wait_for_line() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "no line matching '$2' in $1 after 10 s: $(cat "$1" 2>/dev/null)"
+}
+
+# gmvm_run [ARG]...: `gmvm run` of the test guest (PVH ELF) with extra
+# options. Use with bats' `run`:   run gmvm_run --cmdline hello
+gmvm_run() {
+	gmvm run --kernel "$TESTGUEST" "$@"
+}
+
+# gmvm_run_kernel KERNEL [ARG]...: `gmvm run` of another kernel image.
+gmvm_run_kernel() {
+	local kernel=$1
+	shift
+	gmvm run --kernel "$kernel" "$@"
+}
+
+# The same, under deny_ioctl with KVM_CREATE_GUEST_MEMFD refused (a host
+# without guest_memfd).
+gmvm_without_gmem() {
+	require_file "$DENY_IOCTL"
+	timeout --kill-after=10 "$GMVM_TIMEOUT" \
+		"$DENY_IOCTL" "$KVM_CREATE_GUEST_MEMFD" -- "$GMVM" "$@" \
+		<"${GMVM_STDIN:-/dev/null}"
+}
+
+# hex_head FILE N / hex_tail FILE N: the first/last N bytes of FILE as
+# lowercase hex without separators, like the test guest prints them.
+hex_head() {
+	head -c "$2" "$1" | od -An -v -tx1 | tr -d ' \n'
+}
+
+hex_tail() {
+	tail -c "$2" "$1" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# file_size FILE: its size in bytes.
+file_size() {
+	stat -c %s "$1"
+}
+
+# checksum_of OUTPUT: the checksum from the touch workload's summary line.
+checksum_of() {
+	sed -n 's/^touch: .* bad words, checksum \(0x[0-9a-f]*\)$/\1/p' <<<"$1"
+}
+
+# run_on_pty DIR COMMAND INPUT...: run COMMAND (a shell command line) on a
+# pseudo-terminal with script(1). The terminal settings are saved in
+# DIR/stty.before and DIR/stty.after (stty -g, around COMMAND), COMMAND's
+# exit status in DIR/status, and everything written to the terminal in
+# DIR/out. Once the terminal shows "spin: running" or "echo: waiting" (the
+# guest waits for input), the INPUT strings are typed, one printf format
+# each, 0.2 s apart. Returns when COMMAND has finished or 30 s have passed.
+run_on_pty() {
+	local dir=$1 cmd=$2 i
+	shift 2
+	local script_cmd="stty -g > '$dir/stty.before'; $cmd; echo \$? > '$dir/status.tmp'; stty -g > '$dir/stty.after'; mv '$dir/status.tmp' '$dir/status'"
+
+	rm -f "$dir/status" "$dir/out"
+	{
+		for ((i = 0; i < 100 && $# > 0; i++)); do
+			grep -qE 'spin: running|echo: waiting' "$dir/out" 2>/dev/null && break
+			[ -e "$dir/status" ] && break
+			sleep 0.1
+		done
+		(($# == 0)) || sleep 0.2
+		for input in "$@"; do
+			# shellcheck disable=SC2059
+			printf "$input"
+			sleep 0.2
+		done
+		# Keep the terminal's input open until the command is done: an
+		# end of file would reach the guest as a Ctrl-D.
+		for ((i = 0; i < 300; i++)); do
+			[ -e "$dir/status" ] && break
+			sleep 0.1
+		done
+	} | timeout --kill-after=5 40 script -qec "$script_cmd" /dev/null >"$dir/out" 2>&1
+}
+
+# assert_error STATUS TEXT...: after `run --separate-stderr`, gmvm exited
+# with STATUS, printed nothing on stdout, and its stderr has a
+# "gmvm: error: " line containing every TEXT (the message must name the
+# problem).
+assert_error() {
+	local want=$1 text line found=
+	shift
+	assert_failure "$want"
+	assert_output ''
+	while IFS= read -r line; do
+		[[ "$line" == "gmvm: error: "* ]] || continue
+		found=$line
+		for text in "$@"; do
+			[[ "$line" == *"$text"* ]] || found=
+		done
+		[ -n "$found" ] && return 0
+	done <<<"$stderr"
+	fail "no 'gmvm: error:' line on stderr containing all of: $(printf "'%s' " "$@")
+stderr: $stderr"
+}
+
+# assert_bad_usage TEXT...: exit status 2 with an error naming TEXT.
+assert_bad_usage() {
+	assert_error 2 "$@"
+}

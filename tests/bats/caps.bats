@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# gmvm caps: what the host offers, as text and as JSON.
+
+load helpers
+
+setup() {
+	require_kvm
+}
+
+@test "caps: names KVM's API version, each backend and the default backend" {
+	run --separate-stderr gmvm caps
+	assert_success
+	assert_line --regexp '^KVM: /dev/kvm, API version 12,'
+	assert_line --regexp '^gmem '
+	assert_line --regexp '^memfd '
+	assert_line --regexp '^anon '
+	assert_line --regexp '^default backend: (gmem|memfd|anon)$'
+}
+
+@test "caps: each backend gets a restore strategy" {
+	run gmvm caps
+	assert_success
+	local backend
+	for backend in gmem memfd anon; do
+		assert_line --regexp "^$backend .*restore: [a-z-]+\$"
+	done
+}
+
+@test "caps: this host offers gmem, so it is the default backend" {
+	run gmvm caps --json
+	assert_success
+	[ "$(jq -r '.backends.gmem.usable' <<<"$output")" = true ] ||
+		skip "this host does not offer guest_memfd RAM"
+	run gmvm caps
+	assert_success
+	assert_line 'default backend: gmem'
+}
+
+@test "caps --json: valid JSON with the documented fields" {
+	run --separate-stderr gmvm caps --json
+	assert_success
+	jq -e . <<<"$output" >/dev/null || fail "not valid JSON: $output"
+	assert_equal "$(jq -r '.kvm.api_version' <<<"$output")" 12
+	assert_equal "$(jq -r '.kvm.available' <<<"$output")" true
+	assert_equal "$(jq -r '.backends.gmem.usable | type' <<<"$output")" boolean
+	assert_equal "$(jq -r '.backends.memfd.usable' <<<"$output")" true
+	assert_equal "$(jq -r '.backends.anon.usable' <<<"$output")" true
+	assert_equal "$(jq -r '.backends.memfd.restore | type' <<<"$output")" string
+	jq -e '.default_backend | IN("gmem", "memfd", "anon")' <<<"$output" >/dev/null ||
+		fail "bad default_backend: $(jq -c .default_backend <<<"$output")"
+}
+
+@test "caps --json: agrees with the text output on the default backend" {
+	run gmvm caps --json
+	assert_success
+	local json_default
+	json_default=$(jq -r .default_backend <<<"$output")
+	run gmvm caps
+	assert_success
+	assert_line "default backend: $json_default"
+}
+
+@test "caps --json: each backend's restore strategy matches the text output" {
+	run gmvm caps --json
+	assert_success
+	local json=$output backend restore
+	run gmvm caps
+	assert_success
+	for backend in gmem memfd anon; do
+		restore=$(jq -r ".backends.$backend.restore" <<<"$json")
+		assert_line --regexp "^$backend .*restore: $restore\$"
+	done
+}
+
+@test "caps: an unknown option is bad usage (status 2)" {
+	run --separate-stderr gmvm caps --bogus
+	assert_failure 2
+	[[ "$stderr" == *"gmvm: error: "*"'--bogus'"* ]] || fail "stderr does not name the option: $stderr"
+}
