@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# Restoring snapshots: every backend the host supports, lazy and eager, across
+# backends, twice from one snapshot, several vCPUs, lazily booted guests,
+# working sets, an external page-fault handler, and what the stats say.
+
+load helpers
+load snapshot_helpers
+
+setup_file() {
+	[ -e /dev/kvm ] || return 0
+	# One snapshot of 256 MiB touched for the tests that only read it.
+	SNAP="$BATS_FILE_TMPDIR/snap"
+	export SNAP
+	timeout 120 "$GMVM" run --kernel "$TESTGUEST" --memory 512M \
+		--snapshot-on-request "$SNAP" --then stop \
+		--cmdline "touch=256M snapshot verify=3" </dev/null >/dev/null 2>&1 || true
+}
+
+setup() {
+	require_kvm
+	[ -f "$SNAP/vmstate" ] || fail "setup_file could not make the shared snapshot"
+}
+
+# restores_ok BACKEND MODE STRATEGY: restore $SNAP on BACKEND with --restore
+# MODE; the guest verifies 3 times, and the stats name STRATEGY.
+restores_ok() {
+	run restore --snapshot "$SNAP" --memory-backend "$1" --restore "$2" \
+		--stats "$BATS_TEST_TMPDIR/stats.json"
+	assert_resumed_ok 3
+	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.strategy)" "$3"
+}
+
+@test "gmem snapshot restored eagerly into gmem" {
+	restores_ok gmem eager eager
+}
+
+@test "gmem snapshot restored eagerly into memfd" {
+	restores_ok memfd eager eager
+}
+
+@test "gmem snapshot restored eagerly into anon" {
+	restores_ok anon eager eager
+}
+
+@test "gmem snapshot restored lazily into memfd (uffd MISSING)" {
+	restores_ok memfd lazy lazy-missing
+}
+
+@test "gmem snapshot restored lazily into anon (uffd MISSING)" {
+	restores_ok anon lazy lazy-missing
+}
+
+@test "lazy restore into memfd with minor faults (fill the file, UFFDIO_CONTINUE)" {
+	run restore --snapshot "$SNAP" --memory-backend memfd --uffd-mode minor \
+		--stats "$BATS_TEST_TMPDIR/stats.json"
+	assert_resumed_ok 3
+	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.strategy)" lazy-minor
+	(($(jq_stats "$BATS_TEST_TMPDIR/stats.json" .uffd.pages_copied) +
+	  $(jq_stats "$BATS_TEST_TMPDIR/stats.json" .uffd.pages_continued) > 0)) ||
+		fail "no page came through the uffd handler"
+}
+
+@test "lazy restore without background filling: faults serve every page touched" {
+	run restore --snapshot "$SNAP" --memory-backend anon --no-background \
+		--stats "$BATS_TEST_TMPDIR/stats.json"
+	assert_resumed_ok 3
+	local copied
+	copied=$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .uffd.pages_copied)
+	# 256 MiB of pattern is 65536 pages, all of them read by verify.
+	((copied >= 65536)) || fail "only $copied pages copied"
+	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .uffd.pages_background)" 0
+	(($(jq_stats "$BATS_TEST_TMPDIR/stats.json" .uffd.faults) > 0))
+}
+
+@test "the same snapshot restores twice, with the same checksums" {
+	run restore --snapshot "$SNAP" --memory-backend anon
+	assert_resumed_ok 3
+	local first=$output
+	run restore --snapshot "$SNAP" --memory-backend memfd
+	assert_resumed_ok 3
+	assert_equal "$(grep '^verify' <<<"$output")" "$(grep '^verify' <<<"$first")"
+}
+
+@test "--restore auto on gmem says it picked eager, and why" {
+	run --separate-stderr restore --snapshot "$SNAP"
+	assert_success
+	[[ "$stderr" == *"restore: eager (auto: userfaultfd cannot register gmem memory"* ]] ||
+		[[ "$stderr" == *"restore: lazy-"*"(auto: "* ]] ||
+		fail "no line saying what auto picked and why: $stderr"
+}
+
+@test "--restore auto on anon picks lazy and the stats say why" {
+	run --separate-stderr restore --snapshot "$SNAP" --memory-backend anon \
+		--stats "$BATS_TEST_TMPDIR/stats.json"
+	assert_success
+	[[ "$stderr" == *"restore: lazy-missing (auto: userfaultfd MISSING registration works on anon memory)"* ]] ||
+		fail "no line saying what auto picked: $stderr"
+	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.reason)" \
+		"auto: userfaultfd MISSING registration works on anon memory"
+	local latency
+	latency=$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.latency_us)
+	((latency > 0 && latency < 10000000)) || fail "restore latency $latency us"
+}
+
+@test "a 1-vCPU and a 4-vCPU guest restore, lazily and eagerly" {
+	for cpus in 1 4; do
+		rm -rf "$BATS_TEST_TMPDIR/s"
+		make_snapshot "$BATS_TEST_TMPDIR/s" --cpus "$cpus" \
+			--cmdline "smp=$cpus touch=32M snapshot verify=3"
+		for b in anon gmem; do
+			run restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend "$b"
+			assert_resumed_ok 3
+		done
+	done
+}
+
+@test "a snapshot taken mid-loop through the control socket restores under every backend" {
+	local sock="$BATS_TEST_TMPDIR/ctl" out="$BATS_TEST_TMPDIR/out"
+	gmvm_background "$out" "$BATS_TEST_TMPDIR/err" run --kernel "$TESTGUEST" --cpus 2 \
+		--control "$sock" --cmdline "touch=64M churn=30000 verify"
+	wait_for_line "$out" '^churn: round'
+	run gmvm snapshot --control "$sock" "$BATS_TEST_TMPDIR/s"
+	assert_success
+	wait "$GMVM_PID" || fail "the original guest failed: $(cat "$out")"
+	grep -q '^churn: 30000 rounds, consistent' "$out"
+	for b in gmem memfd anon; do
+		run restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend "$b"
+		assert_success
+		assert_line 'churn: 30000 rounds, consistent'
+		assert_line --regexp '^verify: pass 1: 0 bad words'
+		assert_line 'testguest: ok'
+	done
+}
+
+@test "a lazily booted guest (--lazy-load) runs from its files" {
+	head -c $((8 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/initrd"
+	for b in memfd anon; do
+		run gmvm_run --lazy-load --memory-backend "$b" --initrd "$BATS_TEST_TMPDIR/initrd" \
+			--cmdline "hello initrd touch=16M" --stats "$BATS_TEST_TMPDIR/stats.json"
+		assert_success
+		assert_line "initrd: 8388608 bytes at $(grep -o '0x[0-9a-f]*' <<<"$(grep '^initrd' <<<"$output")" | head -1), first $(hex_head "$BATS_TEST_TMPDIR/initrd" 16) last $(hex_tail "$BATS_TEST_TMPDIR/initrd" 16)"
+		assert_line 'testguest: ok'
+		# The 8 MiB initrd came through the uffd thread, not a copy.
+		(($(jq_stats "$BATS_TEST_TMPDIR/stats.json" .uffd.pages_copied) >= 2047)) ||
+			fail "the initrd was not served lazily: $(cat "$BATS_TEST_TMPDIR/stats.json")"
+	done
+}
+
+@test "--lazy-load on gmem, which cannot be registered here, is refused" {
+	run --separate-stderr gmvm_run --lazy-load --memory-backend gmem
+	if [ "$status" -eq 0 ]; then
+		skip "this host registers guest_memfd with userfaultfd"
+	fi
+	assert_bad_usage '--lazy-load is not possible' 'gmem' 'memfd or anon'
+}
+
+@test "prefetching a recorded working set takes at least 5x fewer faults" {
+	cp -r "$SNAP" "$BATS_TEST_TMPDIR/s"
+	run restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon \
+		--record-working-set --stats "$BATS_TEST_TMPDIR/rec.json"
+	assert_resumed_ok 3
+	[ -f "$BATS_TEST_TMPDIR/s/workingset" ] || fail "no working set written"
+	run gmvm inspect "$BATS_TEST_TMPDIR/s"
+	assert_line --regexp '^  working set: [0-9]+ pages'
+	run restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon --prefetch \
+		--stats "$BATS_TEST_TMPDIR/pre.json"
+	assert_resumed_ok 3
+	local recorded prefetched
+	recorded=$(jq_stats "$BATS_TEST_TMPDIR/rec.json" .uffd.faults)
+	prefetched=$(jq_stats "$BATS_TEST_TMPDIR/pre.json" .uffd.faults)
+	((recorded >= 5 * prefetched && recorded > 100)) ||
+		fail "faults: $recorded recorded, $prefetched with --prefetch"
+	(($(jq_stats "$BATS_TEST_TMPDIR/pre.json" .uffd.prefetch_hits) > 0))
+}
+
+@test "an external handler serves the faults (--uffd-socket)" {
+	local sock="$BATS_TEST_TMPDIR/uffd.sock"
+	require_file "$TOOLS/uffd_ext_handler"
+	"$TOOLS/uffd_ext_handler" "$sock" "$SNAP/memory" >"$BATS_TEST_TMPDIR/handler.out" 2>&1 &
+	local handler=$!
+	for ((i = 0; i < 50; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
+	run restore --snapshot "$SNAP" --memory-backend anon --uffd-socket "$sock" \
+		--stats "$BATS_TEST_TMPDIR/stats.json"
+	wait "$handler" || fail "the handler failed: $(cat "$BATS_TEST_TMPDIR/handler.out")"
+	assert_resumed_ok 3
+	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.strategy)" lazy-external
+	local served
+	served=$(sed -n 's/^uffd_ext_handler: served \([0-9]*\) faults$/\1/p' "$BATS_TEST_TMPDIR/handler.out")
+	((served >= 65536)) || fail "the handler served $served faults"
+}
+
+@test "an external handler that goes away ends gmvm with status 1, no hang" {
+	local sock="$BATS_TEST_TMPDIR/uffd.sock"
+	require_command socat
+	# A "handler" that accepts the connection and leaves at once.
+	timeout 20 socat UNIX-LISTEN:"$sock" EXEC:true 2>/dev/null &
+	for ((i = 0; i < 50; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
+	run --separate-stderr restore --snapshot "$SNAP" --memory-backend anon \
+		--uffd-socket "$sock"
+	assert_failure 1
+	[[ "$stderr" == *"external page-fault handler on $sock went away"* ]] ||
+		fail "no message about the handler: $stderr"
+}
