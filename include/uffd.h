@@ -119,6 +119,13 @@ void uffd_handler_stop(struct uffd_handler *h);
 
 void uffd_handler_stats(struct uffd_handler *h, struct uffd_stats *st);
 
+/*
+ * Bring in every page that has a source now and wait until done (before a
+ * snapshot reads guest RAM: a page not yet fetched is not resident, and
+ * would be lost). Returns 0 or -EIO when the thread failed.
+ */
+int uffd_handler_complete(struct uffd_handler *h, struct err *e);
+
 /* Write the recorded fault order to path (see workingset_read()). */
 int uffd_handler_write_workingset(struct uffd_handler *h, const char *path,
 				  struct err *e);

@@ -89,6 +89,7 @@ struct vm {
 	const char *restore_strategy;	/* "eager", "lazy-missing", ... */
 	char restore_reason[320];
 	struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
+	bool uffd_external;		/* --uffd-socket serves guest RAM */
 	_Atomic uint64_t first_run_ns;	/* first KVM_RUN of any vCPU */
 
 	/* Guest-requested snapshots (--snapshot-on-request). */

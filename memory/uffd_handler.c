@@ -177,7 +177,14 @@ static bool uffd_background_step(struct uffd_handler *h)
 	 * Background completion brings in what has a source; holes stay
 	 * until touched (a zero page costs a fault, filling them all more).
 	 */
-	if (!h->background || !h->nr_data_missing)
+	if (!h->nr_data_missing) {
+		pthread_mutex_lock(&h->lock);
+		if (h->complete)
+			pthread_cond_broadcast(&h->completed);
+		pthread_mutex_unlock(&h->lock);
+		return false;
+	}
+	if (!h->background && !__atomic_load_n(&h->complete, __ATOMIC_ACQUIRE))
 		return false;
 	while (h->bg_pos < h->nr_pages && h->state[h->bg_pos] != PAGE_MISSING_DATA)
 		h->bg_pos++;
@@ -195,15 +202,17 @@ static bool uffd_background_step(struct uffd_handler *h)
 static void *uffd_thread(void *arg)
 {
 	struct uffd_handler *h = arg;
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 		{ .fd = h->uffd, .events = POLLIN },
 		{ .fd = h->stop_efd, .events = POLLIN },
+		{ .fd = h->wake_efd, .events = POLLIN },
 	};
 	bool more = true;
 
 	while (!h->failed) {
 		/* Idle work only when no fault is waiting. */
-		int n = poll(fds, 2, more ? 0 : -1);
+		int n = poll(fds, 3, more ? 0 : -1);
+		uint64_t v;
 
 		if (n < 0 && errno != EINTR) {
 			uffd_fail(h, "poll: %s", strerror(errno));
@@ -211,6 +220,9 @@ static void *uffd_thread(void *arg)
 		}
 		if (n > 0 && fds[1].revents)
 			break;
+		if (n > 0 && (fds[2].revents & POLLIN) &&
+		    read(h->wake_efd, &v, sizeof(v)) > 0)
+			more = true;	/* a completion request */
 		if (n > 0 && (fds[0].revents & POLLIN)) {
 			uffd_drain(h);
 			more = true;
@@ -218,6 +230,9 @@ static void *uffd_thread(void *arg)
 		}
 		more = uffd_background_step(h);
 	}
+	pthread_mutex_lock(&h->lock);
+	pthread_cond_broadcast(&h->completed);
+	pthread_mutex_unlock(&h->lock);
 	if (h->failed) {
 		/* Unregistering wakes every waiter: no vCPU hangs on us. */
 		struct uffdio_range r = { (uintptr_t)h->base, h->nr_pages * PAGE_SIZE };
@@ -308,7 +323,8 @@ static int uffd_handler_init(struct uffd_handler *h,
 	if (ret)
 		return ret;
 	h->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (h->stop_efd < 0)
+	h->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->stop_efd < 0 || h->wake_efd < 0)
 		return err_set(e, errno, "eventfd: %s", strerror(errno));
 	return 0;
 }
@@ -321,6 +337,9 @@ static void uffd_handler_free(struct uffd_handler *h)
 		close(h->uffd);
 	if (h->stop_efd >= 0)
 		close(h->stop_efd);
+	if (h->wake_efd >= 0)
+		close(h->wake_efd);
+	pthread_cond_destroy(&h->completed);
 	free(h->ext);
 	free(h->state);
 	free(h->in_ws);
@@ -338,8 +357,9 @@ int uffd_handler_start(struct uffd_handler **hp,
 
 	if (!h)
 		return err_set(e, ENOMEM, "out of memory for the uffd handler");
-	h->uffd = h->stop_efd = -1;
+	h->uffd = h->stop_efd = h->wake_efd = -1;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->completed, NULL);
 	ret = uffd_handler_init(h, cfg, e);
 	if (!ret) {
 		ret = -pthread_create(&h->thread, NULL, uffd_thread, h);
@@ -366,6 +386,26 @@ void uffd_handler_stop(struct uffd_handler *h)
 	if (h->started && write(h->stop_efd, &one, sizeof(one)) == sizeof(one))
 		pthread_join(h->thread, NULL);
 	uffd_handler_free(h);
+}
+
+int uffd_handler_complete(struct uffd_handler *h, struct err *e)
+{
+	uint64_t one = 1;
+	int ret = 0;
+
+	pthread_mutex_lock(&h->lock);
+	__atomic_store_n(&h->complete, true, __ATOMIC_RELEASE);
+	if (write(h->wake_efd, &one, sizeof(one)) < 0)
+		ret = err_set(e, errno, "cannot wake the uffd thread: %s",
+			      strerror(errno));
+	while (!ret && !h->failed &&
+	       __atomic_load_n(&h->nr_data_missing, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&h->completed, &h->lock);
+	if (!ret && h->failed)
+		ret = err_set(e, EIO, "the uffd thread failed before guest RAM was complete");
+	__atomic_store_n(&h->complete, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -27,6 +27,7 @@ enum fill_kind {
 struct uffd_handler {
 	int uffd;
 	int stop_efd;
+	int wake_efd;			/* work to do: a completion request */
 	pthread_t thread;
 	bool started;
 	uint8_t *base;			/* guest RAM mapping (registered) */
@@ -52,7 +53,11 @@ struct uffd_handler {
 	void *fatal_opaque;
 	bool failed;
 
-	pthread_mutex_t lock;		/* stats and latencies */
+	/* uffd_handler_complete(): fill everything now, then signal. */
+	bool complete;			/* under lock */
+	pthread_cond_t completed;
+
+	pthread_mutex_t lock;		/* stats, latencies, completion */
 	struct uffd_stats stats;
 	uint32_t *lat;
 	size_t nr_lat;

@@ -28,7 +28,10 @@ void uffd_fail(struct uffd_handler *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&h->lock);
 	h->failed = true;
+	pthread_cond_broadcast(&h->completed);
+	pthread_mutex_unlock(&h->lock);
 	if (h->fatal)
 		h->fatal(h->fatal_opaque, msg);
 }
@@ -99,8 +102,9 @@ static void page_set(struct uffd_handler *h, uint64_t p, enum page_state to)
 {
 	if (page_owed(h, p))
 		h->nr_missing--;
+	/* Read by uffd_handler_complete() from another thread. */
 	if (h->state[p] == PAGE_MISSING_DATA)
-		h->nr_data_missing--;
+		__atomic_fetch_sub(&h->nr_data_missing, 1, __ATOMIC_RELEASE);
 	h->state[p] = to;
 }
 

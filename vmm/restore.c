@@ -144,6 +144,7 @@ static int restore_lazy(struct restore *r, struct err *e)
 		return uffd_handler_start(&vm->uffd, &hc, e);
 	}
 	vm->restore_strategy = "lazy-external";
+	vm->uffd_external = true;
 	sock = uffd_external_handoff(&vm->mem, o->uffd_socket, &r->ext_uffd, e);
 	if (sock < 0)
 		return sock;

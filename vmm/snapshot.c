@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "snapshot.h"
+#include "uffd.h"
 #include "vm.h"
 
 static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
@@ -203,10 +204,15 @@ int vm_snapshot(struct vm *vm, const char *dir, bool pause_after,
 	if (snprintf(tmp, sizeof(tmp), "%s.partial-%d", dir, (int)getpid()) >=
 	    (int)sizeof(tmp))
 		return err_set(e, ENAMETOOLONG, "snapshot directory name is too long");
+	if (vm->uffd_external)
+		return err_set(e, ENOTSUP, "cannot snapshot a VM whose memory an external handler (--uffd-socket) still serves");
 	if (mkdir(tmp, 0700) < 0)
 		return err_set(e, errno, "cannot create %s: %s", tmp, strerror(errno));
 	vm_pause(vm);
-	ret = snapshot_write_dir(vm, tmp, e);
+	/* Pages not fetched yet are not resident: fetch them first. */
+	ret = vm->uffd ? uffd_handler_complete(vm->uffd, e) : 0;
+	if (!ret)
+		ret = snapshot_write_dir(vm, tmp, e);
 	if (!ret)
 		ret = fsync_dir(tmp) ? err_set(e, errno, "fsync %s: %s", tmp,
 					      strerror(errno)) : 0;

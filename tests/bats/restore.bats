@@ -201,3 +201,26 @@ restores_ok() {
 	[[ "$stderr" == *"external page-fault handler on $sock went away"* ]] ||
 		fail "no message about the handler: $stderr"
 }
+
+@test "a snapshot of a lazily restored VM that has not fetched its memory yet is complete" {
+	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=64M snapshot echo=1 verify"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	GMVM_STDIN="$BATS_TEST_TMPDIR/in" gmvm_background "$BATS_TEST_TMPDIR/out" \
+		"$BATS_TEST_TMPDIR/err" restore --snapshot "$BATS_TEST_TMPDIR/s" \
+		--memory-backend anon --no-background --control "$BATS_TEST_TMPDIR/ctl"
+	exec 7>"$BATS_TEST_TMPDIR/in"	# not 3: bats owns it
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^echo: waiting'
+	run gmvm snapshot --control "$BATS_TEST_TMPDIR/ctl" "$BATS_TEST_TMPDIR/s2"
+	assert_success
+	printf x >&7
+	exec 7>&-
+	wait "$GMVM_PID" || fail "the first restore failed: $(cat "$BATS_TEST_TMPDIR/err")"
+	# The second snapshot has all the data, though the guest touched none.
+	local data_kib
+	data_kib=$(du -k "$BATS_TEST_TMPDIR/s2/memory" | cut -f1)
+	((data_kib >= 64 * 1024)) || fail "only $data_kib KiB of data in the new snapshot"
+	GMVM_STDIN=<(printf x) run restore --snapshot "$BATS_TEST_TMPDIR/s2" --memory-backend memfd
+	assert_success
+	assert_line --regexp '^verify: pass 1: 0 bad words'
+	assert_line 'testguest: ok'
+}
