@@ -15,6 +15,7 @@
 #include "kvm_abi.h"
 #include "log.h"
 #include "vm.h"
+#include "x86_fixup.h"
 
 /* Kicks a vCPU thread out of KVM_RUN; the handler only interrupts it. */
 #define VCPU_KICK_SIGNAL SIGUSR1
@@ -152,6 +153,8 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		vcpu_fail(vcpu, what);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (vcpu_complete_unemulated(vcpu))
+			return true;
 		snprintf(what, sizeof(what),
 			 "KVM internal error, suberror %u (1: instruction emulation failed)",
 			 run->internal.suberror);

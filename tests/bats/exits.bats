@@ -123,3 +123,10 @@ stop_spinning_guest() {
 	[[ "$stderr" == *"gmvm: "*"signal"*"Terminated"* ]] ||
 		fail "stderr does not name the signal: $stderr"
 }
+
+@test "int3, fwait, stac, clac and popcnt at CPL0 behave (gmvm completes what KVM cannot)" {
+	run --separate-stderr gmvm_run -v --cmdline emulate
+	assert_success
+	assert_line 'emulate: int3 ok, fwait ok, stac ok, clac ok, popcnt ok'
+	assert_line 'testguest: ok'
+}

@@ -41,7 +41,16 @@ enum syscall_nr {
 	SYS_HALT = 0,		/* stop this CPU for good */
 	SYS_START_APS = 1,	/* INIT-SIPI-SIPI to every other CPU */
 	SYS_TRIPLE_FAULT = 2,	/* load an empty IDT and fault */
+	SYS_EMULATE = 3,	/* run int3, fwait, stac, clac, popcnt at CPL0 */
 };
+
+/* SYS_EMULATE's result: one bit per instruction that behaved. */
+#define EMULATE_INT3 (1u << 0)
+#define EMULATE_FWAIT (1u << 1)
+#define EMULATE_STAC (1u << 2)
+#define EMULATE_CLAC (1u << 3)
+#define EMULATE_POPCNT (1u << 4)
+#define EMULATE_ALL 0x1fu
 
 struct ram_range {
 	uint64_t start;
@@ -168,6 +177,7 @@ int workload_echo(const char *arg, size_t len);
 int workload_verify(const char *arg, size_t len);
 int workload_churn(const char *arg, size_t len);
 int workload_initrd(const char *arg, size_t len);
+int workload_emulate(const char *arg, size_t len);
 
 /* entry.S */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t stack,

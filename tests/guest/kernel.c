@@ -8,6 +8,7 @@
 
 #define IDT_ENTRIES 256
 #define SYSCALL_VECTOR 200
+#define VECTOR_BP 3
 #define VECTOR_UD 6
 #define VECTOR_PF 14
 #define PD_POOL 64			/* page directories: 64 GiB mapped */
@@ -198,6 +199,34 @@ static void triple_fault(void)
 	__asm__ volatile("lidt %0; ud2" : : "m"(none));
 }
 
+static volatile unsigned int bp_hits;
+
+/*
+ * Instructions the host's emulator may not execute at CPL0 (the monitor
+ * completes them): each must behave as on hardware.
+ */
+static long emulate_test(void)
+{
+	unsigned int ok = 0, hits = bp_hits;
+	uint64_t flags, v = 0xf0f0f0f00000000full, n = 0;
+
+	__asm__ volatile("int3" ::: "memory");
+	if (bp_hits == hits + 1)
+		ok |= EMULATE_INT3;
+	__asm__ volatile("fwait" ::: "memory");
+	ok |= EMULATE_FWAIT;
+	__asm__ volatile("stac; pushfq; popq %0" : "=r"(flags) :: "memory");
+	if (flags & (1ull << 18))
+		ok |= EMULATE_STAC;
+	__asm__ volatile("clac; pushfq; popq %0" : "=r"(flags) :: "memory");
+	if (!(flags & (1ull << 18)))
+		ok |= EMULATE_CLAC;
+	__asm__ volatile("popcnt %1, %0" : "=r"(n) : "r"(v) : "cc");
+	if (n == 20)
+		ok |= EMULATE_POPCNT;
+	return ok;
+}
+
 static long do_syscall(uint64_t nr)
 {
 	switch (nr) {
@@ -209,6 +238,8 @@ static long do_syscall(uint64_t nr)
 	case SYS_TRIPLE_FAULT:
 		triple_fault();
 		return -1;
+	case SYS_EMULATE:
+		return emulate_test();
 	default:
 		return -1;
 	}
@@ -237,6 +268,11 @@ void trap_handler(struct trap_frame *f)
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	if (f->vector == VECTOR_PF && page_fault_map(cr2, f->error))
 		return;
+	/* emulate_test()'s int3: a trap, return after it. */
+	if (f->vector == VECTOR_BP && (f->cs & 3) == 0) {
+		bp_hits++;
+		return;
+	}
 	printf("testguest: exception %lu (error %#lx) at rip %#lx cs %#lx rflags %#lx rsp %#lx cr2 %#lx\n",
 	       f->vector, f->error, f->rip, f->cs, f->rflags, f->rsp, cr2);
 	guest_exit(EXIT_EXCEPTION);

@@ -15,6 +15,7 @@
  *   echo=N           read N bytes from COM1 and print them back
  *   initrd           print the initrd's size, address and first/last bytes
  *   spin             run forever (until the monitor stops the VM)
+ *   emulate          int3, fwait, stac, clac and popcnt at CPL0 behave
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -133,6 +134,20 @@ int workload_echo(const char *arg, size_t len)
 	return 0;
 }
 
+int workload_emulate(const char *arg, size_t len)
+{
+	long ok;
+
+	(void)arg;
+	(void)len;
+	ok = syscall0(SYS_EMULATE);
+	printf("emulate: int3 %s, fwait %s, stac %s, clac %s, popcnt %s\n",
+	       ok & EMULATE_INT3 ? "ok" : "BAD", ok & EMULATE_FWAIT ? "ok" : "BAD",
+	       ok & EMULATE_STAC ? "ok" : "BAD", ok & EMULATE_CLAC ? "ok" : "BAD",
+	       ok & EMULATE_POPCNT ? "ok" : "BAD");
+	return ok == EMULATE_ALL ? 0 : -1;
+}
+
 static int workload_triplefault(const char *arg, size_t len)
 {
 	(void)arg;
@@ -165,6 +180,7 @@ static const struct workload workloads[] = {
 	{ "echo", workload_echo },
 	{ "initrd", workload_initrd },
 	{ "spin", workload_spin },
+	{ "emulate", workload_emulate },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },
