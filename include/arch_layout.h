@@ -3,6 +3,7 @@
  * The x86 guest physical map above RAM, shared by devices and boot tables.
  * RAM is [0, 3 GiB) and [4 GiB, ...) (guest_mem.h); the gap between holds:
  *   0xc0000000  boot-timer window (4 KiB)
+ *   0xc0001000  virtio-mmio windows, 4 KiB each, GSIs 5 and up
  *   0xfec00000  IOAPIC            0xfee00000  local APICs
  * Legacy ports: COM1 0x3f8-0x3ff, i8042 0x60/0x64, debug exit 0xf4-0xf7,
  * snapshot request 0x4f0.
@@ -12,6 +13,9 @@
 
 #define LAYOUT_BOOT_TIMER_ADDR 0xc0000000ull
 #define LAYOUT_BOOT_TIMER_SIZE 0x1000ull
+#define LAYOUT_VIRTIO_BASE 0xc0001000ull
+#define LAYOUT_VIRTIO_MAX 16
+#define LAYOUT_VIRTIO_GSI_BASE 5
 #define LAYOUT_IOAPIC_ADDR 0xfec00000ull
 #define LAYOUT_LAPIC_ADDR 0xfee00000ull
 

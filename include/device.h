@@ -49,6 +49,11 @@ struct device_ops {
 	 */
 	int (*restore)(struct device *dev, const struct vmstate *vs, int node,
 		       struct err *e);
+	/*
+	 * The VM pauses (true) or resumes (false): stop or restart work the
+	 * device does on its own (queues, host I/O). Main thread. May be NULL.
+	 */
+	void (*pause)(struct device *dev, bool paused);
 	/* Free the device; it is already off every bus. May be NULL. */
 	void (*destroy)(struct device *dev);
 };

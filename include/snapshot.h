@@ -41,6 +41,7 @@ struct snapshot {
 	uint64_t mem_size;
 	const struct guest_mem_backend *backend;
 	bool boot_timer;
+	bool rng;
 };
 
 /*

@@ -26,6 +26,13 @@
 
 #define VM_MAX_VCPUS 64
 
+/* How the guest finds virtio-mmio devices (--discovery). */
+enum vm_discovery {
+	DISCOVERY_CMDLINE,	/* virtio_mmio.device= on the command line */
+	DISCOVERY_ACPI,		/* LNRO0005 devices in the DSDT */
+	DISCOVERY_BOTH,
+};
+
 /* Everything `gmvm run` was asked to do, validated by the option parser. */
 struct vm_config {
 	const char *kernel_path;
@@ -46,6 +53,8 @@ struct vm_config {
 	const char *control_path;	/* --control; NULL: none */
 	bool lazy_load;			/* --lazy-load */
 	const char *stats_path;		/* --stats FILE */
+	bool rng;			/* --rng */
+	enum vm_discovery discovery;	/* --discovery */
 };
 
 struct vcpu {
@@ -58,9 +67,11 @@ struct vcpu {
 };
 
 struct control_server;
+struct virtio_dev;
 struct json_object;
 
 struct vm {
+	const struct vm_config *cfg;	/* outlives the VM */
 	int kvm_fd;
 	int vm_fd;
 	size_t vcpu_mmap_size;
@@ -70,6 +81,8 @@ struct vm {
 	struct bus mmio_bus;
 	struct device **devices;
 	unsigned int nr_devices;
+	struct virtio_dev *virtio[16];	/* LAYOUT_VIRTIO_MAX, for discovery */
+	unsigned int nr_virtio;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct console console;
@@ -83,6 +96,7 @@ struct vm {
 	atomic_bool pause_requested;
 	unsigned int nr_running;	/* vCPU threads alive */
 	unsigned int nr_parked;
+	bool devices_paused;		/* main thread only */
 
 	/* How this VM came to be, for stats (vmm/stats.c). */
 	const char *restored_from;	/* snapshot dir; NULL when booted */
@@ -167,6 +181,12 @@ int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len,
  */
 void vm_request_snapshot(struct vm *vm);
 
+/* Wire an eventfd to inject gsi (KVM_IRQFD). */
+int vm_add_irqfd(struct vm *vm, int fd, uint32_t gsi, struct err *e);
+/* Signal fd on a guest MMIO write of len bytes of datamatch at addr. */
+int vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
+		     uint64_t datamatch, struct err *e);
+
 /* Drive interrupt line gsi of the in-kernel irqchip. */
 void vm_set_irq(struct vm *vm, unsigned int gsi, bool level);
 
@@ -204,8 +224,10 @@ void vcpu_kick(struct vcpu *vcpu);
 /*
  * Pausing (vmm/pause.c). vm_pause() returns once every running vCPU is
  * parked outside KVM_RUN with its last exit completed, so its state can be
- * read; vm_resume() lets them go. vm_pause_async() only asks and kicks (for
- * a vCPU thread that must not wait on itself). All are idempotent.
+ * read, and devices have stopped their own work; vm_resume() lets all go.
+ * Both run on the main thread. vm_pause_async() only asks the vCPUs and
+ * kicks them (for a vCPU thread that must not wait on itself). All are
+ * idempotent.
  */
 void vm_pause(struct vm *vm);
 void vm_pause_async(struct vm *vm);

@@ -40,6 +40,11 @@ static const char run_usage[] =
 	"                             thread serves their pages on first touch\n"
 	"                             (memfd and anon memory)\n"
 	"      --stats FILE           write statistics as JSON to FILE at exit\n"
+	"      --rng                  a virtio-rng device (entropy from getrandom)\n"
+	"      --discovery MODE       how the guest finds virtio-mmio devices: cmdline\n"
+	"                             (virtio_mmio.device= added to the command line,\n"
+	"                             the default), acpi (LNRO0005 devices in the DSDT)\n"
+	"                             or both\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -66,6 +71,8 @@ enum {
 	OPT_CONTROL,
 	OPT_LAZY_LOAD,
 	OPT_STATS,
+	OPT_RNG,
+	OPT_DISCOVERY,
 };
 
 static const struct option run_options[] = {
@@ -82,6 +89,8 @@ static const struct option run_options[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "lazy-load", no_argument, NULL, OPT_LAZY_LOAD },
 	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "discovery", required_argument, NULL, OPT_DISCOVERY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -145,6 +154,20 @@ static int run_option(struct run_args *a, int opt, const char *arg,
 		return 0;
 	case OPT_STATS:
 		cfg->stats_path = arg;
+		return 0;
+	case OPT_RNG:
+		cfg->rng = true;
+		return 0;
+	case OPT_DISCOVERY:
+		if (!strcmp(arg, "cmdline"))
+			cfg->discovery = DISCOVERY_CMDLINE;
+		else if (!strcmp(arg, "acpi"))
+			cfg->discovery = DISCOVERY_ACPI;
+		else if (!strcmp(arg, "both"))
+			cfg->discovery = DISCOVERY_BOTH;
+		else
+			return err_set(e, EINVAL, "--discovery: unknown mode '%s' (cmdline, acpi or both)",
+				       arg);
 		return 0;
 	case OPT_SNAPSHOT_ON_REQUEST:
 		cfg->snapshot_dir = arg;
@@ -261,7 +284,8 @@ static int run_vm(struct vm_config *cfg)
 		status = EXIT_BAD_INPUT;
 		goto fail;
 	}
-	if (vm_create_memory(&vm, cfg, &e))
+	/* Devices first: the command line and tables name them. */
+	if (vm_create_memory(&vm, cfg, &e) || vm_setup_devices(&vm, cfg, &e))
 		goto fail;
 	if (vm_load_kernel(&vm, cfg, &img, &e) ||
 	    (cfg->lazy_load && vm_start_lazy_load(&vm, cfg, &img, &e))) {
@@ -271,8 +295,7 @@ static int run_vm(struct vm_config *cfg)
 	/* Lazy loading serves pages from the files for the VM's life. */
 	if (!cfg->lazy_load)
 		run_unmap_files(cfg);
-	if (vm_create_vcpus(&vm, cfg, &e) || vm_set_boot_cpu(&vm, &img, &e) ||
-	    vm_setup_devices(&vm, cfg, &e))
+	if (vm_create_vcpus(&vm, cfg, &e) || vm_set_boot_cpu(&vm, &img, &e))
 		goto fail;
 	status = vm_run(&vm);
 	run_finish(&vm, cfg);

@@ -61,9 +61,23 @@ void vm_pause_async(struct vm *vm)
 			vcpu_kick(&vm->vcpus[i]);
 }
 
+/* Devices stop or restart their own work (main thread only). */
+static void vm_pause_devices(struct vm *vm, bool paused)
+{
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i]->ops->pause)
+			vm->devices[i]->ops->pause(vm->devices[i], paused);
+}
+
 void vm_pause(struct vm *vm)
 {
+	bool was = vm->devices_paused;
+
 	vm_pause_async(vm);
+	if (!was) {
+		vm->devices_paused = true;
+		vm_pause_devices(vm, true);
+	}
 	pthread_mutex_lock(&vm->pause_lock);
 	while (vm->nr_parked < vm->nr_running && !atomic_load(&vm->exiting))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
@@ -72,6 +86,10 @@ void vm_pause(struct vm *vm)
 
 void vm_resume(struct vm *vm)
 {
+	if (vm->devices_paused) {
+		vm->devices_paused = false;
+		vm_pause_devices(vm, false);
+	}
 	pthread_mutex_lock(&vm->pause_lock);
 	atomic_store(&vm->pause_requested, false);
 	pthread_cond_broadcast(&vm->pause_cond);

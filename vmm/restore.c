@@ -200,6 +200,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.backend = r->o->backend ? r->o->backend : r->snap.backend,
 		.console = r->o->console,
 		.boot_timer = r->snap.boot_timer,
+		.rng = r->snap.rng,
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->control,
 	};
@@ -215,7 +216,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return EXIT_BAD_INPUT;
 	if (lazy ? restore_lazy(r, e) : restore_eager(r, e))
 		return lazy ? EXIT_FAILURE_RUNTIME : EXIT_BAD_INPUT;
-	if (vm_create_vcpus(vm, &r->cfg, e) || vm_setup_devices(vm, &r->cfg, e))
+	if (vm_setup_devices(vm, &r->cfg, e) || vm_create_vcpus(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
 	if (snapshot_restore_state(vm, &r->snap, e))
 		return EXIT_BAD_INPUT;

@@ -28,6 +28,7 @@ static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_put_u64(w, "memory-size", vm->mem.size);
 	vmstate_put_str(w, "backend", vm->mem.backend->name);
 	vmstate_put_u32(w, "boot-timer", vm->boot_timer);
+	vmstate_put_u32(w, "rng", vm->cfg->rng);
 	vmstate_end(w);
 }
 

@@ -75,6 +75,11 @@ static int snapshot_read_config(struct snapshot *s, struct err *e)
 	if (bt > 1)
 		return err_set(e, EINVAL, "config: boot-timer is %u", bt);
 	s->boot_timer = bt;
+	if (vmstate_get_u32(&s->vs, node, "rng", &bt, e))
+		return -EINVAL;
+	if (bt > 1)
+		return err_set(e, EINVAL, "config: rng is %u", bt);
+	s->rng = bt;
 	return 0;
 }
 

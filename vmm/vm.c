@@ -42,6 +42,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->loop.epoll_fd = -1;
 	vm->mem.fd = -1;
@@ -136,6 +137,33 @@ int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+int vm_add_irqfd(struct vm *vm, int fd, uint32_t gsi, struct err *e)
+{
+	struct kvm_irqfd irqfd = { .fd = fd, .gsi = gsi };
+
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
+		return err_set(e, errno, "KVM_IRQFD for GSI %u: %s", gsi,
+			       strerror(errno));
+	return 0;
+}
+
+int vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
+		     uint64_t datamatch, struct err *e)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		return err_set(e, errno, "KVM_IOEVENTFD at %#llx: %s",
+			       (unsigned long long)addr, strerror(errno));
 	return 0;
 }
 

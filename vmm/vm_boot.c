@@ -6,6 +6,7 @@
  * (partial pages at their edges are copied at once).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -13,6 +14,7 @@
 #include "kvm.h"
 #include "log.h"
 #include "uffd.h"
+#include "virtio.h"
 #include "vm.h"
 
 /* Backing page of gpa (gpa is in RAM: the loaders checked). */
@@ -91,16 +93,58 @@ static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
 	return uffd_handler_start(&vm->uffd, &hc, e);
 }
 
+static int vm_load_kernel_with(struct vm *vm, const struct vm_config *cfg,
+			       struct boot_image *img, struct boot_params_in *in,
+			       struct err *e);
+
+/*
+ * The kernel command line: the user's, then one virtio_mmio.device= per
+ * virtio device when the guest is to find them there. Freed by the caller.
+ */
+static char *vm_kernel_cmdline(const struct vm *vm, const struct vm_config *cfg)
+{
+	size_t len = strlen(cfg->cmdline) + 1 + vm->nr_virtio * 64;
+	char *s = malloc(len);
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = snprintf(s, len, "%s", cfg->cmdline);
+	if (cfg->discovery == DISCOVERY_ACPI)
+		return s;
+	for (unsigned int i = 0; i < vm->nr_virtio; i++)
+		n += snprintf(s + n, len - n, "%svirtio_mmio.device=4K@%#llx:%u",
+			      n ? " " : "",
+			      (unsigned long long)vm->virtio[i]->base,
+			      vm->virtio[i]->gsi);
+	return s;
+}
+
 int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 		   struct boot_image *img, struct err *e)
 {
 	struct kvm_cpuid_entry2 *leaf1 = cpuid_find(vm->cpuid, 1, 0);
+	char *cmdline = vm_kernel_cmdline(vm, cfg);
 	struct boot_params_in in = {
-		.cmdline = cfg->cmdline,
+		.cmdline = cmdline,
 		.nr_cpus = cfg->nr_vcpus,
 		.cpu_signature = leaf1 ? leaf1->eax : 0,
 		.cpu_features = leaf1 ? leaf1->edx : 0,
 	};
+	int ret;
+
+	if (!cmdline)
+		return err_set(e, ENOMEM, "out of memory");
+	ret = vm_load_kernel_with(vm, cfg, img, &in, e);
+	free(cmdline);
+	return ret;
+}
+
+static int vm_load_kernel_with(struct vm *vm, const struct vm_config *cfg,
+			       struct boot_image *img, struct boot_params_in *inp,
+			       struct err *e)
+{
+	struct boot_params_in in = *inp;
 	int ret;
 
 	ret = boot_parse_kernel(&vm->mem, cfg->kernel, cfg->kernel_len, img, e);

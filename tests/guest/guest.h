@@ -178,6 +178,7 @@ int workload_verify(const char *arg, size_t len);
 int workload_churn(const char *arg, size_t len);
 int workload_initrd(const char *arg, size_t len);
 int workload_emulate(const char *arg, size_t len);
+int workload_rng(const char *arg, size_t len);
 
 /* entry.S */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t stack,

@@ -16,6 +16,7 @@
  *   initrd           print the initrd's size, address and first/last bytes
  *   spin             run forever (until the monitor stops the VM)
  *   emulate          int3, fwait, stac, clac and popcnt at CPL0 behave
+ *   rng              two reads from virtio-rng: non-zero and different
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -181,6 +182,7 @@ static const struct workload workloads[] = {
 	{ "initrd", workload_initrd },
 	{ "spin", workload_spin },
 	{ "emulate", workload_emulate },
+	{ "rng", workload_rng },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },
