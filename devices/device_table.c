@@ -9,6 +9,7 @@ extern const struct device_desc debug_exit_device;
 extern const struct device_desc boot_timer_device;
 extern const struct device_desc snapshot_port_device;
 extern const struct device_desc virtio_rng_device;
+extern const struct device_desc virtio_blk_device;
 
 const struct device_desc *const device_table[] = {
 	&serial_device,
@@ -16,6 +17,7 @@ const struct device_desc *const device_table[] = {
 	&debug_exit_device,
 	&boot_timer_device,
 	&snapshot_port_device,
+	&virtio_blk_device,
 	&virtio_rng_device,
 };
 

@@ -327,7 +327,6 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg,
 	struct console_sink sink = { serial_console_input, s };
 	int ret;
 
-	(void)cfg;
 	if (!s)
 		return err_set(e, ENOMEM, "out of memory for the serial port");
 	device_init(&s->dev, &serial_ops, vm);
@@ -337,7 +336,8 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg,
 		free(s);
 		return err_set(e, -ret, "serial: cannot add device");
 	}
-	console_set_sink(&vm->console, &sink);
+	if (cfg->console == CONSOLE_SERIAL)
+		console_set_sink(&vm->console, &sink);
 	return vm_register_pio(vm, COM1_BASE, UART_NR_PORTS, &s->dev, e);
 }
 

@@ -253,3 +253,28 @@ uint32_t virtq_req_write(const struct virtq_req *req, uint64_t off,
 	}
 	return done;
 }
+
+int virtq_req_iovec(const struct virtq_req *req, bool writable, uint64_t off,
+		    uint64_t len, struct iovec *iov, int max)
+{
+	unsigned int first = writable ? req->nr_out : 0;
+	unsigned int end = writable ? req->nr_out + req->nr_in : req->nr_out;
+	int n = 0;
+
+	for (unsigned int i = first; i < end && len; i++) {
+		const struct virtq_buf *b = &req->buf[i];
+		uint64_t take;
+
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		if (n == max)
+			return -E2BIG;
+		take = MIN((uint64_t)b->len - off, len);
+		iov[n++] = (struct iovec){ b->addr + off, take };
+		len -= take;
+		off = 0;
+	}
+	return len ? -EINVAL : n;
+}

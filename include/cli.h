@@ -25,6 +25,16 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out,
 int parse_uint(const char *s, unsigned long min, unsigned long max,
 	       unsigned long *out, struct err *e);
 
+struct disk_config;
+struct net_config;
+
+/* "PATH[,ro]" (a trailing ",rw" is allowed too). Returns 0 or -EINVAL. */
+int parse_disk_spec(char *s, struct disk_config *d, struct err *e);
+/* "tap=NAME[,mac=XX:XX:XX:XX:XX:XX]". Returns 0 or -EINVAL. */
+int parse_net_spec(const char *s, struct net_config *n, struct err *e);
+/* A unicast MAC address "xx:xx:xx:xx:xx:xx". Returns 0 or -EINVAL. */
+int parse_mac(const char *s, uint8_t mac[6], struct err *e);
+
 int cmd_run(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_restore(int argc, char **argv);

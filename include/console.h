@@ -17,6 +17,8 @@
 enum console_mode {
 	CONSOLE_SERIAL,		/* COM1 on stdin/stdout */
 	CONSOLE_NONE,		/* COM1 present, output dropped, no input */
+	CONSOLE_VIRTIO,		/* virtio-console (hvc0) on stdin/stdout;
+				   COM1's output still shown */
 };
 
 /* The device end of the console. */

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "console.h"
 #include "err.h"
+#include "vm.h"
 #include "vmstate.h"
 
 struct vm;
@@ -41,7 +43,14 @@ struct snapshot {
 	uint64_t mem_size;
 	const struct guest_mem_backend *backend;
 	bool boot_timer;
+	/* The devices it had, for the restored VM (paths point into vs). */
 	bool rng;
+	bool balloon;
+	enum console_mode console;
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	struct net_config nets[VM_MAX_NETS];
+	unsigned int nr_nets;
 };
 
 /*

@@ -18,6 +18,7 @@
 #include <linux/virtio_ring.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "device.h"
 #include "err.h"
@@ -86,6 +87,14 @@ uint32_t virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst,
 /* Copy len bytes into its writable buffers at offset; returns bytes copied. */
 uint32_t virtq_req_write(const struct virtq_req *req, uint64_t off,
 			 const void *src, uint32_t len);
+
+/*
+ * Describe len bytes from off of the request's readable (or writable)
+ * buffers as at most max iovecs. Returns their number, -EINVAL when the
+ * buffers are shorter, -E2BIG when more than max are needed.
+ */
+int virtq_req_iovec(const struct virtq_req *req, bool writable, uint64_t off,
+		    uint64_t len, struct iovec *iov, int max);
 
 struct virtio_dev;
 

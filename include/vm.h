@@ -25,6 +25,21 @@
 #include "guest_mem.h"
 
 #define VM_MAX_VCPUS 64
+#define VM_MAX_DISKS 8
+#define VM_MAX_NETS 4
+
+/* --disk PATH[,ro] */
+struct disk_config {
+	const char *path;
+	bool readonly;
+};
+
+/* --net tap=NAME[,mac=MAC] */
+struct net_config {
+	char tap[16];			/* IFNAMSIZ */
+	uint8_t mac[6];
+	bool mac_set;			/* else one is made up */
+};
 
 /* How the guest finds virtio-mmio devices (--discovery). */
 enum vm_discovery {
@@ -54,6 +69,11 @@ struct vm_config {
 	bool lazy_load;			/* --lazy-load */
 	const char *stats_path;		/* --stats FILE */
 	bool rng;			/* --rng */
+	bool balloon;			/* --balloon */
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	struct net_config nets[VM_MAX_NETS];
+	unsigned int nr_nets;
 	enum vm_discovery discovery;	/* --discovery */
 };
 
@@ -165,6 +185,12 @@ int vm_set_boot_cpu(struct vm *vm, const struct boot_image *img,
 /* Create every device cfg asks for. Returns 0 or -errno with e filled. */
 int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 		     struct err *e);
+
+/*
+ * The exit status for a vm_setup_devices() failure: 2 (bad input: a disk or
+ * tap that cannot be used as given), or 1 when the host ran out of something.
+ */
+int vm_setup_failure_status(const struct err *e);
 
 /* Keep dev for reset and teardown. Returns 0 or -ENOMEM. */
 int vm_add_device(struct vm *vm, struct device *dev);

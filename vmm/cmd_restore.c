@@ -47,7 +47,8 @@ static const char restore_usage[] =
 	"                             to an external handler listening on SOCK\n"
 	"      --control SOCK         serve control requests on the UNIX socket SOCK\n"
 	"      --stats FILE           write statistics as JSON to FILE at exit\n"
-	"      --console MODE         serial (default) or none\n"
+	"      --console MODE         serial (default), virtio or none; a VM snapshotted\n"
+	"                             with a virtio console keeps it\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -155,8 +156,10 @@ static int restore_option(struct restore_opts *o, int opt, const char *arg,
 			o->console = CONSOLE_SERIAL;
 		else if (!strcmp(arg, "none"))
 			o->console = CONSOLE_NONE;
+		else if (!strcmp(arg, "virtio"))
+			o->console = CONSOLE_VIRTIO;
 		else
-			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial or none)",
+			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial, virtio or none)",
 				       arg);
 		return 0;
 	case 'v':

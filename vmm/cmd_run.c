@@ -26,7 +26,8 @@ static const char run_usage[] =
 	"                             number is MiB (default 128M)\n"
 	"      --memory-backend NAME  gmem (guest_memfd), memfd or anon (default: gmem\n"
 	"                             where the host offers it, else memfd)\n"
-	"      --console MODE         serial (COM1 on stdin/stdout, the default) or none\n"
+	"      --console MODE         serial (COM1 on stdin/stdout, the default), virtio\n"
+	"                             (virtio-console, hvc0, on stdin/stdout) or none\n"
 	"      --boot-timer           report when the guest writes 123 to the boot-timer\n"
 	"                             window at 0xc0000000\n"
 	"      --snapshot-on-request DIR\n"
@@ -40,7 +41,12 @@ static const char run_usage[] =
 	"                             thread serves their pages on first touch\n"
 	"                             (memfd and anon memory)\n"
 	"      --stats FILE           write statistics as JSON to FILE at exit\n"
+	"      --disk PATH[,ro]       a virtio-blk disk on the raw image PATH (repeat\n"
+	"                             for more, up to 8)\n"
+	"      --net tap=NAME[,mac=MAC]\n"
+	"                             a virtio-net device on the tap NAME (up to 4)\n"
 	"      --rng                  a virtio-rng device (entropy from getrandom)\n"
+	"      --balloon              a virtio-balloon device\n"
 	"      --discovery MODE       how the guest finds virtio-mmio devices: cmdline\n"
 	"                             (virtio_mmio.device= added to the command line,\n"
 	"                             the default), acpi (LNRO0005 devices in the DSDT)\n"
@@ -73,6 +79,9 @@ enum {
 	OPT_STATS,
 	OPT_RNG,
 	OPT_DISCOVERY,
+	OPT_DISK,
+	OPT_NET,
+	OPT_BALLOON,
 };
 
 static const struct option run_options[] = {
@@ -90,6 +99,9 @@ static const struct option run_options[] = {
 	{ "lazy-load", no_argument, NULL, OPT_LAZY_LOAD },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "balloon", no_argument, NULL, OPT_BALLOON },
 	{ "discovery", required_argument, NULL, OPT_DISCOVERY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -104,7 +116,7 @@ struct run_args {
 	bool then_given;
 };
 
-static int run_option(struct run_args *a, int opt, const char *arg,
+static int run_option(struct run_args *a, int opt, char *arg,
 		      struct err *e)
 {
 	struct vm_config *cfg = a->cfg;
@@ -139,8 +151,10 @@ static int run_option(struct run_args *a, int opt, const char *arg,
 			cfg->console = CONSOLE_SERIAL;
 		else if (!strcmp(arg, "none"))
 			cfg->console = CONSOLE_NONE;
+		else if (!strcmp(arg, "virtio"))
+			cfg->console = CONSOLE_VIRTIO;
 		else
-			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial or none)",
+			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial, virtio or none)",
 				       arg);
 		return 0;
 	case OPT_BOOT_TIMER:
@@ -157,6 +171,23 @@ static int run_option(struct run_args *a, int opt, const char *arg,
 		return 0;
 	case OPT_RNG:
 		cfg->rng = true;
+		return 0;
+	case OPT_BALLOON:
+		cfg->balloon = true;
+		return 0;
+	case OPT_DISK:
+		if (cfg->nr_disks == VM_MAX_DISKS)
+			return err_set(e, EINVAL, "--disk: at most %d disks", VM_MAX_DISKS);
+		if (parse_disk_spec(arg, &cfg->disks[cfg->nr_disks], e))
+			return err_prefix(e, "--disk %s", arg);
+		cfg->nr_disks++;
+		return 0;
+	case OPT_NET:
+		if (cfg->nr_nets == VM_MAX_NETS)
+			return err_set(e, EINVAL, "--net: at most %d network devices", VM_MAX_NETS);
+		if (parse_net_spec(arg, &cfg->nets[cfg->nr_nets], e))
+			return err_prefix(e, "--net %s", arg);
+		cfg->nr_nets++;
 		return 0;
 	case OPT_DISCOVERY:
 		if (!strcmp(arg, "cmdline"))
@@ -285,8 +316,12 @@ static int run_vm(struct vm_config *cfg)
 		goto fail;
 	}
 	/* Devices first: the command line and tables name them. */
-	if (vm_create_memory(&vm, cfg, &e) || vm_setup_devices(&vm, cfg, &e))
+	if (vm_create_memory(&vm, cfg, &e))
 		goto fail;
+	if (vm_setup_devices(&vm, cfg, &e)) {
+		status = vm_setup_failure_status(&e);
+		goto fail;
+	}
 	if (vm_load_kernel(&vm, cfg, &img, &e) ||
 	    (cfg->lazy_load && vm_start_lazy_load(&vm, cfg, &img, &e))) {
 		status = EXIT_BAD_INPUT;

@@ -138,7 +138,7 @@ int console_start(struct console *c, struct event_loop *loop,
 	c->loop = loop;
 	c->quit = quit;
 	c->quit_opaque = quit_opaque;
-	if (c->mode != CONSOLE_SERIAL)
+	if (c->mode == CONSOLE_NONE)
 		return 0;
 	c->wake_source = (struct event_source){
 		.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),

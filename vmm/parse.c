@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "vm.h"
 
 static int parse_digits(const char *s, const char **end, uint64_t *out,
 			struct err *e)
@@ -84,5 +85,81 @@ int parse_uint(const char *s, unsigned long min, unsigned long max,
 		return err_set(e, ERANGE, "%llu is out of range (%lu to %lu)",
 			       (unsigned long long)v, min, max);
 	*out = v;
+	return 0;
+}
+
+int parse_disk_spec(char *s, struct disk_config *d, struct err *e)
+{
+	char *comma = strrchr(s, ',');
+
+	d->readonly = false;
+	if (comma && (!strcmp(comma, ",ro") || !strcmp(comma, ",rw"))) {
+		d->readonly = comma[1] == 'r' && comma[2] == 'o';
+		*comma = '\0';
+	} else if (comma) {
+		return err_set(e, EINVAL, "'%s' is not an option of a disk (ro or rw)",
+			       comma + 1);
+	}
+	if (!*s)
+		return err_set(e, EINVAL, "no file given");
+	d->path = s;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int parse_mac(const char *s, uint8_t mac[6], struct err *e)
+{
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 ? s[2] != ':' : s[2] != '\0'))
+			return err_set(e, EINVAL, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)",
+				       s - 3 * i);
+		mac[i] = hi << 4 | lo;
+		s += 3;
+	}
+	if (mac[0] & 1)
+		return err_set(e, EINVAL, "%02x:%02x:%02x:%02x:%02x:%02x is a multicast address",
+			       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return 0;
+}
+
+int parse_net_spec(const char *s, struct net_config *n, struct err *e)
+{
+	const char *p = s;
+
+	memset(n, 0, sizeof(*n));
+	while (*p) {
+		const char *end = strchrnul(p, ',');
+		size_t len = end - p;
+
+		if (len > 4 && !strncmp(p, "tap=", 4)) {
+			if (len - 4 >= sizeof(n->tap))
+				return err_set(e, EINVAL, "tap name '%.*s' is longer than %zu characters",
+					       (int)(len - 4), p + 4, sizeof(n->tap) - 1);
+			memcpy(n->tap, p + 4, len - 4);
+		} else if (len == 21 && !strncmp(p, "mac=", 4)) {
+			char mac[18];
+
+			memcpy(mac, p + 4, 17);
+			mac[17] = '\0';
+			if (parse_mac(mac, n->mac, e))
+				return -EINVAL;
+			n->mac_set = true;
+		} else {
+			return err_set(e, EINVAL, "'%.*s' is not tap=NAME or mac=MAC",
+				       (int)len, p);
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (!n->tap[0])
+		return err_set(e, EINVAL, "'%s' names no tap device (tap=NAME)", s);
 	return 0;
 }

@@ -201,9 +201,17 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.console = r->o->console,
 		.boot_timer = r->snap.boot_timer,
 		.rng = r->snap.rng,
+		.balloon = r->snap.balloon,
+		.nr_disks = r->snap.nr_disks,
+		.nr_nets = r->snap.nr_nets,
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->control,
 	};
+	memcpy(r->cfg.disks, r->snap.disks, sizeof(r->cfg.disks));
+	memcpy(r->cfg.nets, r->snap.nets, sizeof(r->cfg.nets));
+	/* A virtio console stays one; a serial console may be silenced. */
+	if (r->snap.console == CONSOLE_VIRTIO && r->o->console == CONSOLE_SERIAL)
+		r->cfg.console = CONSOLE_VIRTIO;
 	if (vm_create(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
 	vm->restored_from = r->o->dir;
@@ -216,7 +224,9 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return EXIT_BAD_INPUT;
 	if (lazy ? restore_lazy(r, e) : restore_eager(r, e))
 		return lazy ? EXIT_FAILURE_RUNTIME : EXIT_BAD_INPUT;
-	if (vm_setup_devices(vm, &r->cfg, e) || vm_create_vcpus(vm, &r->cfg, e))
+	if (vm_setup_devices(vm, &r->cfg, e))
+		return vm_setup_failure_status(e);
+	if (vm_create_vcpus(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
 	if (snapshot_restore_state(vm, &r->snap, e))
 		return EXIT_BAD_INPUT;

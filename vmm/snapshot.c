@@ -21,6 +21,28 @@
 #include "uffd.h"
 #include "vm.h"
 
+/* The devices' configuration, so that a restore can build them again. */
+static void snapshot_write_disks_nets(const struct vm_config *cfg,
+				      struct vmstate_writer *w)
+{
+	char name[32];
+
+	vmstate_put_u32(w, "disks", cfg->nr_disks);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		snprintf(name, sizeof(name), "disk%u-path", i);
+		vmstate_put_str(w, name, cfg->disks[i].path);
+		snprintf(name, sizeof(name), "disk%u-readonly", i);
+		vmstate_put_u32(w, name, cfg->disks[i].readonly);
+	}
+	vmstate_put_u32(w, "nets", cfg->nr_nets);
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		snprintf(name, sizeof(name), "net%u-tap", i);
+		vmstate_put_str(w, name, cfg->nets[i].tap);
+		snprintf(name, sizeof(name), "net%u-mac", i);
+		vmstate_put_blob(w, name, cfg->nets[i].mac, 6);
+	}
+}
+
 static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 {
 	vmstate_begin(w, "config");
@@ -29,6 +51,9 @@ static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_put_str(w, "backend", vm->mem.backend->name);
 	vmstate_put_u32(w, "boot-timer", vm->boot_timer);
 	vmstate_put_u32(w, "rng", vm->cfg->rng);
+	vmstate_put_u32(w, "balloon", vm->cfg->balloon);
+	vmstate_put_u32(w, "console", vm->cfg->console);
+	snapshot_write_disks_nets(vm->cfg, w);
 	vmstate_end(w);
 }
 

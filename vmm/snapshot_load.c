@@ -48,6 +48,78 @@ static int snapshot_read_vmstate(struct snapshot *s, const char *path,
 	return 0;
 }
 
+static int get_flag(const struct vmstate *vs, int node, const char *name,
+		    bool *v, struct err *e)
+{
+	uint32_t raw;
+
+	if (vmstate_get_u32(vs, node, name, &raw, e))
+		return -EINVAL;
+	if (raw > 1)
+		return err_set(e, EINVAL, "config: %s is %u", name, raw);
+	*v = raw;
+	return 0;
+}
+
+static int snapshot_read_disks(struct snapshot *s, int node, struct err *e)
+{
+	char name[32];
+
+	if (vmstate_get_u32(&s->vs, node, "disks", &s->nr_disks, e))
+		return -EINVAL;
+	if (s->nr_disks > VM_MAX_DISKS)
+		return err_set(e, EINVAL, "config: %u disks", s->nr_disks);
+	for (unsigned int i = 0; i < s->nr_disks; i++) {
+		snprintf(name, sizeof(name), "disk%u-path", i);
+		if (vmstate_get_str(&s->vs, node, name, &s->disks[i].path, PATH_MAX, e))
+			return -EINVAL;
+		snprintf(name, sizeof(name), "disk%u-readonly", i);
+		if (get_flag(&s->vs, node, name, &s->disks[i].readonly, e))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int snapshot_read_nets(struct snapshot *s, int node, struct err *e)
+{
+	char name[32];
+
+	if (vmstate_get_u32(&s->vs, node, "nets", &s->nr_nets, e))
+		return -EINVAL;
+	if (s->nr_nets > VM_MAX_NETS)
+		return err_set(e, EINVAL, "config: %u network devices", s->nr_nets);
+	for (unsigned int i = 0; i < s->nr_nets; i++) {
+		const char *tap;
+
+		snprintf(name, sizeof(name), "net%u-tap", i);
+		if (vmstate_get_str(&s->vs, node, name, &tap,
+				    sizeof(s->nets[i].tap), e))
+			return -EINVAL;
+		strcpy(s->nets[i].tap, tap);
+		snprintf(name, sizeof(name), "net%u-mac", i);
+		if (vmstate_get_blob(&s->vs, node, name, s->nets[i].mac, 6, e))
+			return -EINVAL;
+		s->nets[i].mac_set = true;
+	}
+	return 0;
+}
+
+static int snapshot_read_devices(struct snapshot *s, int node, struct err *e)
+{
+	uint32_t console;
+
+	if (get_flag(&s->vs, node, "rng", &s->rng, e) ||
+	    get_flag(&s->vs, node, "balloon", &s->balloon, e) ||
+	    vmstate_get_u32(&s->vs, node, "console", &console, e))
+		return -EINVAL;
+	if (console > CONSOLE_VIRTIO)
+		return err_set(e, EINVAL, "config: console mode %u", console);
+	s->console = console;
+	if (snapshot_read_disks(s, node, e))
+		return -EINVAL;
+	return snapshot_read_nets(s, node, e);
+}
+
 static int snapshot_read_config(struct snapshot *s, struct err *e)
 {
 	int node = vmstate_node(&s->vs, 0, "config");
@@ -75,12 +147,7 @@ static int snapshot_read_config(struct snapshot *s, struct err *e)
 	if (bt > 1)
 		return err_set(e, EINVAL, "config: boot-timer is %u", bt);
 	s->boot_timer = bt;
-	if (vmstate_get_u32(&s->vs, node, "rng", &bt, e))
-		return -EINVAL;
-	if (bt > 1)
-		return err_set(e, EINVAL, "config: rng is %u", bt);
-	s->rng = bt;
-	return 0;
+	return snapshot_read_devices(s, node, e);
 }
 
 /* The regions must be exactly those the memory size lays out. */

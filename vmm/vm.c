@@ -167,6 +167,19 @@ int vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
 	return 0;
 }
 
+int vm_setup_failure_status(const struct err *e)
+{
+	/* Out of resources is the host's problem; the rest is what was asked. */
+	switch (e->errnum) {
+	case ENOMEM:
+	case EMFILE:
+	case ENFILE:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
 void vm_set_irq(struct vm *vm, unsigned int gsi, bool level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };

@@ -49,3 +49,74 @@ setup() {
 		assert_line 'testguest: ok'
 	done
 }
+
+# new_disk NAME SIZE: a sparse image in the test's directory.
+new_disk() {
+	truncate -s "$2" "$BATS_TEST_TMPDIR/$1"
+	echo "$BATS_TEST_TMPDIR/$1"
+}
+
+@test "virtio-blk: the guest writes, flushes and reads back; the data is in the file" {
+	local disk
+	disk=$(new_disk disk.img 16M)
+	run gmvm_run --disk "$disk" --cmdline blk
+	assert_success
+	assert_line 'blk: 32768 sectors'
+	assert_line 'blk: wrote 128 sectors, flushed, id "gmvm-disk0"'
+	assert_line 'blk: 128 sectors read back right'
+	assert_equal "$(dd if="$disk" bs=512 skip=8 count=1 status=none | head -1)" 'gmvm sector 8'
+	assert_equal "$(dd if="$disk" bs=512 skip=135 count=1 status=none | head -1)" 'gmvm sector 135'
+	# Nothing beyond what the guest wrote.
+	assert_equal "$(dd if="$disk" bs=512 skip=136 count=1 status=none | tr -d '\0' | wc -c)" 0
+}
+
+@test "virtio-blk: a read-only disk refuses writes, and the file is untouched" {
+	local disk
+	disk=$(new_disk ro.img 1M)
+	run gmvm_run --disk "$disk,ro" --cmdline blk
+	assert_failure 1
+	assert_line 'blk: write failed, status 1'
+	assert_equal "$(tr -d '\0' <"$disk" | wc -c)" 0
+}
+
+@test "virtio-blk: a disk in use by another gmvm is refused with status 2" {
+	local disk
+	disk=$(new_disk busy.img 1M)
+	gmvm_background "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" run \
+		--kernel "$TESTGUEST" --disk "$disk" --cmdline spin
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^spin: running'
+	run --separate-stderr gmvm_run --disk "$disk" --cmdline hello
+	kill "$GMVM_PID"
+	wait "$GMVM_PID" || true
+	assert_failure 2
+	[[ "$stderr" == *"disk $disk: in use by another process"* ]] || fail "stderr: $stderr"
+}
+
+@test "virtio-blk: bad disk options and files are refused with status 2" {
+	run --separate-stderr gmvm_run --disk "$BATS_TEST_TMPDIR/none.img"
+	assert_bad_usage "disk $BATS_TEST_TMPDIR/none.img: No such file"
+	run --separate-stderr gmvm_run --disk "$BATS_TEST_TMPDIR,rw"
+	assert_bad_usage "disk $BATS_TEST_TMPDIR: Is a directory"
+	run --separate-stderr gmvm_run --disk /dev/null
+	assert_bad_usage 'disk /dev/null: not a regular file or a block device'
+	run --separate-stderr gmvm_run --disk "x.img,fast"
+	assert_bad_usage "--disk x.img,fast: 'fast' is not an option of a disk"
+	: >"$BATS_TEST_TMPDIR/empty.img"
+	run --separate-stderr gmvm_run --disk "$BATS_TEST_TMPDIR/empty.img"
+	assert_bad_usage 'smaller than one 512-byte sector'
+}
+
+@test "virtio-blk: data written before a snapshot reads back after restore, lazily and eagerly" {
+	local disk
+	disk=$(new_disk snap.img 4M)
+	run gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
+		--then stop --cmdline "blk=64 snapshot blkcheck=64 blk=32"
+	assert_success
+	for b in anon gmem; do
+		run gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend "$b"
+		assert_success
+		assert_line 'blk: 64 sectors read back right'
+		assert_line 'blk: 32 sectors read back right'
+		assert_line 'testguest: ok'
+	done
+}

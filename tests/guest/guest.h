@@ -179,6 +179,8 @@ int workload_churn(const char *arg, size_t len);
 int workload_initrd(const char *arg, size_t len);
 int workload_emulate(const char *arg, size_t len);
 int workload_rng(const char *arg, size_t len);
+int workload_blk(const char *arg, size_t len);
+int workload_blkcheck(const char *arg, size_t len);
 
 /* entry.S */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t stack,

@@ -17,6 +17,9 @@
  *   spin             run forever (until the monitor stops the VM)
  *   emulate          int3, fwait, stac, clac and popcnt at CPL0 behave
  *   rng              two reads from virtio-rng: non-zero and different
+ *   blk[=N]          write N sectors (default 128) from sector 8 of the
+ *                    first virtio-blk disk, flush, read them back
+ *   blkcheck[=N]     only read them back
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -183,6 +186,8 @@ static const struct workload workloads[] = {
 	{ "spin", workload_spin },
 	{ "emulate", workload_emulate },
 	{ "rng", workload_rng },
+	{ "blk", workload_blk },
+	{ "blkcheck", workload_blkcheck },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-blk (--disk PATH[,ro]) on a raw image file or block device.
+ *
+ * Requests are served on the main thread, never a vCPU's: reads and writes
+ * go straight between the file and the guest's buffers (preadv/pwritev),
+ * flush is fdatasync(), and where the file system can punch holes DISCARD
+ * and WRITE_ZEROES become fallocate(). Every request is checked: sector
+ * ranges against the capacity, lengths against the sector size, segment
+ * counts against what the config space promised.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/virtio_blk.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "virtio.h"
+#include "vm.h"
+
+#define BLK_QUEUE_SIZE 256
+#define BLK_SECTOR 512ull
+#define BLK_SEG_MAX (BLK_QUEUE_SIZE - 2)	/* minus header and status */
+#define BLK_IOV_MAX 1024
+#define BLK_DISCARD_SEGS 32
+#define BLK_DISCARD_MAX_SECTORS (1u << 22)	/* 2 GiB per range */
+
+struct virtio_blk {
+	int fd;
+	const char *path;
+	bool readonly;
+	bool can_punch;			/* DISCARD and WRITE_ZEROES offered */
+	uint64_t sectors;
+	char id[VIRTIO_BLK_ID_BYTES];
+	struct virtio_blk_config config;
+	struct virtio_device_ops ops;	/* features depend on the file */
+	struct virtq_req req;
+	struct iovec iov[BLK_IOV_MAX];
+};
+
+/* [sector, +count) inside the disk, without overflow. */
+static bool blk_range_ok(const struct virtio_blk *b, uint64_t sector,
+			 uint64_t count)
+{
+	return sector <= b->sectors && count <= b->sectors - sector;
+}
+
+static uint8_t blk_rw(struct virtio_blk *b, uint64_t sector, bool write,
+		      uint32_t *written)
+{
+	const struct virtq_req *req = &b->req;
+	uint64_t len = write ? req->out_len - sizeof(struct virtio_blk_outhdr) :
+			       req->in_len - 1;
+	ssize_t n;
+	int nr;
+
+	if (write && b->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	if (len % BLK_SECTOR || !blk_range_ok(b, sector, len / BLK_SECTOR))
+		return VIRTIO_BLK_S_IOERR;
+	nr = virtq_req_iovec(req, !write, write ? sizeof(struct virtio_blk_outhdr) : 0,
+			     len, b->iov, BLK_IOV_MAX);
+	if (nr < 0)
+		return VIRTIO_BLK_S_IOERR;
+	if (!nr)
+		return VIRTIO_BLK_S_OK;
+	do
+		n = write ? pwritev(b->fd, b->iov, nr, sector * BLK_SECTOR) :
+			    preadv(b->fd, b->iov, nr, sector * BLK_SECTOR);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len)
+		return VIRTIO_BLK_S_IOERR;
+	if (!write)
+		*written = len;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* DISCARD or WRITE_ZEROES: ranges follow the header. */
+static uint8_t blk_ranges(struct virtio_blk *b, bool zeroes)
+{
+	const struct virtq_req *req = &b->req;
+	uint64_t len = req->out_len - sizeof(struct virtio_blk_outhdr);
+	struct virtio_blk_discard_write_zeroes r;
+
+	if (!b->can_punch || b->readonly)
+		return b->can_punch ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_UNSUPP;
+	if (!len || len % sizeof(r) || len / sizeof(r) > BLK_DISCARD_SEGS)
+		return VIRTIO_BLK_S_IOERR;
+	for (uint64_t off = 0; off < len; off += sizeof(r)) {
+		int mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+
+		virtq_req_read(req, sizeof(struct virtio_blk_outhdr) + off, &r, sizeof(r));
+		if (r.num_sectors > BLK_DISCARD_MAX_SECTORS ||
+		    !blk_range_ok(b, r.sector, r.num_sectors) ||
+		    (r.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+			return VIRTIO_BLK_S_IOERR;
+		/* Both leave zeros behind; without unmap, keep blocks allocated. */
+		if (zeroes && !(r.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+			mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE;
+		if (r.num_sectors &&
+		    fallocate(b->fd, mode, r.sector * BLK_SECTOR,
+			      r.num_sectors * BLK_SECTOR) < 0)
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Serve b->req; returns the status byte and the data bytes written. */
+static uint8_t virtio_blk_handle_request(struct virtio_blk *b, uint32_t *written)
+{
+	struct virtio_blk_outhdr hdr;
+
+	*written = 0;
+	if (b->req.in_len < 1 ||
+	    virtq_req_read(&b->req, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+		return VIRTIO_BLK_S_IOERR;
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		return blk_rw(b, hdr.sector, hdr.type == VIRTIO_BLK_T_OUT, written);
+	case VIRTIO_BLK_T_FLUSH:
+		return fdatasync(b->fd) < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID:
+		*written = virtq_req_write(&b->req, 0, b->id,
+					   MIN((uint64_t)sizeof(b->id), b->req.in_len - 1));
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return blk_ranges(b, hdr.type == VIRTIO_BLK_T_WRITE_ZEROES);
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+static void blk_notify(struct virtio_dev *vd, unsigned int q)
+{
+	struct virtio_blk *b = vd->priv;
+	struct err e = { 0 };
+	int ret;
+
+	while ((ret = virtq_pop(&vd->vq[q], &vd->dev.vm->mem, &b->req, &e)) > 0) {
+		uint32_t written;
+		uint8_t status = virtio_blk_handle_request(b, &written);
+
+		/* The status byte is the last writable one. */
+		if (b->req.in_len)
+			virtq_req_write(&b->req, b->req.in_len - 1, &status, 1);
+		virtio_complete(vd, q, b->req.head, written + 1);
+	}
+	if (ret < 0)
+		virtio_needs_reset(vd, e.msg);
+}
+
+static void blk_config_read(struct virtio_dev *vd, uint32_t off, uint8_t *data,
+			    uint32_t len)
+{
+	struct virtio_blk *b = vd->priv;
+
+	memcpy(data, (uint8_t *)&b->config + off, len);
+}
+
+static void blk_destroy(struct virtio_dev *vd)
+{
+	struct virtio_blk *b = vd->priv;
+
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}
+
+/* Open, lock and size the image; refuse what cannot be a disk. */
+static int blk_open(struct virtio_blk *b, struct err *e)
+{
+	struct stat st;
+	uint64_t bytes;
+
+	b->fd = open(b->path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0)
+		return err_set(e, errno, "%s", strerror(errno));
+	if (fstat(b->fd, &st) < 0)
+		return err_set(e, errno, "%s", strerror(errno));
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
+			return err_set(e, errno, "BLKGETSIZE64: %s", strerror(errno));
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = st.st_size;
+	} else {
+		return err_set(e, EINVAL, "not a regular file or a block device");
+	}
+	if (bytes < BLK_SECTOR)
+		return err_set(e, EINVAL, "smaller than one %llu-byte sector", BLK_SECTOR);
+	if (flock(b->fd, (b->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
+		return err_set(e, errno, errno == EWOULDBLOCK ?
+			       "in use by another process (locked)" : "flock: %s",
+			       strerror(errno));
+	b->sectors = bytes / BLK_SECTOR;
+	/* A hole punched past the end changes nothing: a safe probe. */
+	b->can_punch = S_ISREG(st.st_mode) && !b->readonly &&
+		       fallocate(b->fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
+				 ALIGN_UP(bytes, PAGE_SIZE), PAGE_SIZE) == 0;
+	return 0;
+}
+
+static void blk_describe(struct virtio_blk *b, unsigned int index)
+{
+	uint64_t f = (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
+		     (1ull << VIRTIO_BLK_F_BLK_SIZE);
+	struct virtio_blk_config *c = &b->config;
+
+	if (b->readonly)
+		f |= 1ull << VIRTIO_BLK_F_RO;
+	if (b->can_punch) {
+		f |= (1ull << VIRTIO_BLK_F_DISCARD) | (1ull << VIRTIO_BLK_F_WRITE_ZEROES);
+		c->max_discard_sectors = BLK_DISCARD_MAX_SECTORS;
+		c->max_discard_seg = BLK_DISCARD_SEGS;
+		c->discard_sector_alignment = PAGE_SIZE / BLK_SECTOR;
+		c->max_write_zeroes_sectors = BLK_DISCARD_MAX_SECTORS;
+		c->max_write_zeroes_seg = BLK_DISCARD_SEGS;
+		c->write_zeroes_may_unmap = 1;
+	}
+	c->capacity = b->sectors;
+	c->seg_max = BLK_SEG_MAX;
+	c->blk_size = BLK_SECTOR;
+	snprintf(b->id, sizeof(b->id), "gmvm-disk%u", index);
+	b->ops = (struct virtio_device_ops){
+		.name = "virtio-blk",
+		.device_id = VIRTIO_ID_BLOCK,
+		.features = f,
+		.nr_queues = 1,
+		.queue_max = BLK_QUEUE_SIZE,
+		.config_size = sizeof(*c),
+		.config_read = blk_config_read,
+		.notify = blk_notify,
+		.destroy = blk_destroy,
+	};
+}
+
+static int virtio_blk_setup(struct vm *vm, const struct vm_config *cfg,
+			    struct err *e)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct virtio_blk *b = calloc(1, sizeof(*b));
+		struct virtio_dev *vd;
+		int ret;
+
+		if (!b)
+			return err_set(e, ENOMEM, "out of memory for a disk");
+		b->path = cfg->disks[i].path;
+		b->readonly = cfg->disks[i].readonly;
+		ret = blk_open(b, e);
+		if (ret) {
+			if (b->fd >= 0)
+				close(b->fd);
+			free(b);
+			return err_prefix(e, "disk %s", cfg->disks[i].path);
+		}
+		blk_describe(b, i);
+		ret = virtio_mmio_create(vm, &b->ops, b, &vd, e);
+		if (ret)
+			return ret;
+		log_info("disk %s: %llu sectors%s%s", b->path,
+			 (unsigned long long)b->sectors, b->readonly ? ", read-only" : "",
+			 b->can_punch ? ", discard" : "");
+	}
+	return 0;
+}
+
+const struct device_desc virtio_blk_device = {
+	.name = "virtio-blk",
+	.setup = virtio_blk_setup,
+};
