@@ -97,6 +97,15 @@ void guest_mem_destroy(struct guest_mem *mem);
  */
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
+/*
+ * Give [gpa, gpa + len) back to the host (page-aligned, inside one region):
+ * MADV_DONTNEED for anonymous memory, MADV_REMOVE (a hole in the file) for
+ * memfd and guest_memfd. The guest reads zeros there afterwards. Going
+ * through the mapping lets a userfaultfd registered on it see the removal.
+ * Returns 0, -EINVAL for a bad range, or -errno.
+ */
+int guest_mem_discard(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
 /* One past the highest guest physical address backed by RAM. */
 uint64_t guest_mem_top(const struct guest_mem *mem);
 

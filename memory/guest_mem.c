@@ -129,6 +129,20 @@ void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+int guest_mem_discard(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	void *p;
+
+	if (!IS_ALIGNED(gpa, PAGE_SIZE) || !IS_ALIGNED(len, PAGE_SIZE))
+		return -EINVAL;
+	p = guest_mem_ptr(mem, gpa, len);
+	if (!p)
+		return -EINVAL;
+	if (madvise(p, len, mem->fd >= 0 ? MADV_REMOVE : MADV_DONTNEED) < 0)
+		return -errno;
+	return 0;
+}
+
 uint64_t guest_mem_top(const struct guest_mem *mem)
 {
 	const struct guest_mem_region *r = &mem->regions[mem->nr_regions - 1];

@@ -93,8 +93,12 @@ static void uffd_serve_fault(struct uffd_handler *h, uint64_t addr,
 	if (h->record)
 		uffd_record(h, page);
 	if (h->state[page] == PAGE_PRESENT) {
-		/* Filled since the fault was queued: only wake it. */
-		uffd_wake(h, page);
+		/*
+		 * Filled since the fault was queued (the zero fill then finds
+		 * it and only wakes the vCPU), or given back without a REMOVE
+		 * event reaching us: then zeros are what the guest left.
+		 */
+		uffd_refill_zero(h, page);
 		pthread_mutex_lock(&h->lock);
 		h->stats.faults++;
 		h->stats.faults_on_present++;

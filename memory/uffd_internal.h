@@ -86,6 +86,8 @@ long long uffd_fill_range(struct uffd_handler *h, uint64_t first,
 long long uffd_fill_data(struct uffd_handler *h, uint64_t first,
 			 uint64_t end, struct fill_count *c);
 void uffd_mark_removed(struct uffd_handler *h, uint64_t p);
+/* Zero-fill a page believed present; only wake its waiter if it is. */
+void uffd_refill_zero(struct uffd_handler *h, uint64_t page);
 int uffd_set_extents(struct uffd_handler *h,
 		     const struct uffd_handler_config *cfg, struct err *e);
 

@@ -284,3 +284,13 @@ int uffd_set_extents(struct uffd_handler *h,
 	h->nr_missing = cfg->extents_only ? h->nr_data_missing : h->nr_pages;
 	return 0;
 }
+
+void uffd_refill_zero(struct uffd_handler *h, uint64_t page)
+{
+	struct uffdio_zeropage z = {
+		.range = { (uintptr_t)(h->base + page * PAGE_SIZE), PAGE_SIZE },
+	};
+
+	if (ioctl(h->uffd, UFFDIO_ZEROPAGE, &z) < 0)
+		uffd_wake(h, page);
+}
