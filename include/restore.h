@@ -8,6 +8,7 @@
 
 #include "console.h"
 #include "err.h"
+#include "sandbox.h"
 
 struct guest_mem;
 struct guest_mem_backend;
@@ -37,6 +38,7 @@ struct restore_opts {
 	const char *control;
 	const char *stats;
 	enum console_mode console;
+	enum seccomp_mode seccomp;
 	uint64_t start_ns;
 };
 

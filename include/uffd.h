@@ -102,6 +102,8 @@ struct uffd_handler_config {
 	const uint64_t *prefetch;	/* page indices (< RAM pages) first */
 	size_t nr_prefetch;
 	bool record;			/* keep the order of faulted pages */
+	/* Run first on the handler thread (its seccomp filter); may be NULL. */
+	int (*thread_init)(struct err *e);
 	/* Called once from the handler thread when it cannot go on. */
 	void (*fatal)(void *opaque, const char *msg);
 	void *fatal_opaque;

@@ -211,8 +211,11 @@ static void *uffd_thread(void *arg)
 		{ .fd = h->stop_efd, .events = POLLIN },
 		{ .fd = h->wake_efd, .events = POLLIN },
 	};
+	struct err e = { 0 };
 	bool more = true;
 
+	if (h->thread_init && h->thread_init(&e))
+		uffd_fail(h, "%s", e.msg);
 	while (!h->failed) {
 		/* Idle work only when no fault is waiting. */
 		int n = poll(fds, 3, more ? 0 : -1);
@@ -298,6 +301,7 @@ static int uffd_handler_init(struct uffd_handler *h,
 	h->record = cfg->record;
 	h->fatal = cfg->fatal;
 	h->fatal_opaque = cfg->fatal_opaque;
+	h->thread_init = cfg->thread_init;
 	h->extents_only = cfg->extents_only;
 	h->minor = cfg->minor;
 	if (h->minor && mem->fd < 0)

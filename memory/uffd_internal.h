@@ -49,6 +49,7 @@ struct uffd_handler {
 	bool record;
 	uint64_t *ws;
 	size_t nr_ws, cap_ws;
+	int (*thread_init)(struct err *e);
 	void (*fatal)(void *opaque, const char *msg);
 	void *fatal_opaque;
 	bool failed;

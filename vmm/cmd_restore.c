@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "sandbox.h"
 #include "restore.h"
 #include "snapshot.h"
 #include "uffd.h"
@@ -49,6 +50,7 @@ static const char restore_usage[] =
 	"      --stats FILE           write statistics as JSON to FILE at exit\n"
 	"      --console MODE         serial (default), virtio or none; a VM snapshotted\n"
 	"                             with a virtio console keeps it\n"
+	"      --seccomp MODE         kill (default), log or off, as for gmvm run\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -68,6 +70,7 @@ enum {
 	OPT_STATS,
 	OPT_CONSOLE,
 	OPT_UFFD_MODE,
+	OPT_SECCOMP,
 };
 
 static const struct option restore_options[] = {
@@ -83,6 +86,7 @@ static const struct option restore_options[] = {
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "uffd-mode", required_argument, NULL, OPT_UFFD_MODE },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -131,6 +135,11 @@ static int restore_option(struct restore_opts *o, int opt, const char *arg,
 			o->uffd_mode = RESTORE_UFFD_AUTO;
 		else
 			return err_set(e, EINVAL, "--uffd-mode: unknown mode '%s' (missing, minor or auto)",
+				       arg);
+		return 0;
+	case OPT_SECCOMP:
+		if (seccomp_parse_mode(arg, &o->seccomp))
+			return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
 				       arg);
 		return 0;
 	case OPT_NO_BACKGROUND:
@@ -193,7 +202,7 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 		return err_set(e, EINVAL, "--uffd-mode minor does not apply to an external handler (--uffd-socket)");
 	if (o->prefetch && o->record)
 		return err_set(e, EINVAL, "--prefetch and --record-working-set do not go together");
-	return 0;
+	return seccomp_setup(o->seccomp, e) ? -EINVAL : 0;
 }
 
 static int restore_parse(struct restore_opts *o, int argc, char **argv,

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "control.h"
 #include "log.h"
+#include "sandbox.h"
 #include "uffd.h"
 #include "vm.h"
 
@@ -51,6 +52,9 @@ static const char run_usage[] =
 	"                             (virtio_mmio.device= added to the command line,\n"
 	"                             the default), acpi (LNRO0005 devices in the DSDT)\n"
 	"                             or both\n"
+	"      --seccomp MODE         kill (default): a thread that makes a system call\n"
+	"                             outside its allowlist dies, taking gmvm with it;\n"
+	"                             log: allowed but logged by the kernel; off\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -82,6 +86,7 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_BALLOON,
+	OPT_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -102,6 +107,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "balloon", no_argument, NULL, OPT_BALLOON },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "discovery", required_argument, NULL, OPT_DISCOVERY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -114,6 +120,7 @@ static const struct option run_options[] = {
 struct run_args {
 	struct vm_config *cfg;
 	bool then_given;
+	enum seccomp_mode seccomp;
 };
 
 static int run_option(struct run_args *a, int opt, char *arg,
@@ -174,6 +181,11 @@ static int run_option(struct run_args *a, int opt, char *arg,
 		return 0;
 	case OPT_BALLOON:
 		cfg->balloon = true;
+		return 0;
+	case OPT_SECCOMP:
+		if (seccomp_parse_mode(arg, &a->seccomp))
+			return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
+				       arg);
 		return 0;
 	case OPT_DISK:
 		if (cfg->nr_disks == VM_MAX_DISKS)
@@ -242,7 +254,7 @@ static int run_check_memory(uint64_t size, struct err *e)
 static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		     struct err *e)
 {
-	struct run_args a = { .cfg = cfg };
+	struct run_args a = { .cfg = cfg, .seccomp = SECCOMP_MODE_KILL };
 	int opt, ret;
 
 	optind = 1;
@@ -269,6 +281,8 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		return err_set(e, EINVAL, "--kernel is required");
 	if (a.then_given && !cfg->snapshot_dir)
 		return err_set(e, EINVAL, "--then needs --snapshot-on-request");
+	if (seccomp_setup(a.seccomp, e))
+		return -EINVAL;
 	return run_check_memory(cfg->mem_size, e);
 }
 

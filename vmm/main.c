@@ -9,7 +9,11 @@
 
 #include "config.h"
 
+#ifdef GMVM_TEST_HOOKS
+const char gmvm_version[] = PACKAGE_VERSION " (with test hooks)";
+#else
 const char gmvm_version[] = PACKAGE_VERSION;
+#endif
 
 static const char main_usage[] =
 	"Usage: gmvm COMMAND [OPTION]...\n"

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "control.h"
 #include "log.h"
+#include "sandbox.h"
 #include "restore.h"
 #include "snapshot.h"
 #include "uffd.h"
@@ -124,6 +125,7 @@ static int restore_lazy(struct restore *r, struct err *e)
 		.minor = r->minor,
 		.fatal = restore_uffd_fatal,
 		.fatal_opaque = vm,
+		.thread_init = uffd_thread_confine,
 	};
 	int sock;
 

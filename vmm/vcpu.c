@@ -14,6 +14,7 @@
 
 #include "kvm_abi.h"
 #include "log.h"
+#include "sandbox.h"
 #include "vm.h"
 #include "x86_fixup.h"
 
@@ -178,11 +179,19 @@ static void *vcpu_thread(void *arg)
 	struct vm *vm = vcpu->vm;
 	sigset_t kick;
 
+	struct err e = { 0 };
 	uint64_t none = 0;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	/* Confined before the first guest instruction runs. */
+	if (seccomp_install(THREAD_VCPU, &e)) {
+		log_error("vCPU %u: %s", vcpu->id, e.msg);
+		vm_request_exit(vm, 1);
+		vcpu_thread_done(vcpu);
+		return NULL;
+	}
 	atomic_compare_exchange_strong(&vm->first_run_ns, &none, time_now_ns());
 
 	while (!atomic_load(&vm->exiting)) {

@@ -13,6 +13,7 @@
 #include "control.h"
 #include "kvm.h"
 #include "log.h"
+#include "sandbox.h"
 #include "snapshot.h"
 #include "vm.h"
 
@@ -284,6 +285,9 @@ int vm_run(struct vm *vm)
 	}
 	for (; !ret && started < vm->nr_vcpus; started++)
 		ret = vcpu_start(&vm->vcpus[started], &e);
+	/* Every thread exists now: the main thread confines itself last. */
+	if (!ret)
+		ret = seccomp_install(THREAD_MAIN, &e);
 	if (ret) {
 		log_error("%s", e.msg);
 		vm_request_exit(vm, 1);

@@ -13,6 +13,7 @@
 
 #include "kvm.h"
 #include "log.h"
+#include "sandbox.h"
 #include "uffd.h"
 #include "virtio.h"
 #include "vm.h"
@@ -74,6 +75,7 @@ static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
 		.background = true,
 		.fatal = lazy_fatal,
 		.fatal_opaque = vm,
+		.thread_init = uffd_thread_confine,
 	};
 	size_t n = 0;
 

@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# Per-thread seccomp filters: every thread has one, each kind dies on a call
+# outside its allowlist (SIGSYS, with a message), and the modes.
+
+load helpers
+load snapshot_helpers
+
+setup() {
+	require_kvm
+}
+
+require_test_hooks() {
+	"$GMVM" --version | grep -q 'with test hooks' ||
+		skip "gmvm was built without --enable-test-hooks"
+}
+
+# seccomp_of PID: the Seccomp mode of each of its threads, one per line.
+seccomp_of() {
+	for t in /proc/"$1"/task/*; do
+		awk '/^Seccomp:/ { print $2 }' "$t/status"
+	done
+}
+
+@test "every thread of a running gmvm has a filter (mode 2)" {
+	gmvm_background "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" run \
+		--kernel "$TESTGUEST" --cpus 2 --cmdline spin
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^spin: running'
+	sleep 0.2
+	local pid
+	pid=$(pgrep -P "$GMVM_PID" gmvm)
+	run seccomp_of "$pid"
+	kill "$GMVM_PID"
+	wait "$GMVM_PID" || true
+	assert_equal "$(sort -u <<<"$output")" 2
+	# main and two vCPUs (and KVM's own kernel thread, which reads 2 too).
+	(($(wc -l <<<"$output") >= 3))
+}
+
+@test "a lazy restore's uffd thread has a filter too" {
+	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=16M snapshot spin"
+	gmvm_background "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" restore \
+		--snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^spin: running'
+	local pid names
+	pid=$(pgrep -P "$GMVM_PID" gmvm)
+	names=$(cat /proc/"$pid"/task/*/comm)
+	run seccomp_of "$pid"
+	kill "$GMVM_PID"
+	wait "$GMVM_PID" || true
+	grep -qx uffd <<<"$names" || fail "no uffd thread among: $names"
+	assert_equal "$(sort -u <<<"$output")" 2
+}
+
+# dies_by_sigsys KIND [GMVM ARG]...: with the test hook, the KIND thread
+# makes a forbidden call; gmvm dies of SIGSYS and says who called what.
+dies_by_sigsys() {
+	local kind=$1
+	shift
+	require_test_hooks
+	GMVM_SECCOMP_TEST=$kind run --separate-stderr gmvm "$@"
+	assert_equal "$status" $((128 + 31))
+	[[ "$stderr" == *"gmvm: error: seccomp: the $kind thread called getppid, which its filter forbids"* ]] ||
+		fail "no message naming the $kind thread and getppid: $stderr"
+}
+
+@test "a vCPU thread that breaks its filter kills gmvm by SIGSYS, saying so" {
+	dies_by_sigsys vcpu run --kernel "$TESTGUEST" --cmdline hello
+}
+
+@test "the main thread that breaks its filter kills gmvm by SIGSYS, saying so" {
+	dies_by_sigsys main run --kernel "$TESTGUEST" --cmdline spin
+}
+
+@test "the uffd thread that breaks its filter kills gmvm by SIGSYS, saying so" {
+	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=16M snapshot verify"
+	dies_by_sigsys uffd restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon
+}
+
+@test "--seccomp log lets a forbidden call through" {
+	require_test_hooks
+	GMVM_SECCOMP_TEST=vcpu run gmvm_run --seccomp log --cmdline hello
+	assert_success
+	assert_line 'testguest: ok'
+}
+
+@test "--seccomp off installs no filter" {
+	gmvm_background "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" run \
+		--kernel "$TESTGUEST" --seccomp off --cmdline spin
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^spin: running'
+	local pid
+	pid=$(pgrep -P "$GMVM_PID" gmvm)
+	run seccomp_of "$pid"
+	kill "$GMVM_PID"
+	wait "$GMVM_PID" || true
+	assert_equal "$(sort -u <<<"$output" | head -1)" 0
+}
+
+@test "--seccomp takes kill, log or off" {
+	run --separate-stderr gmvm_run --seccomp strict
+	assert_bad_usage "--seccomp: unknown mode 'strict'"
+}
