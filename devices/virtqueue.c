@@ -177,10 +177,16 @@ int virtq_pop(struct virtq *vq, const struct guest_mem *mem,
 	if (req->out_len > UINT32_MAX || req->in_len > UINT32_MAX)
 		return err_set(e, EINVAL, "request longer than 4 GiB");
 	vq->last_avail++;
-	/* With event idx, ask to be notified when the next one comes. */
-	if (vq->event_idx)
+	/*
+	 * With event idx, ask to be notified when the next one comes. The
+	 * full fence orders this store before the next load of avail->idx:
+	 * else the driver could miss it, and we its next request.
+	 */
+	if (vq->event_idx) {
 		__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail,
 				 __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
 	return 1;
 }
 

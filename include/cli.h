@@ -35,6 +35,11 @@ int parse_net_spec(const char *s, struct net_config *n, struct err *e);
 /* A unicast MAC address "xx:xx:xx:xx:xx:xx". Returns 0 or -EINVAL. */
 int parse_mac(const char *s, uint8_t mac[6], struct err *e);
 
+struct privdrop;
+/* --chroot DIR (absolute), --uid N, --gid N into p. 0 or -EINVAL. */
+int parse_privdrop_option(struct privdrop *p, const char *name,
+			  const char *arg, struct err *e);
+
 int cmd_run(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_restore(int argc, char **argv);

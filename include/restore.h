@@ -39,6 +39,7 @@ struct restore_opts {
 	const char *stats;
 	enum console_mode console;
 	enum seccomp_mode seccomp;
+	struct privdrop privdrop;
 	uint64_t start_ns;
 };
 

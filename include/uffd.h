@@ -110,11 +110,14 @@ struct uffd_handler_config {
 };
 
 /*
- * Register cfg->mem with a new userfaultfd and start the thread. Returns 0
- * and *h, or -errno with e set.
+ * Register cfg->mem (or its extents) with a new userfaultfd, ready to serve:
+ * returns 0 and *h, or -errno with e set. uffd_handler_run() then starts
+ * its thread (separately, so that privileges can be dropped between: the
+ * userfaultfd is opened with them, the thread runs without).
  */
-int uffd_handler_start(struct uffd_handler **h,
-		       const struct uffd_handler_config *cfg, struct err *e);
+int uffd_handler_create(struct uffd_handler **h,
+			const struct uffd_handler_config *cfg, struct err *e);
+int uffd_handler_run(struct uffd_handler *h, struct err *e);
 
 /* Stop the thread, unregister and free. */
 void uffd_handler_stop(struct uffd_handler *h);

@@ -23,6 +23,7 @@
 #include "err.h"
 #include "event_loop.h"
 #include "guest_mem.h"
+#include "sandbox.h"
 
 #define VM_MAX_VCPUS 64
 #define VM_MAX_DISKS 8
@@ -68,6 +69,7 @@ struct vm_config {
 	const char *control_path;	/* --control; NULL: none */
 	bool lazy_load;			/* --lazy-load */
 	const char *stats_path;		/* --stats FILE */
+	struct privdrop privdrop;	/* --chroot, --uid, --gid */
 	bool rng;			/* --rng */
 	bool balloon;			/* --balloon */
 	struct disk_config disks[VM_MAX_DISKS];
@@ -223,8 +225,10 @@ void vm_set_irq(struct vm *vm, unsigned int gsi, bool level);
 void vm_request_exit(struct vm *vm, int status);
 
 /*
- * Start the vCPU threads, serve events until an exit is requested, then stop
- * every vCPU. Returns the exit status.
+ * Drop privileges (cfg->privdrop, always every capability), start the uffd
+ * thread if there is one, then the vCPU threads; confine the main thread
+ * and serve events until an exit is requested; stop every vCPU. Returns the
+ * exit status.
  */
 int vm_run(struct vm *vm);
 
@@ -235,8 +239,13 @@ void vm_destroy(struct vm *vm);
 char *vm_stats_json(struct vm *vm);
 /* The same as a json-c object (struct json_object *), owned by the caller. */
 struct json_object *vm_stats_object(struct vm *vm);
-/* Write vm_stats_json() to path. Returns 0 or -errno with e set. */
-int vm_stats_write(struct vm *vm, const char *path, struct err *e);
+/*
+ * --stats FILE: opened (created, truncated) before privileges are dropped,
+ * written with vm_stats_json() at exit. Both return 0 (open: the fd) or
+ * -errno with e set.
+ */
+int vm_stats_open(const char *path, struct err *e);
+int vm_stats_write(struct vm *vm, int fd, struct err *e);
 
 /* vCPUs (vmm/vcpu.c). */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,

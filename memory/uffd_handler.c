@@ -357,8 +357,8 @@ static void uffd_handler_free(struct uffd_handler *h)
 	free(h);
 }
 
-int uffd_handler_start(struct uffd_handler **hp,
-		       const struct uffd_handler_config *cfg, struct err *e)
+int uffd_handler_create(struct uffd_handler **hp,
+			const struct uffd_handler_config *cfg, struct err *e)
 {
 	struct uffd_handler *h = calloc(1, sizeof(*h));
 	int ret;
@@ -369,19 +369,23 @@ int uffd_handler_start(struct uffd_handler **hp,
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->completed, NULL);
 	ret = uffd_handler_init(h, cfg, e);
-	if (!ret) {
-		ret = -pthread_create(&h->thread, NULL, uffd_thread, h);
-		if (ret)
-			err_set(e, -ret, "cannot start the uffd thread: %s",
-				strerror(-ret));
-	}
 	if (ret) {
 		uffd_handler_free(h);
 		return ret;
 	}
+	*hp = h;
+	return 0;
+}
+
+int uffd_handler_run(struct uffd_handler *h, struct err *e)
+{
+	int ret = pthread_create(&h->thread, NULL, uffd_thread, h);
+
+	if (ret)
+		return err_set(e, ret, "cannot start the uffd thread: %s",
+			       strerror(ret));
 	pthread_setname_np(h->thread, "uffd");
 	h->started = true;
-	*hp = h;
 	return 0;
 }
 

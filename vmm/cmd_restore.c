@@ -51,6 +51,8 @@ static const char restore_usage[] =
 	"      --console MODE         serial (default), virtio or none; a VM snapshotted\n"
 	"                             with a virtio console keeps it\n"
 	"      --seccomp MODE         kill (default), log or off, as for gmvm run\n"
+	"      --chroot DIR, --uid UID, --gid GID\n"
+	"                             drop privileges as for gmvm run\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -71,6 +73,9 @@ enum {
 	OPT_CONSOLE,
 	OPT_UFFD_MODE,
 	OPT_SECCOMP,
+	OPT_CHROOT,
+	OPT_UID,
+	OPT_GID,
 };
 
 static const struct option restore_options[] = {
@@ -87,6 +92,9 @@ static const struct option restore_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "uffd-mode", required_argument, NULL, OPT_UFFD_MODE },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -137,6 +145,11 @@ static int restore_option(struct restore_opts *o, int opt, const char *arg,
 			return err_set(e, EINVAL, "--uffd-mode: unknown mode '%s' (missing, minor or auto)",
 				       arg);
 		return 0;
+	case OPT_CHROOT:
+	case OPT_UID:
+	case OPT_GID:
+		return parse_privdrop_option(&o->privdrop, opt == OPT_CHROOT ? "chroot" :
+					     opt == OPT_UID ? "uid" : "gid", arg, e);
 	case OPT_SECCOMP:
 		if (seccomp_parse_mode(arg, &o->seccomp))
 			return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
@@ -52,6 +53,8 @@ static const char run_usage[] =
 	"                             (virtio_mmio.device= added to the command line,\n"
 	"                             the default), acpi (LNRO0005 devices in the DSDT)\n"
 	"                             or both\n"
+	"      --chroot DIR           once everything is open, chroot into DIR\n"
+	"      --uid UID, --gid GID   ... and run as this user and group (numbers)\n"
 	"      --seccomp MODE         kill (default): a thread that makes a system call\n"
 	"                             outside its allowlist dies, taking gmvm with it;\n"
 	"                             log: allowed but logged by the kernel; off\n"
@@ -87,6 +90,9 @@ enum {
 	OPT_NET,
 	OPT_BALLOON,
 	OPT_SECCOMP,
+	OPT_CHROOT,
+	OPT_UID,
+	OPT_GID,
 };
 
 static const struct option run_options[] = {
@@ -108,6 +114,9 @@ static const struct option run_options[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "balloon", no_argument, NULL, OPT_BALLOON },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "gid", required_argument, NULL, OPT_GID },
 	{ "discovery", required_argument, NULL, OPT_DISCOVERY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -182,6 +191,11 @@ static int run_option(struct run_args *a, int opt, char *arg,
 	case OPT_BALLOON:
 		cfg->balloon = true;
 		return 0;
+	case OPT_CHROOT:
+	case OPT_UID:
+	case OPT_GID:
+		return parse_privdrop_option(&cfg->privdrop, opt == OPT_CHROOT ? "chroot" :
+					     opt == OPT_UID ? "uid" : "gid", arg, e);
 	case OPT_SECCOMP:
 		if (seccomp_parse_mode(arg, &a->seccomp))
 			return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
@@ -303,12 +317,14 @@ static void run_unmap_files(struct vm_config *cfg)
 	cfg->kernel = cfg->initrd = NULL;
 }
 
-static void run_finish(struct vm *vm, const struct vm_config *cfg)
+static void run_finish(struct vm *vm, int stats_fd)
 {
 	struct err e = { 0 };
 
-	if (cfg->stats_path && vm->vm_fd >= 0 && vm_stats_write(vm, cfg->stats_path, &e))
+	if (stats_fd >= 0 && vm_stats_write(vm, stats_fd, &e))
 		log_error("%s", e.msg);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	uffd_handler_stop(vm->uffd);
 	vm->uffd = NULL;
 	vm_destroy(vm);
@@ -320,7 +336,7 @@ static int run_vm(struct vm_config *cfg)
 	struct boot_image img;
 	struct err e = { 0 };
 	struct vm vm;
-	int status = EXIT_FAILURE_RUNTIME;
+	int status = EXIT_FAILURE_RUNTIME, stats_fd = -1;
 
 	if (vm_create(&vm, cfg, &e))
 		goto fail;
@@ -346,12 +362,16 @@ static int run_vm(struct vm_config *cfg)
 		run_unmap_files(cfg);
 	if (vm_create_vcpus(&vm, cfg, &e) || vm_set_boot_cpu(&vm, &img, &e))
 		goto fail;
+	if (cfg->stats_path && (stats_fd = vm_stats_open(cfg->stats_path, &e)) < 0) {
+		status = EXIT_BAD_INPUT;
+		goto fail;
+	}
 	status = vm_run(&vm);
-	run_finish(&vm, cfg);
+	run_finish(&vm, stats_fd);
 	return status;
 fail:
 	log_error("%s", e.msg);
-	run_finish(&vm, cfg);
+	run_finish(&vm, stats_fd);
 	return status;
 }
 

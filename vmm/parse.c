@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "sandbox.h"
 #include "vm.h"
 
 static int parse_digits(const char *s, const char **end, uint64_t *out,
@@ -161,5 +162,29 @@ int parse_net_spec(const char *s, struct net_config *n, struct err *e)
 	}
 	if (!n->tap[0])
 		return err_set(e, EINVAL, "'%s' names no tap device (tap=NAME)", s);
+	return 0;
+}
+
+int parse_privdrop_option(struct privdrop *p, const char *name,
+			  const char *arg, struct err *e)
+{
+	unsigned long id;
+
+	if (!strcmp(name, "chroot")) {
+		if (arg[0] != '/')
+			return err_set(e, EINVAL, "--chroot %s: must be an absolute path", arg);
+		p->chroot_dir = arg;
+		return 0;
+	}
+	/* (uid_t)-1 means "leave unchanged" to the kernel: refuse it. */
+	if (parse_uint(arg, 0, 0xfffffffeul, &id, e))
+		return err_prefix(e, "--%s", name);
+	if (!strcmp(name, "uid")) {
+		p->uid = id;
+		p->set_uid = true;
+	} else {
+		p->gid = id;
+		p->set_gid = true;
+	}
 	return 0;
 }

@@ -31,6 +31,7 @@ struct restore {
 	uint64_t *workingset;
 	size_t nr_workingset;
 	bool minor;			/* lazy with minor faults */
+	int stats_fd;			/* --stats, opened early */
 	int ext_uffd;			/* --uffd-socket: our copy */
 	const uint8_t *memfile_map;	/* lazy: the memory file, mapped */
 	struct uffd_extent *extents;
@@ -143,7 +144,7 @@ static int restore_lazy(struct restore *r, struct err *e)
 			return -EIO;
 		hc.extents = r->extents;
 		hc.nr_extents = r->nr_extents;
-		return uffd_handler_start(&vm->uffd, &hc, e);
+		return uffd_handler_create(&vm->uffd, &hc, e);
 	}
 	vm->restore_strategy = "lazy-external";
 	vm->uffd_external = true;
@@ -208,6 +209,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.nr_nets = r->snap.nr_nets,
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->control,
+		.privdrop = r->o->privdrop,
 	};
 	memcpy(r->cfg.disks, r->snap.disks, sizeof(r->cfg.disks));
 	memcpy(r->cfg.nets, r->snap.nets, sizeof(r->cfg.nets));
@@ -232,6 +234,8 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return EXIT_FAILURE_RUNTIME;
 	if (snapshot_restore_state(vm, &r->snap, e))
 		return EXIT_BAD_INPUT;
+	if (r->o->stats && (r->stats_fd = vm_stats_open(r->o->stats, e)) < 0)
+		return EXIT_BAD_INPUT;
 	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
 	return 0;
 }
@@ -249,13 +253,14 @@ static void restore_finish(struct restore *r)
 		else
 			log_info("working set written to %s", path);
 	}
-	if (r->o->stats && vm_stats_write(vm, r->o->stats, &e))
+	if (r->stats_fd >= 0 && vm_stats_write(vm, r->stats_fd, &e))
 		log_error("%s", e.msg);
 }
 
 int restore_vm(const struct restore_opts *o)
 {
-	struct restore r = { .o = o, .ext_uffd = -1, .ext_peer.fd = -1 };
+	struct restore r = { .o = o, .ext_uffd = -1, .ext_peer.fd = -1,
+			     .stats_fd = -1 };
 	struct err e = { 0 };
 	int status;
 
@@ -272,6 +277,8 @@ int restore_vm(const struct restore_opts *o)
 		close(r.ext_peer.fd);
 	if (r.ext_uffd >= 0)
 		close(r.ext_uffd);
+	if (r.stats_fd >= 0)
+		close(r.stats_fd);
 	vm_destroy(&r.vm);
 	if (r.memfile_map)
 		munmap((void *)r.memfile_map, r.snap.mem_size);

@@ -86,19 +86,23 @@ char *vm_stats_json(struct vm *vm)
 	return text;
 }
 
-int vm_stats_write(struct vm *vm, const char *path, struct err *e)
+int vm_stats_open(const char *path, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	return fd < 0 ? err_set(e, errno, "--stats %s: %s", path, strerror(errno)) : fd;
+}
+
+int vm_stats_write(struct vm *vm, int fd, struct err *e)
 {
 	char *text = vm_stats_json(vm);
-	int fd, ret;
+	int ret;
 
 	if (!text)
 		return err_set(e, ENOMEM, "out of memory");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ret = fd < 0 ? -errno : write_full(fd, text, strlen(text));
+	ret = write_full(fd, text, strlen(text));
 	if (!ret)
 		ret = write_full(fd, "\n", 1);
-	if (fd >= 0)
-		close(fd);
 	free(text);
-	return ret ? err_set(e, -ret, "--stats %s: %s", path, strerror(-ret)) : 0;
+	return ret ? err_set(e, -ret, "--stats: %s", strerror(-ret)) : 0;
 }

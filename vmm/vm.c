@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "snapshot.h"
+#include "uffd.h"
 #include "vm.h"
 
 /* Just below the LAPIC page, out of everyone's way, as other VMMs do. */
@@ -283,6 +284,11 @@ int vm_run(struct vm *vm)
 		if (ret)
 			err_set(&e, -ret, "console: %s", strerror(-ret));
 	}
+	/* No other thread yet: capabilities are per thread. */
+	if (!ret)
+		ret = privdrop_apply(&vm->cfg->privdrop, &e);
+	if (!ret && vm->uffd)
+		ret = uffd_handler_run(vm->uffd, &e);
 	for (; !ret && started < vm->nr_vcpus; started++)
 		ret = vcpu_start(&vm->vcpus[started], &e);
 	/* Every thread exists now: the main thread confines itself last. */

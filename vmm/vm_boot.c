@@ -92,7 +92,7 @@ static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
 	qsort(ext, n, sizeof(ext[0]), extent_cmp);
 	hc.nr_extents = n;
 	vm->restore_strategy = "lazy-load";
-	return uffd_handler_start(&vm->uffd, &hc, e);
+	return uffd_handler_create(&vm->uffd, &hc, e);
 }
 
 static int vm_load_kernel_with(struct vm *vm, const struct vm_config *cfg,
