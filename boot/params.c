@@ -43,6 +43,7 @@ struct pvh_memmap_entry {
 };
 
 /* Zero page offsets (struct boot_params). */
+#define ZP_ACPI_RSDP_ADDR 0x070
 #define ZP_EXT_RAMDISK_IMAGE 0x0c0
 #define ZP_EXT_RAMDISK_SIZE 0x0c4
 #define ZP_EXT_CMD_LINE_PTR 0x0c8
@@ -136,6 +137,7 @@ static void boot_write_pvh(struct guest_mem *mem,
 	si->magic = PVH_MAGIC;
 	si->version = PVH_VERSION;
 	si->cmdline_paddr = BOOT_CMDLINE_ADDR;
+	si->rsdp_paddr = in->rsdp;
 	for (unsigned int i = 0; i < n; i++)
 		mm[i] = (struct pvh_memmap_entry){ map[i].addr, map[i].size,
 						   map[i].type, 0 };
@@ -177,6 +179,7 @@ static void boot_write_zero_page(struct guest_mem *mem,
 	put32(zp + ZP_EXT_RAMDISK_IMAGE, (uint32_t)(in->initrd_addr >> 32));
 	put32(zp + ZP_HDR_RAMDISK_SIZE, (uint32_t)in->initrd_size);
 	put32(zp + ZP_EXT_RAMDISK_SIZE, (uint32_t)(in->initrd_size >> 32));
+	memcpy(zp + ZP_ACPI_RSDP_ADDR, &in->rsdp, 8);
 	zp[ZP_E820_ENTRIES] = n;
 	for (unsigned int i = 0; i < n; i++) {
 		uint8_t *ent = zp + ZP_E820_TABLE + i * ZP_E820_ENTRY_SIZE;

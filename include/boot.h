@@ -94,6 +94,7 @@ struct boot_params_in {
 	unsigned int nr_cpus;
 	uint32_t cpu_signature;		/* CPUID 1 EAX, for the MP table */
 	uint32_t cpu_features;		/* CPUID 1 EDX */
+	uint64_t rsdp;			/* ACPI RSDP, 0: none */
 };
 
 struct e820_entry {

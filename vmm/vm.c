@@ -22,6 +22,33 @@
 #define VM_TSS_ADDR 0xfffbd000ull
 #define VM_IDENTITY_MAP_ADDR 0xfffbc000ull
 
+/*
+ * The 8259s start unmasked with vector base 0 in KVM, and KVM's default
+ * routing sends GSIs 0-15 to them as well as to the IOAPIC. A kernel that
+ * never programs them (hardware-reduced ACPI) would get COM1's or a virtio
+ * device's interrupt as a CPU exception through LINT0: leave them masked,
+ * at the vectors PC firmware uses, as firmware would.
+ */
+static int vm_mask_pics(struct vm *vm, struct err *e)
+{
+	static const struct {
+		uint32_t id;
+		uint8_t base;
+	} pics[] = { { KVM_IRQCHIP_PIC_MASTER, 0x20 }, { KVM_IRQCHIP_PIC_SLAVE, 0x28 } };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(pics); i++) {
+		struct kvm_irqchip chip = { .chip_id = pics[i].id };
+
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+			return err_set(e, errno, "KVM_GET_IRQCHIP: %s", strerror(errno));
+		chip.chip.pic.imr = 0xff;
+		chip.chip.pic.irq_base = pics[i].base;
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
+			return err_set(e, errno, "KVM_SET_IRQCHIP: %s", strerror(errno));
+	}
+	return 0;
+}
+
 static int vm_create_irqchip(struct vm *vm, struct err *e)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -36,7 +63,7 @@ static int vm_create_irqchip(struct vm *vm, struct err *e)
 		return err_set(e, errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_set(e, errno, "KVM_CREATE_PIT2: %s", strerror(errno));
-	return 0;
+	return vm_mask_pics(vm, e);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "acpi.h"
+#include "arch_layout.h"
 #include "kvm.h"
 #include "log.h"
 #include "sandbox.h"
@@ -142,12 +144,35 @@ int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 	return ret;
 }
 
+/*
+ * ACPI tables for every boot: CPUs, IOAPIC and COM1 always, the virtio-mmio
+ * windows when the guest is to find them there (--discovery acpi|both).
+ */
+static int vm_write_acpi(struct vm *vm, const struct vm_config *cfg,
+			 uint64_t *rsdp, struct err *e)
+{
+	struct acpi_virtio_window win[LAYOUT_VIRTIO_MAX];
+	struct acpi_params p = { .nr_cpus = cfg->nr_vcpus, .virtio = win };
+
+	if (cfg->discovery != DISCOVERY_CMDLINE)
+		for (unsigned int i = 0; i < vm->nr_virtio; i++)
+			win[p.nr_virtio++] = (struct acpi_virtio_window){
+				vm->virtio[i]->base, VIRTIO_MMIO_WINDOW,
+				vm->virtio[i]->gsi };
+	return acpi_write_tables(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_LIMIT,
+				 &p, rsdp, e);
+}
+
 static int vm_load_kernel_with(struct vm *vm, const struct vm_config *cfg,
 			       struct boot_image *img, struct boot_params_in *inp,
 			       struct err *e)
 {
 	struct boot_params_in in = *inp;
 	int ret;
+
+	ret = vm_write_acpi(vm, cfg, &in.rsdp, e);
+	if (ret)
+		return ret;
 
 	ret = boot_parse_kernel(&vm->mem, cfg->kernel, cfg->kernel_len, img, e);
 	if (ret)

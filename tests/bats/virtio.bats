@@ -120,3 +120,26 @@ new_disk() {
 		assert_line 'testguest: ok'
 	done
 }
+
+@test "ACPI tables describe every CPU and, with --discovery acpi, every virtio window" {
+	local disk
+	disk=$(new_disk acpi.img 1M)
+	run gmvm_run --cpus 3 --rng --disk "$disk" --discovery acpi --cmdline "acpi=3,2 rng blk=8"
+	assert_success
+	assert_line 'acpi: RSDP at 0xe0000, 3 CPUs in the MADT, 2 virtio-mmio devices and 1 UART in the DSDT'
+	assert_line 'testguest: ok'
+}
+
+@test "with --discovery cmdline the DSDT lists no virtio window (no double discovery)" {
+	run gmvm_run --rng --cmdline "acpi=1,0"
+	assert_success
+	run gmvm_run --rng --discovery both --cmdline "hello acpi=1,1"
+	assert_success
+	assert_line --partial 'virtio_mmio.device=4K@0xc0001000:5'
+}
+
+@test "the zero page carries the RSDP too (64-bit boot protocol)" {
+	run gmvm run --kernel "$TESTGUEST_BZIMAGE" --cpus 2 --cmdline "acpi=2,0"
+	assert_success
+	assert_line --partial 'acpi: RSDP at 0xe0000, 2 CPUs in the MADT'
+}

@@ -48,6 +48,7 @@ static void parse_pvh(const struct pvh_start_info *si)
 	if (si->magic != PVH_MAGIC)
 		return;
 	boot_info.cmdline = (const char *)si->cmdline_paddr;
+	boot_info.rsdp = si->rsdp_paddr;
 	if (si->nr_modules && si->modlist_paddr) {
 		const struct pvh_module *mod = (const void *)si->modlist_paddr;
 
@@ -73,6 +74,7 @@ static void parse_zero_page(const uint8_t *zp)
 	memcpy(&lo, zp + ZP_RAMDISK_SIZE, 4);
 	memcpy(&hi, zp + ZP_EXT_RAMDISK_SIZE, 4);
 	boot_info.initrd_size = (uint64_t)hi << 32 | lo;
+	memcpy(&boot_info.rsdp, zp + 0x070, 8);
 	for (unsigned int i = 0; i < n && i < 128; i++) {
 		const uint8_t *ent = zp + ZP_E820_TABLE + 20 * i;
 		uint64_t addr, size;

@@ -61,6 +61,7 @@ struct ram_range {
 struct boot_info {
 	int protocol;
 	const char *cmdline;
+	uint64_t rsdp;		/* ACPI RSDP; 0: none */
 	uint64_t initrd_addr;	/* 0: none */
 	uint64_t initrd_size;
 	unsigned int nr_ram;
@@ -179,6 +180,7 @@ int workload_churn(const char *arg, size_t len);
 int workload_initrd(const char *arg, size_t len);
 int workload_emulate(const char *arg, size_t len);
 int workload_rng(const char *arg, size_t len);
+int workload_acpi(const char *arg, size_t len);
 int workload_blk(const char *arg, size_t len);
 int workload_blkcheck(const char *arg, size_t len);
 

@@ -17,6 +17,8 @@
  *   spin             run forever (until the monitor stops the VM)
  *   emulate          int3, fwait, stac, clac and popcnt at CPL0 behave
  *   rng              two reads from virtio-rng: non-zero and different
+ *   acpi=CPUS,DEVS   the ACPI tables are sound and list CPUS CPUs and DEVS
+ *                    virtio-mmio devices
  *   blk[=N]          write N sectors (default 128) from sector 8 of the
  *                    first virtio-blk disk, flush, read them back
  *   blkcheck[=N]     only read them back
@@ -186,6 +188,7 @@ static const struct workload workloads[] = {
 	{ "spin", workload_spin },
 	{ "emulate", workload_emulate },
 	{ "rng", workload_rng },
+	{ "acpi", workload_acpi },
 	{ "blk", workload_blk },
 	{ "blkcheck", workload_blkcheck },
 	{ "exit", workload_exit },
