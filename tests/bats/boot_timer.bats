@@ -40,5 +40,6 @@ setup() {
 @test "--boot-timer without the boottimer workload prints no boot-timer line" {
 	run --separate-stderr gmvm_run --boot-timer --cmdline hello
 	assert_success
+	assert_line 'testguest: ok'
 	[[ "$stderr" != *"guest booted"* ]] || fail "boot-timer line without the guest's write: $stderr"
 }

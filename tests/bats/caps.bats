@@ -29,8 +29,11 @@ setup() {
 @test "caps: this host offers gmem, so it is the default backend" {
 	run gmvm caps --json
 	assert_success
-	[ "$(jq -r '.backends.gmem.usable' <<<"$output")" = true ] ||
-		skip "this host does not offer guest_memfd RAM"
+	local usable
+	usable=$(jq -r '.backends.gmem.usable | tostring' <<<"$output")
+	[[ "$usable" == true || "$usable" == false ]] ||
+		fail "no boolean .backends.gmem.usable in: $output"
+	[ "$usable" = true ] || skip "this host does not offer guest_memfd RAM"
 	run gmvm caps
 	assert_success
 	assert_line 'default backend: gmem'

@@ -50,9 +50,9 @@ pipe_to_guest() {
 	assert_equal "$stderr" ''
 }
 
-@test "--console none: a guest that succeeds exits 0 silently" {
-	run --separate-stderr gmvm_run --console none --cmdline "hello touch=16M"
-	assert_success
+@test "--console none: a failing workload's status 1 still comes back, silently" {
+	run --separate-stderr gmvm_run --console none --cmdline "hello touch=1G"
+	assert_failure 1
 	assert_output ''
 }
 
@@ -76,6 +76,8 @@ pty_gmvm() {
 	local dir=$BATS_TEST_TMPDIR
 	run_on_pty "$dir" "$(pty_gmvm) --cmdline spin" '\001x'
 	[ -e "$dir/status" ] || fail "gmvm did not end: $(cat "$dir/out")"
+	assert_equal "$(<"$dir/status")" 0
+	grep -q 'spin: running until stopped' "$dir/out" || fail "the guest did not run: $(cat "$dir/out")"
 	assert_equal "$(<"$dir/stty.after")" "$(<"$dir/stty.before")"
 }
 

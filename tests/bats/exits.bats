@@ -83,7 +83,7 @@ stop_spinning_guest() {
 	shift 2
 	gmvm_background "$out" "$err" run --kernel "$TESTGUEST" --cmdline "$cmdline" "$@"
 	wait_for_line "$out" '^spin: running'
-	kill -s "$signal" "$GMVM_PID"
+	kill -s "$signal" "$(gmvm_pid)"
 	status=0
 	wait "$GMVM_PID" || status=$?
 	output=$(<"$out")

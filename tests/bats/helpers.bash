@@ -53,15 +53,23 @@ gmvm() {
 	timeout --kill-after=10 "$GMVM_TIMEOUT" "$GMVM" "$@" <"${GMVM_STDIN:-/dev/null}"
 }
 
-# gmvm_background OUT ERR [ARG]...: start gmvm in the background, stdout to
-# OUT and stderr to ERR; its pid (timeout's, which passes signals on) is in
-# GMVM_PID.
+# gmvm_background OUT ERR [ARG]...: start gmvm (under timeout) in the
+# background, stdout to OUT and stderr to ERR. GMVM_PID is timeout's pid
+# (which passes TERM, INT and HUP on to gmvm): `wait "$GMVM_PID"` gives
+# gmvm's exit status. gmvm_pid gives gmvm's own pid, to signal it alone.
 gmvm_background() {
 	local out=$1 err=$2
 	shift 2
 	timeout --kill-after=10 "$GMVM_TIMEOUT" "$GMVM" "$@" \
 		<"${GMVM_STDIN:-/dev/null}" >"$out" 2>"$err" &
 	GMVM_PID=$!
+}
+
+# gmvm_pid: the pid of the gmvm started by gmvm_background.
+gmvm_pid() {
+	local pid
+	pid=$(pgrep -P "$GMVM_PID") || fail "gmvm (child of timeout $GMVM_PID) is not running"
+	printf '%s\n' "$pid"
 }
 
 # wait_for_line FILE PATTERN: wait up to 10 s until FILE has a line matching
@@ -124,6 +132,7 @@ checksum_of() {
 # DIR/out. Once the terminal shows "spin: running" or "echo: waiting" (the
 # guest waits for input), the INPUT strings are typed, one printf format
 # each, 0.2 s apart. Returns when COMMAND has finished or 30 s have passed.
+# shellcheck disable=SC2094	# DIR/out is written by script, polled by the typist
 run_on_pty() {
 	local dir=$1 cmd=$2 i
 	shift 2

@@ -14,6 +14,7 @@ require_root_unshare() {
 
 # gmvm_without_dev_kvm [ARG]...: gmvm in a mount namespace whose /dev is an
 # empty tmpfs.
+# shellcheck disable=SC2016	# the single-quoted script expands in sh
 gmvm_without_dev_kvm() {
 	timeout --kill-after=10 "$GMVM_TIMEOUT" unshare -m sh -c \
 		'mount -t tmpfs tmpfs /dev && exec "$@"' sh "$GMVM" "$@" </dev/null
@@ -21,6 +22,7 @@ gmvm_without_dev_kvm() {
 
 # gmvm_with_dev_kvm_from FILE [ARG]...: gmvm in a mount namespace where FILE
 # is bind-mounted over /dev/kvm.
+# shellcheck disable=SC2016
 gmvm_with_dev_kvm_from() {
 	local file=$1
 	shift

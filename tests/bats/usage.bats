@@ -81,7 +81,7 @@ load helpers
 
 @test "--console pty: status 2, names the mode and the choices" {
 	run --separate-stderr gmvm_run --console pty
-	assert_bad_usage '--console' "'pty'" 'serial or none'
+	assert_bad_usage '--console' 'unknown mode' "'pty'" 'serial' 'none'
 }
 
 @test "an unknown option: status 2, names it" {
