@@ -10,6 +10,8 @@ extern const struct device_desc boot_timer_device;
 extern const struct device_desc snapshot_port_device;
 extern const struct device_desc virtio_rng_device;
 extern const struct device_desc virtio_blk_device;
+extern const struct device_desc virtio_console_device;
+extern const struct device_desc virtio_balloon_device;
 
 const struct device_desc *const device_table[] = {
 	&serial_device,
@@ -19,6 +21,8 @@ const struct device_desc *const device_table[] = {
 	&snapshot_port_device,
 	&virtio_blk_device,
 	&virtio_rng_device,
+	&virtio_console_device,
+	&virtio_balloon_device,
 };
 
 const unsigned int device_table_len = ARRAY_SIZE(device_table);

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "balloon.h"
 #include "control.h"
 #include "log.h"
 #include "snapshot.h"
@@ -107,6 +108,28 @@ static json_object *control_snapshot(struct vm *vm, json_object *req)
 	return r;
 }
 
+/* {"cmd": "balloon", "pages": N}: the balloon's new target. */
+static json_object *control_balloon(struct vm *vm, json_object *req)
+{
+	struct err e = { 0 };
+	json_object *pages, *r;
+	int64_t n;
+
+	if (!json_object_object_get_ex(req, "pages", &pages) ||
+	    !json_object_is_type(pages, json_type_int))
+		return reply_error("balloon needs \"pages\", a number of 4 KiB pages");
+	/* Beyond INT64_MAX json-c gives INT64_MAX: too large all the same. */
+	n = json_object_get_int64(pages);
+	if (n < 0)
+		return reply_error("\"pages\" must not be negative");
+	if (balloon_set_target(vm, n, &e))
+		return reply_error("%s", e.msg);
+	log_info("balloon: target %lld pages", (long long)n);
+	r = reply_ok();
+	json_object_object_add(r, "pages", json_object_new_int64(n));
+	return r;
+}
+
 static json_object *control_dispatch(struct vm *vm, json_object *req)
 {
 	json_object *cmd, *r;
@@ -135,12 +158,14 @@ static json_object *control_dispatch(struct vm *vm, json_object *req)
 		json_object_object_add(r, "stats", vm_stats_object(vm));
 		return r;
 	}
+	if (!strcmp(c, "balloon"))
+		return control_balloon(vm, req);
 	if (!strcmp(c, "stop")) {
 		log_info("control: stop requested");
 		vm_request_exit(vm, 0);
 		return reply_ok();
 	}
-	return reply_error("unknown request \"%.64s\" (status, pause, resume, snapshot, stats, stop)",
+	return reply_error("unknown request \"%.64s\" (status, pause, resume, snapshot, stats, balloon, stop)",
 			   c);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Statistics of a running VM, as one JSON object: state, restore latency and
- * strategy, and the uffd handler's counters and fault latencies. Served by
- * the control socket's "stats" and written by --stats FILE at exit.
+ * strategy, the uffd handler's counters and fault latencies, and the
+ * balloon's counters when there is one. Served by the control socket's
+ * "stats" and written by --stats FILE at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "balloon.h"
 #include "uffd.h"
 #include "vm.h"
 
@@ -45,6 +47,20 @@ static json_object *uffd_stats_json(struct uffd_handler *h)
 	return o;
 }
 
+static json_object *balloon_json(const struct balloon_stats *st)
+{
+	json_object *o = json_object_new_object();
+
+	add_u64(o, "target_pages", st->target_pages);
+	add_u64(o, "actual_pages", st->actual_pages);
+	add_u64(o, "pages_inflated", st->pages_inflated);
+	add_u64(o, "pages_deflated", st->pages_deflated);
+	add_u64(o, "pages_reported", st->pages_reported);
+	add_u64(o, "pages_given_back", st->pages_given_back);
+	add_u64(o, "ignored", st->ignored);
+	return o;
+}
+
 static json_object *restore_json(struct vm *vm)
 {
 	json_object *o = json_object_new_object();
@@ -61,6 +77,7 @@ static json_object *restore_json(struct vm *vm)
 json_object *vm_stats_object(struct vm *vm)
 {
 	json_object *root = json_object_new_object();
+	struct balloon_stats balloon;
 
 	json_object_object_add(root, "state", json_object_new_string(
 		atomic_load(&vm->exiting) ? "stopping" :
@@ -74,6 +91,8 @@ json_object *vm_stats_object(struct vm *vm)
 		json_object_object_add(root, "restore", restore_json(vm));
 	if (vm->uffd)
 		json_object_object_add(root, "uffd", uffd_stats_json(vm->uffd));
+	if (balloon_get_stats(vm, &balloon))
+		json_object_object_add(root, "balloon", balloon_json(&balloon));
 	return root;
 }
 

@@ -22,6 +22,12 @@
  *   blk[=N]          write N sectors (default 128) from sector 8 of the
  *                    first virtio-blk disk, flush, read them back
  *   blkcheck[=N]     only read them back
+ *   hvc=TEXT         write TEXT and a newline through virtio-console
+ *   hvcecho=N        read N bytes from virtio-console, write them back and
+ *                    a newline
+ *   balloon=N[,nofill] fill the top N pages of RAM (unless nofill), inflate
+ *                    and deflate them through virtio-balloon, check zeros;
+ *                    then report them free, check zeros again
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -189,6 +195,9 @@ static const struct workload workloads[] = {
 	{ "emulate", workload_emulate },
 	{ "rng", workload_rng },
 	{ "acpi", workload_acpi },
+	{ "hvc", workload_hvc },
+	{ "hvcecho", workload_hvcecho },
+	{ "balloon", workload_balloon },
 	{ "blk", workload_blk },
 	{ "blkcheck", workload_blkcheck },
 	{ "exit", workload_exit },
