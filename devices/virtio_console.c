@@ -189,7 +189,7 @@ static int virtio_console_setup(struct vm *vm, const struct vm_config *cfg,
 	struct virtio_dev *vd;
 	int ret;
 
-	if (cfg->console != CONSOLE_VIRTIO)
+	if (!cfg->virtio_console)
 		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -199,7 +199,9 @@ static int virtio_console_setup(struct vm *vm, const struct vm_config *cfg,
 		return ret;
 	c->vd = vd;
 	/* Input goes here from now on; the UART keeps only its output. */
-	console_set_sink(&vm->console, &(struct console_sink){ vcon_input, c });
+	/* The device may exist with its I/O silenced (a restore's --console none). */
+	if (cfg->console == CONSOLE_VIRTIO)
+		console_set_sink(&vm->console, &(struct console_sink){ vcon_input, c });
 	return 0;
 }
 

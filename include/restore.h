@@ -38,6 +38,7 @@ struct restore_opts {
 	const char *control;
 	const char *stats;
 	enum console_mode console;
+	bool console_default;		/* no --console: the snapshot's */
 	enum seccomp_mode seccomp;
 	struct privdrop privdrop;
 	uint64_t start_ns;

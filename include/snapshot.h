@@ -46,7 +46,7 @@ struct snapshot {
 	/* The devices it had, for the restored VM (paths point into vs). */
 	bool rng;
 	bool balloon;
-	enum console_mode console;
+	bool virtio_console;
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	struct net_config nets[VM_MAX_NETS];

@@ -72,6 +72,7 @@ struct vm_config {
 	struct privdrop privdrop;	/* --chroot, --uid, --gid */
 	bool rng;			/* --rng */
 	bool balloon;			/* --balloon */
+	bool virtio_console;		/* a virtio-console device exists */
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	struct net_config nets[VM_MAX_NETS];

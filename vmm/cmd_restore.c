@@ -48,8 +48,9 @@ static const char restore_usage[] =
 	"                             to an external handler listening on SOCK\n"
 	"      --control SOCK         serve control requests on the UNIX socket SOCK\n"
 	"      --stats FILE           write statistics as JSON to FILE at exit\n"
-	"      --console MODE         serial (default), virtio or none; a VM snapshotted\n"
-	"                             with a virtio console keeps it\n"
+	"      --console MODE         where stdin/stdout go: serial, virtio (a VM that\n"
+	"                             has a virtio console) or none; default: the\n"
+	"                             console the snapshot's guest used\n"
 	"      --seccomp MODE         kill (default), log or off, as for gmvm run\n"
 	"      --chroot DIR, --uid UID, --gid GID\n"
 	"                             drop privileges as for gmvm run\n"
@@ -174,6 +175,7 @@ static int restore_option(struct restore_opts *o, int opt, const char *arg,
 		o->stats = arg;
 		return 0;
 	case OPT_CONSOLE:
+		o->console_default = false;
 		if (!strcmp(arg, "serial"))
 			o->console = CONSOLE_SERIAL;
 		else if (!strcmp(arg, "none"))
@@ -250,6 +252,7 @@ int cmd_restore(int argc, char **argv)
 		.mode = RESTORE_MODE_AUTO,
 		.fault_around = UFFD_DEFAULT_FAULT_AROUND,
 		.console = CONSOLE_SERIAL,
+		.console_default = true,
 		.start_ns = time_now_ns(),
 	};
 	struct err e = { 0 };

@@ -172,6 +172,7 @@ static int run_option(struct run_args *a, int opt, char *arg,
 		else
 			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial, virtio or none)",
 				       arg);
+		cfg->virtio_console = cfg->console == CONSOLE_VIRTIO;
 		return 0;
 	case OPT_BOOT_TIMER:
 		cfg->boot_timer = true;

@@ -74,10 +74,16 @@ static void console_flush_pending(struct console *c)
 		c->pending_off += took;
 		c->pending_len -= took;
 	}
+	/*
+	 * Off the loop entirely while input waits: epoll reports a hang-up
+	 * even with no events asked for, and reading then would overwrite it.
+	 */
 	want_input = c->pending_len == 0 && c->in_source.fd >= 0;
 	if (!c->in_is_file && want_input != c->in_watched) {
-		event_loop_modify(c->loop, &c->in_source,
-				  want_input ? EPOLLIN : 0);
+		if (want_input)
+			event_loop_add(c->loop, &c->in_source, EPOLLIN);
+		else
+			event_loop_remove(c->loop, &c->in_source);
 		c->in_watched = want_input;
 	}
 }
@@ -95,7 +101,7 @@ static void console_read_input(struct console *c)
 	if (n <= 0) {
 		/* End of input: the guest keeps running without it. */
 		c->in_eof = true;
-		if (!c->in_is_file)
+		if (c->in_watched)
 			event_loop_remove(c->loop, &c->in_source);
 		c->in_source.fd = -1;
 		c->in_watched = false;

@@ -213,9 +213,17 @@ static int restore_prepare(struct restore *r, struct err *e)
 	};
 	memcpy(r->cfg.disks, r->snap.disks, sizeof(r->cfg.disks));
 	memcpy(r->cfg.nets, r->snap.nets, sizeof(r->cfg.nets));
-	/* A virtio console stays one; a serial console may be silenced. */
-	if (r->snap.console == CONSOLE_VIRTIO && r->o->console == CONSOLE_SERIAL)
-		r->cfg.console = CONSOLE_VIRTIO;
+	/*
+	 * The devices are the snapshot's; --console only routes stdin and
+	 * stdout: by default to the console the snapshot's guest used.
+	 */
+	r->cfg.virtio_console = r->snap.virtio_console;
+	if (r->o->console_default)
+		r->cfg.console = r->snap.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
+	if (r->cfg.console == CONSOLE_VIRTIO && !r->snap.virtio_console) {
+		err_set(e, EINVAL, "--console virtio: the snapshot has no virtio-console device");
+		return EXIT_BAD_INPUT;
+	}
 	if (vm_create(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
 	vm->restored_from = r->o->dir;

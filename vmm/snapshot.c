@@ -52,7 +52,7 @@ static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_put_u32(w, "boot-timer", vm->boot_timer);
 	vmstate_put_u32(w, "rng", vm->cfg->rng);
 	vmstate_put_u32(w, "balloon", vm->cfg->balloon);
-	vmstate_put_u32(w, "console", vm->cfg->console);
+	vmstate_put_u32(w, "virtio-console", vm->cfg->virtio_console);
 	snapshot_write_disks_nets(vm->cfg, w);
 	vmstate_end(w);
 }

@@ -106,15 +106,10 @@ static int snapshot_read_nets(struct snapshot *s, int node, struct err *e)
 
 static int snapshot_read_devices(struct snapshot *s, int node, struct err *e)
 {
-	uint32_t console;
-
 	if (get_flag(&s->vs, node, "rng", &s->rng, e) ||
 	    get_flag(&s->vs, node, "balloon", &s->balloon, e) ||
-	    vmstate_get_u32(&s->vs, node, "console", &console, e))
+	    get_flag(&s->vs, node, "virtio-console", &s->virtio_console, e))
 		return -EINVAL;
-	if (console > CONSOLE_VIRTIO)
-		return err_set(e, EINVAL, "config: console mode %u", console);
-	s->console = console;
 	if (snapshot_read_disks(s, node, e))
 		return -EINVAL;
 	return snapshot_read_nets(s, node, e);

@@ -115,6 +115,17 @@ assert_big_echo() {
 	assert_big_echo
 }
 
+@test "hvcecho: more input than the device holds, from a pipe closed at once, comes through" {
+	# The writer is gone before the guest has taken most of it: the
+	# hang-up must not cost the bytes still waiting in the pipe.
+	big_input "$BATS_TEST_TMPDIR/input"
+	run bash -c 'cat "$1" | timeout 60 "$GMVM" run --kernel "$TESTGUEST" \
+		--console virtio --cmdline "hvcecho=4000 hvcecho=4000 hvcecho=1000"' \
+		_ "$BATS_TEST_TMPDIR/input"
+	assert_success
+	assert_big_echo
+}
+
 @test "--console virtio: the UART takes no input" {
 	# echo=1 reads COM1: it never gets the byte and waits until killed.
 	GMVM_TIMEOUT=3 run pipe_to_guest 0 x --console virtio --cmdline echo=1
@@ -146,6 +157,22 @@ assert_big_echo() {
 		assert_line 'hvcecho: echoed 5 bytes'
 		assert_line 'testguest: ok'
 	done
+}
+
+@test "restore: the console routing is the snapshot's unless told, and never a device it lacks" {
+	# A serial-console snapshot: no virtio-console device to route to.
+	run gmvm_run --snapshot-on-request "$BATS_TEST_TMPDIR/s" --then stop \
+		--cmdline "hello snapshot hello"
+	assert_success
+	run gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --console virtio
+	assert_failure 2
+	assert_output --partial 'virtio-console'
+	run gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --console none
+	assert_success
+	refute_output --partial 'testguest: ok'
+	run gmvm restore --snapshot "$BATS_TEST_TMPDIR/s"
+	assert_success
+	assert_line 'testguest: ok'
 }
 
 # On a pseudo-terminal (script(1)): see run_on_pty in helpers.bash.
