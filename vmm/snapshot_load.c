@@ -337,8 +337,9 @@ int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
 	int ret;
 
 	if (node < 0)
-		return err_set(e, EINVAL, "no vm node");
-	ret = vm_restore_state(vm, &s->vs, node, e);
+		ret = err_set(e, EINVAL, "no vm node");
+	else
+		ret = vm_restore_state(vm, &s->vs, node, e);
 	if (!ret)
 		ret = snapshot_restore_devices(vm, &s->vs, e);
 	if (!ret)
