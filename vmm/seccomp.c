@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -90,6 +91,26 @@ static const unsigned long uffd_ioctls[] = {
 };
 
 static const int uffd_calls[] = { SCMP_SYS(poll), SCMP_SYS(ppoll) };
+
+/*
+ * What the ASan/UBSan runtime does on any thread: tear down its alternate
+ * signal stack when the thread ends, read /proc/self/maps for a report, and
+ * at exit stop the world to look for leaks (a tracer thread that ptraces the
+ * others). Only in sanitizer builds (configure --enable-sanitizers), never
+ * in one that runs guests for real.
+ */
+static const int sanitizer_calls[] = {
+#ifdef GMVM_SANITIZERS
+	SCMP_SYS(sigaltstack), SCMP_SYS(open), SCMP_SYS(openat),
+	SCMP_SYS(close), SCMP_SYS(readlink), SCMP_SYS(newfstatat),
+	SCMP_SYS(fstat), SCMP_SYS(prlimit64), SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(exit_group), SCMP_SYS(prctl), SCMP_SYS(getppid),
+	SCMP_SYS(clone), SCMP_SYS(getdents64), SCMP_SYS(getdents),
+	SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(kill), SCMP_SYS(tgkill),
+	SCMP_SYS(process_vm_readv), SCMP_SYS(lseek), SCMP_SYS(pipe2),
+#endif
+	SCMP_SYS(restart_syscall),	/* keeps the array non-empty */
+};
 
 int seccomp_parse_mode(const char *s, enum seccomp_mode *mode)
 {
@@ -198,6 +219,8 @@ static int build_filter(scmp_filter_ctx ctx, enum thread_kind kind)
 	int ret = allow_calls(ctx, common_calls, ARRAY_SIZE(common_calls));
 
 	if (!ret)
+		ret = allow_calls(ctx, sanitizer_calls, ARRAY_SIZE(sanitizer_calls));
+	if (!ret)
 		ret = allow_memory(ctx);
 	if (ret)
 		return ret;
@@ -222,7 +245,7 @@ static void seccomp_test_hook(enum thread_kind kind)
 	const char *want = getenv("GMVM_SECCOMP_TEST");
 
 	if (want && !strcmp(want, kind_names[kind]))
-		syscall(SYS_getppid);
+		syscall(SYS_uname, &(struct utsname){ 0 });
 }
 #else
 static void seccomp_test_hook(enum thread_kind kind)

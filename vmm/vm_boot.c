@@ -26,6 +26,14 @@ static uint64_t gpa_page(const struct guest_mem *mem, uint64_t gpa)
 	return ((uint8_t *)guest_mem_ptr(mem, gpa, 1) - mem->base) / PAGE_SIZE;
 }
 
+/* The caller checked the range; an empty edge has no pointer to copy to. */
+static void lazy_copy_edge(struct guest_mem *mem, uint64_t gpa,
+			   const uint8_t *src, uint64_t len)
+{
+	if (len)
+		memcpy(guest_mem_ptr(mem, gpa, len), src, len);
+}
+
 /*
  * Copy the partial pages at the edges of [gpa, gpa + len) from src; return
  * the whole pages in between as an extent (nr_pages 0 when there are none).
@@ -37,13 +45,11 @@ static struct uffd_extent lazy_split(struct guest_mem *mem, uint64_t gpa,
 	uint64_t last = ALIGN_DOWN(gpa + len, PAGE_SIZE);
 
 	if (first >= last) {
-		memcpy(guest_mem_ptr(mem, gpa, len), src, len);
+		lazy_copy_edge(mem, gpa, src, len);
 		return (struct uffd_extent){ 0 };
 	}
-	memcpy(guest_mem_ptr(mem, gpa, first - gpa), src, first - gpa);
-	if (gpa + len > last)
-		memcpy(guest_mem_ptr(mem, last, gpa + len - last),
-		       src + (last - gpa), gpa + len - last);
+	lazy_copy_edge(mem, gpa, src, first - gpa);
+	lazy_copy_edge(mem, last, src + (last - gpa), gpa + len - last);
 	return (struct uffd_extent){
 		.page = gpa_page(mem, first),
 		.nr_pages = (last - first) / PAGE_SIZE,
