@@ -12,6 +12,7 @@ extern const struct device_desc virtio_rng_device;
 extern const struct device_desc virtio_blk_device;
 extern const struct device_desc virtio_console_device;
 extern const struct device_desc virtio_balloon_device;
+extern const struct device_desc virtio_net_device;
 
 const struct device_desc *const device_table[] = {
 	&serial_device,
@@ -23,6 +24,7 @@ const struct device_desc *const device_table[] = {
 	&virtio_rng_device,
 	&virtio_console_device,
 	&virtio_balloon_device,
+	&virtio_net_device,
 };
 
 const unsigned int device_table_len = ARRAY_SIZE(device_table);

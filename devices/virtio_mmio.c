@@ -72,6 +72,13 @@ void virtio_complete(struct virtio_dev *vd, unsigned int q, uint16_t head,
 		virtio_interrupt(vd);
 }
 
+void virtio_config_changed(struct virtio_dev *vd)
+{
+	vd->config_generation++;
+	if (vd->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		virtio_raise(vd, VIRTIO_MMIO_INT_CONFIG);
+}
+
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
 	if (vd->status & VIRTIO_CONFIG_S_NEEDS_RESET)
@@ -451,11 +458,19 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops,
 		      err_set(e, ENOMEM, "out of memory for %s", ops->name) : 0;
 	}
 	if (ret) {
-		/* Not on the VM's list: free priv here, through the device. */
-		if (vd && ops->destroy) {
-			vd->priv = priv;
+		/*
+		 * Not on the VM's list: free priv here, through the device
+		 * (a bare one when even that could not be allocated).
+		 */
+		struct virtio_dev bare = { .ops = ops };
+
+		if (!vd)
+			vd = &bare;
+		vd->priv = priv;
+		if (ops->destroy)
 			ops->destroy(vd);
-		}
+		if (vd == &bare)
+			vd = NULL;
 		free(vd);
 		return ret;
 	}

@@ -161,6 +161,12 @@ void virtio_mmio_save(struct device *dev, struct vmstate_writer *w);
 int virtio_mmio_restore(struct device *dev, const struct vmstate *vs, int node,
 			struct err *e);
 
+/*
+ * The device changed its configuration space: a new generation, and the
+ * configuration-change interrupt once the driver is up. Device lock held.
+ */
+void virtio_config_changed(struct virtio_dev *vd);
+
 /* Raise the interrupt for used buffers (VIRTIO_MMIO_INT_VRING). */
 void virtio_interrupt(struct virtio_dev *vd);
 

@@ -67,6 +67,9 @@ int vmstate_first_child(const struct vmstate *vs, int parent);
 int vmstate_next_child(const struct vmstate *vs, int node);
 const char *vmstate_node_name(const struct vmstate *vs, int node);
 
+/* Has node a property called name (of any size)? */
+bool vmstate_has(const struct vmstate *vs, int node, const char *name);
+
 /* Getters fail with -EINVAL (e names node and property) on absence or size. */
 int vmstate_get_u32(const struct vmstate *vs, int node, const char *name,
 		    uint32_t *v, struct err *e);

@@ -129,6 +129,8 @@ int parse_mac(const char *s, uint8_t mac[6], struct err *e)
 	if (mac[0] & 1)
 		return err_set(e, EINVAL, "%02x:%02x:%02x:%02x:%02x:%02x is a multicast address",
 			       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return err_set(e, EINVAL, "00:00:00:00:00:00 is not a usable MAC address");
 	return 0;
 }
 
@@ -158,6 +160,8 @@ int parse_net_spec(const char *s, struct net_config *n, struct err *e)
 			return err_set(e, EINVAL, "'%.*s' is not tap=NAME or mac=MAC",
 				       (int)len, p);
 		}
+		if (*end && !end[1])
+			return err_set(e, EINVAL, "'%s' ends with a comma", s);
 		p = *end ? end + 1 : end;
 	}
 	if (!n->tap[0])

@@ -38,8 +38,10 @@ static void snapshot_write_disks_nets(const struct vm_config *cfg,
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		snprintf(name, sizeof(name), "net%u-tap", i);
 		vmstate_put_str(w, name, cfg->nets[i].tap);
+		/* Only a MAC that was given: a made-up one is device state. */
 		snprintf(name, sizeof(name), "net%u-mac", i);
-		vmstate_put_blob(w, name, cfg->nets[i].mac, 6);
+		if (cfg->nets[i].mac_set)
+			vmstate_put_blob(w, name, cfg->nets[i].mac, 6);
 	}
 }
 

@@ -97,9 +97,10 @@ static int snapshot_read_nets(struct snapshot *s, int node, struct err *e)
 			return -EINVAL;
 		strcpy(s->nets[i].tap, tap);
 		snprintf(name, sizeof(name), "net%u-mac", i);
-		if (vmstate_get_blob(&s->vs, node, name, s->nets[i].mac, 6, e))
+		s->nets[i].mac_set = vmstate_has(&s->vs, node, name);
+		if (s->nets[i].mac_set &&
+		    vmstate_get_blob(&s->vs, node, name, s->nets[i].mac, 6, e))
 			return -EINVAL;
-		s->nets[i].mac_set = true;
 	}
 	return 0;
 }

@@ -202,6 +202,11 @@ const char *vmstate_node_name(const struct vmstate *vs, int node)
 	return name && *name ? name : "/";
 }
 
+bool vmstate_has(const struct vmstate *vs, int node, const char *name)
+{
+	return fdt_getprop(vs->fdt, node, name, NULL) != NULL;
+}
+
 static const void *vmstate_prop(const struct vmstate *vs, int node,
 				const char *name, int *len, struct err *e)
 {

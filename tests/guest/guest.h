@@ -181,11 +181,12 @@ int workload_initrd(const char *arg, size_t len);
 int workload_emulate(const char *arg, size_t len);
 int workload_rng(const char *arg, size_t len);
 int workload_acpi(const char *arg, size_t len);
+int workload_blk(const char *arg, size_t len);
+int workload_blkcheck(const char *arg, size_t len);
 int workload_hvc(const char *arg, size_t len);
 int workload_hvcecho(const char *arg, size_t len);
 int workload_balloon(const char *arg, size_t len);
-int workload_blk(const char *arg, size_t len);
-int workload_blkcheck(const char *arg, size_t len);
+int workload_net(const char *arg, size_t len);
 
 /* entry.S */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t stack,

@@ -28,6 +28,7 @@
  *   balloon=N[,nofill] fill the top N pages of RAM (unless nofill), inflate
  *                    and deflate them through virtio-balloon, check zeros;
  *                    then report them free, check zeros again
+ *   net=GIP,HIP      virtio-net at GIP: ARP for HIP, 4 pings, check the replies
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -195,11 +196,12 @@ static const struct workload workloads[] = {
 	{ "emulate", workload_emulate },
 	{ "rng", workload_rng },
 	{ "acpi", workload_acpi },
+	{ "blk", workload_blk },
+	{ "blkcheck", workload_blkcheck },
 	{ "hvc", workload_hvc },
 	{ "hvcecho", workload_hvcecho },
 	{ "balloon", workload_balloon },
-	{ "blk", workload_blk },
-	{ "blkcheck", workload_blkcheck },
+	{ "net", workload_net },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* parse_size() and parse_uint(): what the command line accepts as numbers. */
+/*
+ * parse_size(), parse_uint(), parse_mac() and parse_net_spec(): what the
+ * command line accepts as numbers, MAC addresses and --net specifications.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -7,6 +10,7 @@
 #include "cli.h"
 #include "tap.h"
 #include "util.h"
+#include "vm.h"
 
 #define TIB (1ull << 40)
 
@@ -197,6 +201,47 @@ static void test_uint_messages(void)
 	like(e.msg, "'8x'", "trailing garbage: message quotes the input");
 }
 
+static void test_mac(void)
+{
+	static const char *const bad[] = {
+		"", "52:54:00:12:34", "52:54:00:12:34:5", "52:54:00:12:34:567",
+		"52-54-00-12-34-56", "52:54:00:12:34:5g", "g2:54:00:12:34:56",
+		"01:00:5e:00:00:01",	/* multicast */
+		"ff:ff:ff:ff:ff:ff",	/* broadcast */
+		"00:00:00:00:00:00",
+	};
+	struct err e = { 0 };
+	uint8_t mac[6];
+
+	ok(!parse_mac("52:54:00:Ab:cD:ef", mac, &e) && mac[0] == 0x52 &&
+	   mac[3] == 0xab && mac[4] == 0xcd && mac[5] == 0xef,
+	   "mac: mixed-case hex is read");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ok(parse_mac(bad[i], mac, &e) == -EINVAL, "mac: '%s' refused", bad[i]);
+	parse_mac("01:00:5e:00:00:01", mac, &e);
+	like(e.msg, "multicast", "mac: a multicast address is called that");
+}
+
+static void test_net_spec(void)
+{
+	static const char *const bad[] = {
+		"", "tap=", "mac=52:54:00:12:34:56", "tap=t0,", "tap=t0,foo=1",
+		"tap=t0,mac=52:54:00:12:34", "tap=0123456789abcdef",
+	};
+	struct net_config n;
+	struct err e = { 0 };
+
+	ok(!parse_net_spec("tap=t0", &n, &e) && !strcmp(n.tap, "t0") && !n.mac_set,
+	   "net: tap alone, no MAC");
+	ok(!parse_net_spec("mac=52:54:00:12:34:56,tap=tap-long-name0", &n, &e) &&
+	   !strcmp(n.tap, "tap-long-name0") && n.mac_set && n.mac[5] == 0x56,
+	   "net: MAC first, tap of 14 characters");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ok(parse_net_spec(bad[i], &n, &e) == -EINVAL, "net: '%s' refused", bad[i]);
+	parse_net_spec("tap=t0,foo=1", &n, &e);
+	like(e.msg, "'foo=1'", "net: the message quotes the bad part");
+}
+
 int main(void)
 {
 	test_size_good();
@@ -205,5 +250,7 @@ int main(void)
 	test_size_messages();
 	test_uint();
 	test_uint_messages();
+	test_mac();
+	test_net_spec();
 	return done_testing();
 }

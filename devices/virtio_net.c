@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net (--net tap=NAME[,mac=MAC]) on a tap device that already exists.
+ *
+ * Queue 0 receives, queue 1 transmits; both are served on the main thread.
+ * Every frame on the tap carries a 12-byte virtio_net_hdr_v1
+ * (IFF_VNET_HDR, TUNSETVNETHDRSZ), the header VIRTIO_F_VERSION_1 implies.
+ * No checksum or segmentation offload is offered, and the tap's are off, so
+ * a header only ever says "a whole frame, checksums done".
+ *
+ * Receiving: the tap is watched in the event loop only while the device is
+ * live and the driver has given receive buffers; when the ring runs dry it
+ * is left alone until the driver notifies queue 0 again, so frames wait in
+ * the tap's own queue and nothing spins. Without VIRTIO_NET_F_MRG_RXBUF one
+ * frame goes into one buffer chain, which should hold 1526 bytes (the spec
+ * makes that a SHOULD for the driver): a frame that does not fit is dropped,
+ * the way a NIC drops an oversized frame, and the chain stays available for
+ * the next one. A chain that cannot even hold the header, or that has
+ * device-readable buffers, is malformed: the device needs a reset.
+ *
+ * Every frame is moved while the device lock is held, from the tap to a
+ * used ring entry or from an available entry to the tap: nothing is ever in
+ * flight when the VM pauses, so a snapshot (whose queue indices are the
+ * transport's) neither loses nor repeats a frame the guest saw.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "virtio.h"
+#include "vm.h"
+#include "vmstate.h"
+
+#define NET_RXQ 0
+#define NET_TXQ 1
+#define NET_QUEUE_SIZE 256
+#define NET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr_v1))
+/* Without an MTU feature Linux lets its MTU go up to 64 KiB on transmit. */
+#define NET_TX_MAX_FRAME (64u * 1024 + ETH_HLEN)
+/* Frames per wake-up, so that other event sources get their turn. */
+#define NET_RX_BUDGET 64
+#define NET_TX_BUDGET 256
+/* Header + every buffer of the longest chain + one overflow byte. */
+#define NET_IOV_MAX (VIRTQ_MAX_CHAIN + 2)
+/* Config space: mac and status; the fields after need features not offered. */
+#define NET_CONFIG_SIZE offsetof(struct virtio_net_config, max_virtqueue_pairs)
+
+struct virtio_net {
+	struct virtio_dev *vd;
+	int tap_fd;
+	char tap[IFNAMSIZ];
+	struct virtio_net_config config;
+	struct event_source rx_src;	/* the tap, for EPOLLIN */
+	bool rx_registered;		/* rx_src is in the event loop */
+	bool rx_armed;			/* ... and waits for EPOLLIN */
+	bool logged_rx_drop, logged_tx_drop;
+	uint64_t rx_frames, rx_dropped, tx_frames, tx_dropped;
+	struct virtq_req req;
+	struct iovec iov[NET_IOV_MAX];
+};
+
+static void net_drop(struct virtio_net *n, bool rx, const char *why)
+{
+	bool *logged = rx ? &n->logged_rx_drop : &n->logged_tx_drop;
+
+	if (rx)
+		n->rx_dropped++;
+	else
+		n->tx_dropped++;
+	if (*logged)
+		return;
+	*logged = true;
+	log_warn("%s: tap %s: %s frame dropped: %s (logged once)", n->vd->dev.id,
+		 n->tap, rx ? "a received" : "a transmitted", why);
+}
+
+/*
+ * The next chain of queue q (virtq_pop() orders its avail_event store
+ * before any later look at the ring). Returns 1, 0 (empty) or -EINVAL,
+ * having marked the device as needing a reset.
+ */
+static int net_pop(struct virtio_dev *vd, unsigned int q, struct virtq_req *req)
+{
+	struct err e = { 0 };
+	int ret = virtq_pop(&vd->vq[q], &vd->dev.vm->mem, req, &e);
+
+	if (ret < 0)
+		virtio_needs_reset(vd, e.msg);
+	return ret;
+}
+
+/*
+ * Give back the chain just popped, unused: it is again the next available
+ * one. Nothing was pushed, and the driver cannot reuse its avail slot
+ * before the device has used the chain, so the entry is still there.
+ */
+static void net_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+}
+
+/* Has the driver receive buffers the device has not taken? */
+static bool net_rx_has_buffers(const struct virtq *vq)
+{
+	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
+/* Watch the tap for frames, or stop. Any thread, device lock held. */
+static void net_rx_watch(struct virtio_net *n, bool on)
+{
+	int ret;
+
+	if (!n->rx_registered || n->rx_armed == on)
+		return;
+	ret = event_loop_modify(&n->vd->dev.vm->loop, &n->rx_src, on ? EPOLLIN : 0);
+	if (ret) {
+		log_warn("%s: cannot %s tap %s: %s", n->vd->dev.id,
+			 on ? "watch" : "stop watching", n->tap, strerror(-ret));
+		return;
+	}
+	n->rx_armed = on;
+}
+
+/* Watch the tap exactly when frames could be delivered. */
+static void net_rx_update(struct virtio_net *n)
+{
+	struct virtio_dev *vd = n->vd;
+	const struct virtq *vq = &vd->vq[NET_RXQ];
+
+	net_rx_watch(n, virtio_live(vd) && vq->ready && net_rx_has_buffers(vq));
+}
+
+/*
+ * Read one frame from the tap into n->req. Returns the bytes written into
+ * the chain (header included), 0 when the frame was dropped, -EAGAIN when
+ * the tap has nothing, or another -errno when the tap is broken.
+ */
+static ssize_t net_rx_frame(struct virtio_net *n)
+{
+	const struct virtq_req *req = &n->req;
+	struct virtio_net_hdr_v1 hdr;
+	char why[96];
+	uint8_t overflow;
+	ssize_t got;
+	int nr;
+
+	/* The header goes to a local copy first, to be checked and rewritten. */
+	n->iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
+	nr = virtq_req_iovec(req, true, NET_HDR_LEN, req->in_len - NET_HDR_LEN,
+			     n->iov + 1, NET_IOV_MAX - 2);
+	if (nr < 0)
+		return -EIO;	/* cannot be: the array holds any chain */
+	/* A frame that reaches this byte did not fit, whatever tun reports. */
+	n->iov[nr + 1] = (struct iovec){ &overflow, 1 };
+	do
+		got = readv(n->tap_fd, n->iov, nr + 2);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	if ((uint64_t)got > req->in_len) {
+		snprintf(why, sizeof(why), "receive buffers of %llu bytes are too small",
+			 (unsigned long long)req->in_len);
+	} else if ((uint64_t)got < NET_HDR_LEN + ETH_HLEN) {
+		snprintf(why, sizeof(why), "%zd bytes are not a frame", got);
+	} else if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM ||
+		   hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		/* The tap's offloads are off; its checksum would be missing. */
+		snprintf(why, sizeof(why), "the tap sent it unfinished (offload flags %#x/%#x)",
+			 hdr.flags, hdr.gso_type);
+	} else {
+		/* Nothing negotiated lets flags say more; one buffer, no merging. */
+		hdr = (struct virtio_net_hdr_v1){ .gso_type = VIRTIO_NET_HDR_GSO_NONE,
+						  .num_buffers = 1 };
+		virtq_req_write(req, 0, &hdr, sizeof(hdr));
+		return got;
+	}
+	net_drop(n, true, why);
+	return 0;
+}
+
+/*
+ * The tap broke (deleted, most likely): stop watching it, transmits drop,
+ * and the driver learns that the link is down.
+ */
+static void net_tap_broken(struct virtio_net *n, const char *why)
+{
+	log_warn("%s: tap %s: %s; the link is down", n->vd->dev.id, n->tap, why);
+	if (n->rx_registered)
+		event_loop_remove(&n->vd->dev.vm->loop, &n->rx_src);
+	n->rx_registered = n->rx_armed = false;
+	n->config.status &= ~VIRTIO_NET_S_LINK_UP;
+	virtio_config_changed(n->vd);
+}
+
+/* The tap has frames: one into each receive chain, up to the budget. */
+static void net_rx(struct virtio_net *n)
+{
+	struct virtio_dev *vd = n->vd;
+	struct virtq *vq = &vd->vq[NET_RXQ];
+
+	for (unsigned int i = 0; i < NET_RX_BUDGET; i++) {
+		ssize_t got;
+
+		if (net_pop(vd, NET_RXQ, &n->req) <= 0)
+			break;	/* dry (or broken): wait for the driver */
+		if (n->req.nr_out || n->req.in_len < NET_HDR_LEN) {
+			virtio_needs_reset(vd, "a receive chain has device-readable buffers or no room for the header");
+			break;
+		}
+		got = net_rx_frame(n);
+		if (got <= 0)
+			net_unpop(vq);
+		if (got == -EAGAIN)
+			return;	/* stay armed: epoll says when more comes */
+		if (got < 0) {
+			net_tap_broken(n, strerror(-got));
+			return;
+		}
+		if (got > 0) {
+			n->rx_frames++;
+			virtio_complete(vd, NET_RXQ, n->req.head, got);
+		}
+	}
+	net_rx_update(n);
+}
+
+/* Main thread: the tap is readable (or broken). */
+static void net_tap_event(struct event_source *src, uint32_t events)
+{
+	struct virtio_net *n = src->opaque;
+	struct virtio_dev *vd = n->vd;
+
+	pthread_mutex_lock(&vd->dev.lock);
+	if (events & (EPOLLERR | EPOLLHUP))
+		net_tap_broken(n, "it reports an error (deleted?)");
+	else if (n->rx_armed && virtio_live(vd) && vd->vq[NET_RXQ].ready)
+		net_rx(n);
+	else
+		net_rx_watch(n, false);	/* fetched just before a quiesce */
+	pthread_mutex_unlock(&vd->dev.lock);
+}
+
+/* Why the frame in n->req cannot go out (hdr filled), or NULL. */
+static const char *net_tx_check(const struct virtq_req *req,
+				struct virtio_net_hdr_v1 *hdr)
+{
+	if (req->out_len < NET_HDR_LEN + ETH_HLEN)
+		return "shorter than the header and an Ethernet header";
+	if (req->out_len - NET_HDR_LEN > NET_TX_MAX_FRAME)
+		return "longer than 64 KiB";
+	/* Read once: the guest may change its copy while the tap reads ours. */
+	virtq_req_read(req, 0, hdr, sizeof(*hdr));
+	if (hdr->flags || hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return "its header asks for an offload that was not offered";
+	return NULL;
+}
+
+static void net_tx_frame(struct virtio_net *n)
+{
+	const struct virtq_req *req = &n->req;
+	struct virtio_net_hdr_v1 hdr;
+	const char *why = net_tx_check(req, &hdr);
+	ssize_t put;
+	int nr;
+
+	if (!why) {
+		n->iov[0] = (struct iovec){ &hdr, sizeof(hdr) };
+		nr = virtq_req_iovec(req, false, NET_HDR_LEN, req->out_len - NET_HDR_LEN,
+				     n->iov + 1, NET_IOV_MAX - 1);
+		do
+			put = nr < 0 ? -1 : writev(n->tap_fd, n->iov, nr + 1);
+		while (put < 0 && errno == EINTR);
+		/* A full or downed tap drops the frame, as a busy link would. */
+		if (put < 0)
+			why = nr < 0 ? "its buffers cannot be described" : strerror(errno);
+	}
+	if (why)
+		net_drop(n, false, why);
+	else
+		n->tx_frames++;
+}
+
+static void net_tx(struct virtio_dev *vd)
+{
+	struct virtio_net *n = vd->priv;
+	uint64_t one = 1;
+
+	for (unsigned int done = 0; net_pop(vd, NET_TXQ, &n->req) > 0; done++) {
+		if (n->req.nr_in) {
+			virtio_needs_reset(vd, "a transmit chain has device-writable buffers");
+			return;
+		}
+		net_tx_frame(n);
+		virtio_complete(vd, NET_TXQ, n->req.head, 0);
+		if (done + 1 == NET_TX_BUDGET) {
+			/* The rest in the loop's next round: notify ourselves. */
+			if (write(vd->notify[NET_TXQ].src.fd, &one, sizeof(one)) < 0)
+				log_warn("%s: eventfd: %s", vd->dev.id, strerror(errno));
+			return;
+		}
+	}
+}
+
+static void net_notify(struct virtio_dev *vd, unsigned int q)
+{
+	if (q == NET_TXQ)
+		net_tx(vd);
+	else
+		net_rx_update(vd->priv);	/* new receive buffers */
+}
+
+static void net_activate(struct virtio_dev *vd)
+{
+	net_rx_update(vd->priv);
+}
+
+/* Reset or pause: no frame moves until the next activate. */
+static void net_quiesce(struct virtio_dev *vd)
+{
+	net_rx_watch(vd->priv, false);
+}
+
+static void net_config_read(struct virtio_dev *vd, uint32_t off, uint8_t *data,
+			    uint32_t len)
+{
+	struct virtio_net *n = vd->priv;
+
+	memcpy(data, (uint8_t *)&n->config + off, len);
+}
+
+/* The MAC, which may have been made up: the guest must keep seeing it. */
+static void net_save(struct virtio_dev *vd, struct vmstate_writer *w)
+{
+	struct virtio_net *n = vd->priv;
+
+	vmstate_put_blob(w, "net-mac", n->config.mac, ETH_ALEN);
+}
+
+static bool mac_usable(const uint8_t *mac)
+{
+	static const uint8_t zero[ETH_ALEN];
+
+	return !(mac[0] & 1) && memcmp(mac, zero, ETH_ALEN);
+}
+
+static int net_restore(struct virtio_dev *vd, const struct vmstate *vs,
+		       int node, struct err *e)
+{
+	struct virtio_net *n = vd->priv;
+	uint8_t mac[ETH_ALEN];
+
+	if (vmstate_get_blob(vs, node, "net-mac", mac, ETH_ALEN, e))
+		return -EINVAL;
+	if (!mac_usable(mac))
+		return err_set(e, EINVAL, "%s: net-mac is not a unicast address", vd->dev.id);
+	memcpy(n->config.mac, mac, ETH_ALEN);
+	log_info("%s: mac %02x:%02x:%02x:%02x:%02x:%02x from the snapshot", vd->dev.id,
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return 0;
+}
+
+static void net_destroy(struct virtio_dev *vd)
+{
+	struct virtio_net *n = vd->priv;
+
+	if (n->rx_registered)
+		event_loop_remove(&vd->dev.vm->loop, &n->rx_src);
+	if (n->tap_fd >= 0) {
+		log_info("%s: tap %s: %llu frames received (%llu dropped), %llu sent (%llu dropped)",
+			 vd->dev.id, n->tap, (unsigned long long)n->rx_frames,
+			 (unsigned long long)n->rx_dropped,
+			 (unsigned long long)n->tx_frames,
+			 (unsigned long long)n->tx_dropped);
+		close(n->tap_fd);
+	}
+	free(n);
+}
+
+static const struct virtio_device_ops virtio_net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS),
+	.nr_queues = 2,
+	.queue_max = NET_QUEUE_SIZE,
+	.config_size = NET_CONFIG_SIZE,
+	.config_read = net_config_read,
+	.notify = net_notify,
+	.activate = net_activate,
+	.quiesce = net_quiesce,
+	.save = net_save,
+	.restore = net_restore,
+	.destroy = net_destroy,
+};
+
+static int tap_attach_error(int errnum, const char *name, struct err *e)
+{
+	switch (errnum) {
+	case EINVAL:
+		return err_set(e, errnum, "not a tap device, or a multi-queue one");
+	case EBUSY:
+		return err_set(e, errnum, "in use by another process");
+	case EPERM:
+		return err_set(e, errnum, "not allowed to attach to it (owner or group)");
+	default:
+		return err_set(e, errnum, "TUNSETIFF %s: %s", name, strerror(errnum));
+	}
+}
+
+/*
+ * Attach to the tap by name. TUNSETIFF would create a missing one (gone
+ * again when gmvm ends, and connected to nothing), so the name must be
+ * there before and still the same device after.
+ */
+static int net_open_tap(struct virtio_net *n, struct err *e)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	unsigned int index = if_nametoindex(n->tap);
+	int hdr_len = NET_HDR_LEN;
+
+	if (!index)
+		return err_set(e, ENODEV, "no such network device (create it first: ip tuntap add dev %s mode tap)",
+			       n->tap);
+	n->tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (n->tap_fd < 0)
+		return err_set(e, errno, "/dev/net/tun: %s", strerror(errno));
+	memcpy(ifr.ifr_name, n->tap, sizeof(ifr.ifr_name));
+	if (ioctl(n->tap_fd, TUNSETIFF, &ifr) < 0)
+		return tap_attach_error(errno, n->tap, e);
+	if (if_nametoindex(n->tap) != index)
+		return err_set(e, ENODEV, "replaced or removed while being opened");
+	if (ioctl(n->tap_fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+		return err_set(e, errno, "TUNSETVNETHDRSZ: %s", strerror(errno));
+	/* A persistent tap keeps offloads an earlier user turned on. */
+	if (ioctl(n->tap_fd, TUNSETOFFLOAD, 0) < 0)
+		return err_set(e, errno, "TUNSETOFFLOAD: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * The configured MAC, or a locally administered unicast one from this
+ * process (no two VMs running at once share a pid) and the device index.
+ * A restore brings a made-up one back from the device state (net_restore).
+ */
+static int net_pick_mac(struct virtio_net *n, const struct net_config *nc,
+			unsigned int index)
+{
+	uint8_t *mac = n->config.mac;
+	uint32_t pid = getpid();
+
+	if (nc->mac_set) {
+		memcpy(mac, nc->mac, ETH_ALEN);
+		return mac_usable(mac) ? 0 : -EINVAL;
+	}
+	mac[0] = 0x52;	/* bit 1: locally administered; bit 0 clear: unicast */
+	mac[1] = 0x54;
+	mac[2] = pid >> 16;
+	mac[3] = pid >> 8;
+	mac[4] = pid;
+	mac[5] = index;
+	return 0;
+}
+
+static int net_create(struct vm *vm, const struct net_config *nc,
+		      unsigned int index, struct err *e)
+{
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	struct virtio_dev *vd;
+	const uint8_t *m;
+	int ret;
+
+	if (!n)
+		return err_set(e, ENOMEM, "out of memory for virtio-net");
+	n->tap_fd = -1;
+	snprintf(n->tap, sizeof(n->tap), "%.*s", (int)sizeof(nc->tap) - 1, nc->tap);
+	if (net_pick_mac(n, nc, index))
+		ret = err_set(e, EINVAL, "mac %02x:%02x:%02x:%02x:%02x:%02x is not a unicast address",
+			      nc->mac[0], nc->mac[1], nc->mac[2], nc->mac[3],
+			      nc->mac[4], nc->mac[5]);
+	else
+		ret = net_open_tap(n, e);
+	if (ret) {
+		if (n->tap_fd >= 0)
+			close(n->tap_fd);
+		free(n);
+		return err_prefix(e, "tap %s", nc->tap);
+	}
+	n->config.status = VIRTIO_NET_S_LINK_UP;
+	ret = virtio_mmio_create(vm, &virtio_net_ops, n, &vd, e);
+	if (ret)
+		return ret;
+	n->vd = vd;
+	/* In the loop from the start, but waiting for nothing until armed. */
+	n->rx_src = (struct event_source){ .fd = n->tap_fd, .handler = net_tap_event,
+					   .opaque = n };
+	ret = event_loop_add(&vm->loop, &n->rx_src, 0);
+	if (ret)
+		return err_set(e, -ret, "%s: cannot watch tap %s: %s", vd->dev.id,
+			       n->tap, strerror(-ret));
+	n->rx_registered = true;
+	m = n->config.mac;
+	log_info("%s: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", vd->dev.id, n->tap,
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	return 0;
+}
+
+static int virtio_net_setup(struct vm *vm, const struct vm_config *cfg,
+			    struct err *e)
+{
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		int ret = net_create(vm, &cfg->nets[i], i, e);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+const struct device_desc virtio_net_device = {
+	.name = "virtio-net",
+	.setup = virtio_net_setup,
+};
