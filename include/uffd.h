@@ -131,9 +131,9 @@ void uffd_handler_stats(struct uffd_handler *h, struct uffd_stats *st);
  */
 int uffd_handler_complete(struct uffd_handler *h, struct err *e);
 
-/* Write the recorded fault order to path (see workingset_read()). */
-int uffd_handler_write_workingset(struct uffd_handler *h, const char *path,
-				  struct err *e);
+/* Write the recorded fault order (see workingset_write()). */
+int uffd_handler_write_workingset(struct uffd_handler *h, int dir_fd,
+				  const char *dir, struct err *e);
 
 /*
  * Create a userfaultfd with every guest RAM range of mem registered in
@@ -147,7 +147,12 @@ int uffd_register_guest_mem(const struct guest_mem *mem, struct err *e);
  */
 int workingset_read(const char *path, uint64_t nr_pages, uint64_t **pages,
 		    size_t *n, struct err *e);
-int workingset_write(const char *path, const uint64_t *pages, size_t n,
-		     struct err *e);
+/*
+ * Write pages as the file "workingset" in the directory dir_fd (which may be
+ * an O_PATH descriptor opened before a chroot; dir names it in messages).
+ * The file is whole or absent. Returns 0 or -errno with e set.
+ */
+int workingset_write(int dir_fd, const char *dir, const uint64_t *pages,
+		     size_t n, struct err *e);
 
 #endif /* GMVM_UFFD_H */

@@ -448,10 +448,10 @@ void uffd_handler_stats(struct uffd_handler *h, struct uffd_stats *st)
 	free(sorted);
 }
 
-int uffd_handler_write_workingset(struct uffd_handler *h, const char *path,
-				  struct err *e)
+int uffd_handler_write_workingset(struct uffd_handler *h, int dir_fd,
+				  const char *dir, struct err *e)
 {
-	return workingset_write(path, h->ws, h->nr_ws, e);
+	return workingset_write(dir_fd, dir, h->ws, h->nr_ws, e);
 }
 
 int uffd_register_guest_mem(const struct guest_mem *mem, struct err *e)

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,29 +18,35 @@
 
 #define WS_MAGIC "GMVMWS01"
 #define WS_HEADER 24
+#define WS_FILE "workingset"	/* SNAPSHOT_WORKINGSET */
 
-int workingset_write(const char *path, const uint64_t *pages, size_t n,
-		     struct err *e)
+int workingset_write(int dir_fd, const char *dir, const uint64_t *pages,
+		     size_t n, struct err *e)
 {
 	uint8_t hdr[WS_HEADER];
 	uint64_t page_size = PAGE_SIZE, count = n;
+	char tmp[64];
 	int fd, ret;
 
 	memcpy(hdr, WS_MAGIC, 8);
 	memcpy(hdr + 8, &page_size, 8);
 	memcpy(hdr + 16, &count, 8);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Under a temporary name, so that the file is whole or absent. */
+	snprintf(tmp, sizeof(tmp), "%s.partial-%d", WS_FILE, (int)getpid());
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_set(e, errno, "%s: %s", path, strerror(errno));
+		return err_set(e, errno, "%s/%s: %s", dir, tmp, strerror(errno));
 	ret = write_full(fd, hdr, sizeof(hdr));
 	if (!ret)
 		ret = write_full(fd, pages, n * sizeof(*pages));
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	close(fd);
+	if (!ret && renameat(dir_fd, tmp, dir_fd, WS_FILE) < 0)
+		ret = -errno;
 	if (ret) {
-		unlink(path);
-		return err_set(e, -ret, "%s: %s", path, strerror(-ret));
+		unlinkat(dir_fd, tmp, 0);
+		return err_set(e, -ret, "%s/%s: %s", dir, WS_FILE, strerror(-ret));
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "sandbox.h"
@@ -175,8 +176,15 @@ int parse_privdrop_option(struct privdrop *p, const char *name,
 	unsigned long id;
 
 	if (!strcmp(name, "chroot")) {
+		struct stat st;
+
 		if (arg[0] != '/')
 			return err_set(e, EINVAL, "--chroot %s: must be an absolute path", arg);
+		/* Found out now, not once the VM is built. */
+		if (stat(arg, &st) < 0)
+			return err_set(e, errno, "--chroot %s: %s", arg, strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, ENOTDIR, "--chroot %s: not a directory", arg);
 		p->chroot_dir = arg;
 		return 0;
 	}

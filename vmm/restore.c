@@ -5,6 +5,7 @@
  * KVM and the devices their saved state and run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct restore {
 	size_t nr_workingset;
 	bool minor;			/* lazy with minor faults */
 	int stats_fd;			/* --stats, opened early */
+	int record_dir_fd;		/* --record-working-set: the snapshot */
 	int ext_uffd;			/* --uffd-socket: our copy */
 	const uint8_t *memfile_map;	/* lazy: the memory file, mapped */
 	struct uffd_extent *extents;
@@ -197,6 +199,13 @@ static int restore_prepare(struct restore *r, struct err *e)
 	if (snapshot_open(&r->snap, r->o->dir, e) ||
 	    restore_read_workingset(r, e))
 		return EXIT_BAD_INPUT;
+	/* Opened now: the file is written at exit, maybe after a chroot. */
+	if (r->o->record &&
+	    (r->record_dir_fd = open(r->o->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_set(e, errno, "--record-working-set: %s: %s", r->o->dir,
+			strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
 	r->cfg = (struct vm_config){
 		.nr_vcpus = r->snap.nr_vcpus,
 		.mem_size = r->snap.mem_size,
@@ -252,14 +261,14 @@ static void restore_finish(struct restore *r)
 {
 	struct vm *vm = &r->vm;
 	struct err e = { 0 };
-	char path[PATH_MAX];
 
-	if (vm->uffd && r->o->record) {
-		if (snapshot_path(path, sizeof(path), r->o->dir, SNAPSHOT_WORKINGSET) ||
-		    uffd_handler_write_workingset(vm->uffd, path, &e))
+	if (vm->uffd && r->record_dir_fd >= 0) {
+		if (uffd_handler_write_workingset(vm->uffd, r->record_dir_fd,
+						  r->o->dir, &e))
 			log_error("--record-working-set: %s", e.msg);
 		else
-			log_info("working set written to %s", path);
+			log_info("working set written to %s/%s", r->o->dir,
+				 SNAPSHOT_WORKINGSET);
 	}
 	if (r->stats_fd >= 0 && vm_stats_write(vm, r->stats_fd, &e))
 		log_error("%s", e.msg);
@@ -268,7 +277,7 @@ static void restore_finish(struct restore *r)
 int restore_vm(const struct restore_opts *o)
 {
 	struct restore r = { .o = o, .ext_uffd = -1, .ext_peer.fd = -1,
-			     .stats_fd = -1 };
+			     .stats_fd = -1, .record_dir_fd = -1 };
 	struct err e = { 0 };
 	int status;
 
@@ -287,6 +296,8 @@ int restore_vm(const struct restore_opts *o)
 		close(r.ext_uffd);
 	if (r.stats_fd >= 0)
 		close(r.stats_fd);
+	if (r.record_dir_fd >= 0)
+		close(r.record_dir_fd);
 	vm_destroy(&r.vm);
 	if (r.memfile_map)
 		munmap((void *)r.memfile_map, r.snap.mem_size);
