@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Clients of a running gmvm's control socket: `gmvm pause|resume|snapshot|
- * stats|status|stop --control SOCK`. Each sends one request line, prints the
+ * balloon|stats|status|stop --control SOCK`. Each sends one request line, prints the
  * reply, and exits 0 when the reply says ok, 1 when it does not.
  */
 #include <errno.h>
@@ -93,10 +93,12 @@ int control_request(const char *path, const char *request, char *reply,
 static const char client_usage[] =
 	"Usage: gmvm status|pause|resume|stats|stop --control SOCK\n"
 	"       gmvm snapshot --control SOCK [--pause-after] DIR\n"
+	"       gmvm balloon --control SOCK PAGES\n"
 	"Send one request to a gmvm serving --control SOCK and print its reply.\n"
 	"\n"
 	"  -c, --control SOCK   the running gmvm's control socket\n"
 	"      --pause-after    snapshot: leave the VM paused afterwards\n"
+	"  PAGES                balloon: the balloon's target, in 4 KiB pages\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"Exit status: 0 when gmvm did it, 1 when it refused or could not be\n"
@@ -117,22 +119,33 @@ static char *absolute_dir(const char *dir)
 	return abs;
 }
 
-static char *client_build(const char *cmd, const char *dir, bool pause_after)
+/* One request, from the command line. */
+struct client_request {
+	const char *cmd;
+	const char *dir;	/* snapshot */
+	bool pause_after;
+	bool balloon;
+	unsigned long pages;	/* balloon */
+};
+
+static char *client_build(const struct client_request *r)
 {
 	json_object *req = json_object_new_object();
 	char *text, *abs = NULL;
 
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	if (dir) {
-		abs = absolute_dir(dir);
+	json_object_object_add(req, "cmd", json_object_new_string(r->cmd));
+	if (r->dir) {
+		abs = absolute_dir(r->dir);
 		if (!abs) {
 			json_object_put(req);
 			return NULL;
 		}
 		json_object_object_add(req, "dir", json_object_new_string(abs));
 		json_object_object_add(req, "pause_after",
-				       json_object_new_boolean(pause_after));
+				       json_object_new_boolean(r->pause_after));
 	}
+	if (r->balloon)
+		json_object_object_add(req, "pages", json_object_new_int64(r->pages));
 	text = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(req);
 	free(abs);
@@ -166,8 +179,10 @@ int cmd_control(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cmd = argv[0], *path = NULL, *dir = NULL;
-	bool snapshot = !strcmp(cmd, "snapshot"), pause_after = false;
+	struct client_request r = { .cmd = argv[0],
+				    .balloon = !strcmp(argv[0], "balloon") };
+	const char *cmd = r.cmd, *path = NULL, *arg = NULL;
+	bool snapshot = !strcmp(cmd, "snapshot"), needs_arg = snapshot || r.balloon;
 	char *request, *reply;
 	struct err e = { 0 };
 	int opt, status;
@@ -182,23 +197,30 @@ int cmd_control(int argc, char **argv)
 		if (opt == 'c') {
 			path = optarg;
 		} else if (opt == 'p' && snapshot) {
-			pause_after = true;
+			r.pause_after = true;
 		} else {
 			log_error("%s: bad option '%s' (see gmvm %s --help)", cmd,
 				  argv[optind - 1], cmd);
 			return EXIT_BAD_INPUT;
 		}
 	}
-	if (snapshot && optind < argc)
-		dir = argv[optind++];
-	if (!path || optind < argc || (snapshot && !dir)) {
+	if (needs_arg && optind < argc)
+		arg = argv[optind++];
+	if (!path || optind < argc || (needs_arg && !arg)) {
 		log_error("%s: %s (see gmvm %s --help)", cmd,
 			  !path ? "--control SOCK is required" :
-			  snapshot && !dir ? "the snapshot directory is required" :
+			  snapshot && !arg ? "the snapshot directory is required" :
+			  r.balloon && !arg ? "the number of pages is required" :
 			  "unexpected argument", cmd);
 		return EXIT_BAD_INPUT;
 	}
-	request = client_build(cmd, dir, pause_after);
+	if (snapshot)
+		r.dir = arg;
+	if (r.balloon && parse_uint(arg, 0, UINT32_MAX, &r.pages, &e)) {
+		log_error("%s: pages: %s (see gmvm %s --help)", cmd, e.msg, cmd);
+		return EXIT_BAD_INPUT;
+	}
+	request = client_build(&r);
 	reply = malloc(CONTROL_REPLY_MAX);
 	if (!request || !reply) {
 		log_error("%s: out of memory", cmd);

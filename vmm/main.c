@@ -23,7 +23,7 @@ static const char main_usage[] =
 	"  run       boot a kernel in a new VM\n"
 	"  restore   resume a VM from a snapshot\n"
 	"  inspect   check a snapshot and print what it holds\n"
-	"  status, pause, resume, snapshot, stats, stop\n"
+	"  status, pause, resume, snapshot, stats, stop, balloon\n"
 	"            requests to a running gmvm's --control socket\n"
 	"  caps      show what this host offers (KVM, guest_memfd, userfaultfd)\n"
 	"  help      show this help\n"
@@ -43,6 +43,7 @@ static const struct {
 	{ "resume", cmd_control },
 	{ "snapshot", cmd_control },
 	{ "stats", cmd_control },
+	{ "balloon", cmd_control },
 	{ "status", cmd_control },
 	{ "stop", cmd_control },
 };

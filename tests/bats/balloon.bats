@@ -161,3 +161,24 @@ request() {
 	run request "$sock" '{"cmd": "balloon", "pages": 16}'
 	assert_equal "$(jq -r .error <<<"$output")" 'no balloon device: start gmvm with --balloon'
 }
+
+@test "gmvm balloon --control SOCK PAGES sets the target; errors come back as status 1 or 2" {
+	local sock=$BATS_TEST_TMPDIR/ctl
+	gmvm_background "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" run \
+		--kernel "$TESTGUEST" --balloon --control "$sock" --cmdline spin
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^spin: running'
+	run gmvm balloon --control "$sock" 2048
+	assert_success
+	assert_equal "$(jq -c . <<<"$output")" '{"ok":true,"pages":2048}'
+	run gmvm stats --control "$sock"
+	assert_equal "$(jq -r .stats.balloon.target_pages <<<"$output")" 2048
+	run --separate-stderr gmvm balloon --control "$sock" 40000
+	assert_failure 1
+	[[ "$stderr" == *"more than the guest's 32768 pages"* ]] || fail "$stderr"
+	run --separate-stderr gmvm balloon --control "$sock" lots
+	assert_failure 2
+	[[ "$stderr" == *"'lots' is not a number"* ]] || fail "$stderr"
+	run --separate-stderr gmvm balloon --control "$sock"
+	assert_failure 2
+	[[ "$stderr" == *"the number of pages is required"* ]] || fail "$stderr"
+}
