@@ -149,10 +149,14 @@ static void blk_notify(struct virtio_dev *vd, unsigned int q)
 		uint32_t written;
 		uint8_t status = virtio_blk_handle_request(b, &written);
 
-		/* The status byte is the last writable one. */
+		/*
+		 * The status byte is the last writable one. Without one
+		 * nothing was written, and the used length must not claim
+		 * a byte (virtio 1.2, 2.7.8.2).
+		 */
 		if (b->req.in_len)
 			virtq_req_write(&b->req, b->req.in_len - 1, &status, 1);
-		virtio_complete(vd, q, b->req.head, written + 1);
+		virtio_complete(vd, q, b->req.head, b->req.in_len ? written + 1 : 0);
 	}
 	if (ret < 0)
 		virtio_needs_reset(vd, e.msg);

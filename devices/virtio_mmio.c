@@ -215,8 +215,11 @@ static void write_queue_reg(struct virtio_dev *vd, uint64_t off, uint32_t v)
 {
 	struct virtq *vq = selected_queue(vd);
 
-	if (!vq || vq->ready) {
-		/* Nothing to set up, or set up already: the driver errs. */
+	/*
+	 * Nothing to set up, or set up already: the driver errs. Except
+	 * that it stops a queue by writing 0 to QueueReady (4.2.2.2).
+	 */
+	if (!vq || (vq->ready && off != VIRTIO_MMIO_QUEUE_READY)) {
 		virtio_bad_access(vd, vq ? "queue setup while ready" :
 				  "setup of a queue that does not exist", off, 4);
 		return;

@@ -17,10 +17,6 @@
 #include "vm.h"
 #include "vmstate.h"
 
-#define STATUS_BITS (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |     \
-		     VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK |  \
-		     VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)
-
 static void queue_name(char *buf, size_t len, unsigned int q, const char *what)
 {
 	snprintf(buf, len, "queue%u-%s", q, what);
@@ -91,7 +87,11 @@ static int restore_queue(struct virtio_dev *vd, const struct vmstate *vs,
 	queue_name(name, sizeof(name), q, "indices");
 	if (vmstate_get_u64(vs, node, name, &idx, e))
 		return -EINVAL;
-	if (size > vd->ops->queue_max || ready > 1 || idx >> 49)
+	/*
+	 * QueueNum is checked when the queue is made ready, not before:
+	 * until then it holds any 32-bit value the driver wrote.
+	 */
+	if ((ready && size > vd->ops->queue_max) || ready > 1 || idx >> 49)
 		return err_set(e, EINVAL, "%s: queue %u state out of range", vd->dev.id, q);
 	vq->size = size;
 	vq->last_avail = idx;
@@ -121,7 +121,13 @@ static int restore_transport(struct virtio_dev *vd, const struct vmstate *vs,
 	    vmstate_get_u32(vs, node, "int-status", &vd->int_status, e) ||
 	    vmstate_get_u32(vs, node, "config-generation", &vd->config_generation, e))
 		return -EINVAL;
-	if (vd->status & ~STATUS_BITS || vd->driver_features & ~offered ||
+	/*
+	 * What a driver's writes can leave: any status bits (only the
+	 * defined ones mean anything), any features until FEATURES_OK,
+	 * which is only set for a subset of those offered.
+	 */
+	if (((vd->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	     (vd->driver_features & ~offered)) ||
 	    vd->int_status & ~(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
 		return err_set(e, EINVAL, "%s: transport state out of range", vd->dev.id);
 	return 0;

@@ -14,24 +14,24 @@
 #include "virtio.h"
 
 /* Ring sizes with room for the event-idx words. */
-static uint64_t desc_size(uint16_t n)
+static uint64_t desc_size(uint32_t n)
 {
 	return 16ull * n;
 }
 
-static uint64_t avail_size(uint16_t n)
+static uint64_t avail_size(uint32_t n)
 {
 	return 6 + 2ull * n;
 }
 
-static uint64_t used_size(uint16_t n)
+static uint64_t used_size(uint32_t n)
 {
 	return 6 + 8ull * n;
 }
 
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem, struct err *e)
 {
-	uint16_t n = vq->size;
+	uint32_t n = vq->size;
 
 	if (!n || n > VIRTQ_MAX_SIZE || (n & (n - 1)))
 		return err_set(e, EINVAL, "queue size %u is not a power of two up to %u",
@@ -143,7 +143,12 @@ static int chain_walk(struct virtq *vq, struct chain_walk *w, uint16_t head)
 		if (copy.flags & VRING_DESC_F_INDIRECT) {
 			if (!vq->indirect)
 				return err_set(w->e, EINVAL, "indirect descriptor, not negotiated");
-			if (copy.flags & VRING_DESC_F_NEXT || w->req->nr_out + w->req->nr_in)
+			/*
+			 * A table ends a chain, which may have direct
+			 * descriptors before it: a device MUST take those
+			 * (virtio 1.2, 2.7.5.3.2), however rare they are.
+			 */
+			if (copy.flags & VRING_DESC_F_NEXT)
 				return err_set(w->e, EINVAL, "indirect descriptor inside a chain");
 			return chain_indirect(w, &copy);
 		}

@@ -35,7 +35,8 @@ struct vmstate_writer;
 
 /* A split virtqueue, as the driver set it up. */
 struct virtq {
-	uint16_t size;			/* QueueNum: a power of two */
+	/* QueueNum, all 32 bits of it: no bigger value may pass as its low half. */
+	uint32_t size;			/* a power of two once ready */
 	bool ready;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* Host views of the rings, mapped (and checked) by virtq_enable(). */

@@ -128,3 +128,21 @@ load helpers
 	assert_success
 	assert_output --regexp '^gmvm [0-9]+\.[0-9]+'
 }
+
+# options_of CMD: the long options `gmvm CMD --help` lists, one per line.
+options_of() {
+	"$GMVM" "$1" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u
+}
+
+@test "every option of run and restore's --help is in the man page and the README" {
+	local src=$BATS_TEST_DIRNAME/../.. cmd opt missing=
+	for cmd in run restore; do
+		for opt in $(options_of "$cmd"); do
+			grep -qF -- "${opt//-/\\-}" "$src/doc/gmvm.1" ||
+				missing+=" man:$cmd:$opt"
+			grep -qF -- "$opt" "$src/README.md" ||
+				missing+=" README:$cmd:$opt"
+		done
+	done
+	[ -z "$missing" ] || fail "not documented:$missing"
+}

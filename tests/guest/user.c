@@ -29,6 +29,8 @@
  *                    and deflate them through virtio-balloon, check zeros;
  *                    then report them free, check zeros again
  *   net=GIP,HIP      virtio-net at GIP: ARP for HIP, 4 pings, check the replies
+ *   hostile=KIND[,DEV] break the rules towards a device (see hostile.c),
+ *                    check it refuses, reset it, check it works
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -202,6 +204,7 @@ static const struct workload workloads[] = {
 	{ "hvcecho", workload_hvcecho },
 	{ "balloon", workload_balloon },
 	{ "net", workload_net },
+	{ "hostile", workload_hostile },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },

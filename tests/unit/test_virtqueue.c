@@ -693,7 +693,21 @@ static void test_indirect(void)
 	avail_add(6);
 	if (expect_pop(w))
 		is_u64(req.out_len, UINT32_MAX, "%s: out_len", w);
-	is_int(vq.last_avail, 7, "indirect: seven requests taken");
+
+	/* Direct descriptors, then a table that ends the chain (2.7.5.3.2). */
+	w = "chain ending in an indirect table";
+	set_tdesc(TABLE_GPA, 0, DATA_GPA + 0x100, 20, VRING_DESC_F_NEXT, 1);
+	set_tdesc(TABLE_GPA, 1, DATA_GPA + 0x200, 30, VRING_DESC_F_WRITE, 0);
+	set_desc(4, DATA_GPA, 10, VRING_DESC_F_NEXT, 6);
+	set_desc(6, TABLE_GPA, 32, VRING_DESC_F_INDIRECT, 0);
+	avail_add(4);
+	if (expect_pop(w)) {
+		expect_shape(w, 4, 2, 1, 30, 30);
+		expect_buf(w, 0, DATA_GPA, 10);
+		expect_buf(w, 1, DATA_GPA + 0x100, 20);
+		expect_buf(w, 2, DATA_GPA + 0x200, 30);
+	}
+	is_int(vq.last_avail, 8, "indirect: eight requests taken");
 }
 
 static void test_indirect_bad(void)
@@ -716,10 +730,12 @@ static void test_indirect_bad(void)
 	avail_add(0);
 	expect_bad("indirect with NEXT", "inside a chain");
 
-	set_desc(2, DATA_GPA, 10, VRING_DESC_F_NEXT, 3);
+	/* A table may end a chain, but its buffers keep the order. */
+	set_desc(2, DATA_GPA, 10, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 3);
 	set_desc(3, TABLE_GPA, 16, VRING_DESC_F_INDIRECT, 0);
 	vq.avail->ring[0] = 2;
-	expect_bad("indirect at the end of a chain", "inside a chain");
+	expect_bad("readable table entry after a writable direct buffer",
+		   "readable buffer after a writable");
 
 	set_tdesc(TABLE_GPA, 0, DATA_GPA, 10, VRING_DESC_F_NEXT, 1);
 	set_tdesc(TABLE_GPA, 1, TABLE_GPA + 0x1000, 16, VRING_DESC_F_INDIRECT, 0);
