@@ -3,9 +3,13 @@
 #ifndef GMVM_CLI_H
 #define GMVM_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "console.h"
 #include "err.h"
+#include "sandbox.h"
 
 /* Exit statuses of gmvm (a guest may also set its own, see README). */
 #define EXIT_GUEST_OK 0
@@ -39,6 +43,70 @@ struct privdrop;
 /* --chroot DIR (absolute), --uid N, --gid N into p. 0 or -EINVAL. */
 int parse_privdrop_option(struct privdrop *p, const char *name,
 			  const char *arg, struct err *e);
+
+/*
+ * arg as one of the n names: returns its index, or -EINVAL with e saying
+ * "OPTION: unknown WHAT 'ARG' (a, b or c)".
+ */
+int parse_choice(const char *option, const char *what, const char *arg,
+		 const char *const *names, unsigned int n, struct err *e);
+
+/* Options run and restore share (vmm/cli_common.c), and their long forms. */
+enum {
+	OPT_BACKEND = 0x100,
+	OPT_CONSOLE,
+	OPT_CONTROL,
+	OPT_STATS,
+	OPT_SECCOMP,
+	OPT_CHROOT,
+	OPT_UID,
+	OPT_GID,
+	OPT_COMMON_END,		/* a command's own options start here */
+};
+
+#define CLI_COMMON_OPTIONS						\
+	{ "memory-backend", required_argument, NULL, OPT_BACKEND },	\
+	{ "console", required_argument, NULL, OPT_CONSOLE },		\
+	{ "control", required_argument, NULL, OPT_CONTROL },		\
+	{ "stats", required_argument, NULL, OPT_STATS },		\
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },		\
+	{ "chroot", required_argument, NULL, OPT_CHROOT },		\
+	{ "uid", required_argument, NULL, OPT_UID },			\
+	{ "gid", required_argument, NULL, OPT_GID },			\
+	{ "verbose", no_argument, NULL, 'v' },				\
+	{ "quiet", no_argument, NULL, 'q' },				\
+	{ "help", no_argument, NULL, 'h' }
+
+struct guest_mem_backend;
+
+struct cli_common {
+	const struct guest_mem_backend *backend;	/* NULL: not given */
+	enum console_mode console;
+	bool console_given;
+	const char *control;
+	const char *stats;
+	enum seccomp_mode seccomp;	/* zero: kill, the default */
+	struct privdrop privdrop;
+};
+
+/*
+ * One of the shared options (or -v, -q) into c. Returns 0, -EINVAL with e
+ * set, or 1 when opt is not one of them.
+ */
+int cli_common_option(struct cli_common *c, int opt, const char *arg,
+		      struct err *e);
+
+/* A command's own options: 0, -EINVAL with e set, or 1 for "not mine". */
+typedef int (*cli_option_fn)(void *ctx, int opt, char *arg, struct err *e);
+
+/*
+ * getopt_long over argv, each option to fn. Returns 0, 'h' or 'V' when
+ * help or the version was asked for, or -EINVAL with e naming the unknown
+ * option, missing value or stray argument.
+ */
+int cli_parse(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, cli_option_fn fn, void *ctx,
+	      struct err *e);
 
 int cmd_run(int argc, char **argv);
 int cmd_caps(int argc, char **argv);

@@ -6,9 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "console.h"
+#include "cli.h"
 #include "err.h"
-#include "sandbox.h"
 
 struct guest_mem;
 struct guest_mem_backend;
@@ -29,18 +28,13 @@ struct restore_opts {
 	const char *dir;
 	enum restore_mode mode;
 	enum restore_uffd_mode uffd_mode;
-	const struct guest_mem_backend *backend;	/* NULL: the snapshot's */
 	unsigned int fault_around;
 	bool no_background;
 	bool record;
 	bool prefetch;
 	const char *uffd_socket;
-	const char *control;
-	const char *stats;
-	enum console_mode console;
-	bool console_default;		/* no --console: the snapshot's */
-	enum seccomp_mode seccomp;
-	struct privdrop privdrop;
+	/* Backend (NULL: the snapshot's), console (not given: the snapshot's)... */
+	struct cli_common common;
 	uint64_t start_ns;
 };
 

@@ -62,100 +62,64 @@ static const char restore_usage[] =
 	"not fit the options.\n";
 
 enum {
-	OPT_RESTORE = 256,
-	OPT_BACKEND,
+	OPT_RESTORE = OPT_COMMON_END,
 	OPT_FAULT_AROUND,
 	OPT_NO_BACKGROUND,
 	OPT_RECORD,
 	OPT_PREFETCH,
 	OPT_UFFD_SOCKET,
-	OPT_CONTROL,
-	OPT_STATS,
-	OPT_CONSOLE,
 	OPT_UFFD_MODE,
-	OPT_SECCOMP,
-	OPT_CHROOT,
-	OPT_UID,
-	OPT_GID,
 };
 
 static const struct option restore_options[] = {
 	{ "snapshot", required_argument, NULL, 's' },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
-	{ "memory-backend", required_argument, NULL, OPT_BACKEND },
 	{ "fault-around", required_argument, NULL, OPT_FAULT_AROUND },
 	{ "no-background", no_argument, NULL, OPT_NO_BACKGROUND },
 	{ "record-working-set", no_argument, NULL, OPT_RECORD },
 	{ "prefetch", no_argument, NULL, OPT_PREFETCH },
 	{ "uffd-socket", required_argument, NULL, OPT_UFFD_SOCKET },
-	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ "stats", required_argument, NULL, OPT_STATS },
-	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "uffd-mode", required_argument, NULL, OPT_UFFD_MODE },
-	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
-	{ "chroot", required_argument, NULL, OPT_CHROOT },
-	{ "uid", required_argument, NULL, OPT_UID },
-	{ "gid", required_argument, NULL, OPT_GID },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
+	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
-static int restore_option(struct restore_opts *o, int opt, const char *arg,
-			  struct err *e)
+static int parse_fault_around(const char *arg, unsigned int *out, struct err *e)
 {
 	unsigned long n;
+
+	if (parse_uint(arg, 1, 512, &n, e))
+		return err_prefix(e, "--fault-around");
+	if (n & (n - 1))
+		return err_set(e, EINVAL, "--fault-around: %lu is not a power of two", n);
+	*out = n;
+	return 0;
+}
+
+static int restore_option(void *ctx, int opt, char *arg, struct err *e)
+{
+	static const char *const modes[] = { "auto", "lazy", "eager" };
+	static const char *const uffd_modes[] = { "auto", "missing", "minor" };
+	struct restore_opts *o = ctx;
+	int i;
 
 	switch (opt) {
 	case 's':
 		o->dir = arg;
 		return 0;
 	case OPT_RESTORE:
-		if (!strcmp(arg, "lazy"))
-			o->mode = RESTORE_MODE_LAZY;
-		else if (!strcmp(arg, "eager"))
-			o->mode = RESTORE_MODE_EAGER;
-		else if (!strcmp(arg, "auto"))
-			o->mode = RESTORE_MODE_AUTO;
-		else
-			return err_set(e, EINVAL, "--restore: unknown mode '%s' (lazy, eager or auto)",
-				       arg);
-		return 0;
-	case OPT_BACKEND:
-		o->backend = guest_mem_backend_find(arg);
-		if (!o->backend)
-			return err_set(e, EINVAL, "--memory-backend: unknown backend '%s' (gmem, memfd or anon)",
-				       arg);
-		return 0;
-	case OPT_FAULT_AROUND:
-		if (parse_uint(arg, 1, 512, &n, e))
-			return err_prefix(e, "--fault-around");
-		if (n & (n - 1))
-			return err_set(e, EINVAL, "--fault-around: %lu is not a power of two", n);
-		o->fault_around = n;
-		return 0;
+		/* In the order of enum restore_mode. */
+		i = parse_choice("--restore", "mode", arg, modes, ARRAY_SIZE(modes), e);
+		o->mode = i < 0 ? o->mode : (enum restore_mode)i;
+		return i < 0 ? i : 0;
 	case OPT_UFFD_MODE:
-		if (!strcmp(arg, "missing"))
-			o->uffd_mode = RESTORE_UFFD_MISSING;
-		else if (!strcmp(arg, "minor"))
-			o->uffd_mode = RESTORE_UFFD_MINOR;
-		else if (!strcmp(arg, "auto"))
-			o->uffd_mode = RESTORE_UFFD_AUTO;
-		else
-			return err_set(e, EINVAL, "--uffd-mode: unknown mode '%s' (missing, minor or auto)",
-				       arg);
-		return 0;
-	case OPT_CHROOT:
-	case OPT_UID:
-	case OPT_GID:
-		return parse_privdrop_option(&o->privdrop, opt == OPT_CHROOT ? "chroot" :
-					     opt == OPT_UID ? "uid" : "gid", arg, e);
-	case OPT_SECCOMP:
-		if (seccomp_parse_mode(arg, &o->seccomp))
-			return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
-				       arg);
-		return 0;
+		/* In the order of enum restore_uffd_mode. */
+		i = parse_choice("--uffd-mode", "mode", arg, uffd_modes,
+				 ARRAY_SIZE(uffd_modes), e);
+		o->uffd_mode = i < 0 ? o->uffd_mode : (enum restore_uffd_mode)i;
+		return i < 0 ? i : 0;
+	case OPT_FAULT_AROUND:
+		return parse_fault_around(arg, &o->fault_around, e);
 	case OPT_NO_BACKGROUND:
 		o->no_background = true;
 		return 0;
@@ -168,33 +132,8 @@ static int restore_option(struct restore_opts *o, int opt, const char *arg,
 	case OPT_UFFD_SOCKET:
 		o->uffd_socket = arg;
 		return 0;
-	case OPT_CONTROL:
-		o->control = arg;
-		return 0;
-	case OPT_STATS:
-		o->stats = arg;
-		return 0;
-	case OPT_CONSOLE:
-		o->console_default = false;
-		if (!strcmp(arg, "serial"))
-			o->console = CONSOLE_SERIAL;
-		else if (!strcmp(arg, "none"))
-			o->console = CONSOLE_NONE;
-		else if (!strcmp(arg, "virtio"))
-			o->console = CONSOLE_VIRTIO;
-		else
-			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial, virtio or none)",
-				       arg);
-		return 0;
-	case 'v':
-		log_set_level(log_get_level() < LOG_DEBUG ? log_get_level() + 1 :
-			      LOG_DEBUG);
-		return 0;
-	case 'q':
-		log_set_level(LOG_WARN);
-		return 0;
 	default:
-		return err_set(e, EINVAL, "unknown option");
+		return cli_common_option(&o->common, opt, arg, e);
 	}
 }
 
@@ -217,33 +156,16 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 		return err_set(e, EINVAL, "--uffd-mode minor does not apply to an external handler (--uffd-socket)");
 	if (o->prefetch && o->record)
 		return err_set(e, EINVAL, "--prefetch and --record-working-set do not go together");
-	return seccomp_setup(o->seccomp, e) ? -EINVAL : 0;
+	return seccomp_setup(o->common.seccomp, e) ? -EINVAL : 0;
 }
 
 static int restore_parse(struct restore_opts *o, int argc, char **argv,
 			 struct err *e)
 {
-	int opt, ret;
+	int ret = cli_parse(argc, argv, ":s:vqh", restore_options,
+			    restore_option, o, e);
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":s:vqh", restore_options,
-				  NULL)) != -1) {
-		if (opt == 'h')
-			return 1;
-		if (opt == '?')
-			return err_set(e, EINVAL, "unknown option '%s'",
-				       argv[optind - 1]);
-		if (opt == ':')
-			return err_set(e, EINVAL, "option '%s' needs a value",
-				       argv[optind - 1]);
-		ret = restore_option(o, opt, optarg, e);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return err_set(e, EINVAL, "unexpected argument '%s'", argv[optind]);
-	return restore_check_opts(o, e);
+	return ret ? ret : restore_check_opts(o, e);
 }
 
 int cmd_restore(int argc, char **argv)
@@ -251,8 +173,6 @@ int cmd_restore(int argc, char **argv)
 	struct restore_opts o = {
 		.mode = RESTORE_MODE_AUTO,
 		.fault_around = UFFD_DEFAULT_FAULT_AROUND,
-		.console = CONSOLE_SERIAL,
-		.console_default = true,
 		.start_ns = time_now_ns(),
 	};
 	struct err e = { 0 };

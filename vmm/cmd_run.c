@@ -68,31 +68,17 @@ static const char run_usage[] =
 	"the debug-exit port 0xf4; 1 on a guest or monitor failure; 2 on bad usage\n"
 	"or input; 128+N when stopped by signal N.\n";
 
-/* run_parse() results besides 0 and -errno. */
 enum {
-	RUN_HELP = 1,
-	RUN_VERSION,
-};
-
-enum {
-	OPT_CPUS = 256,
-	OPT_BACKEND,
-	OPT_CONSOLE,
+	OPT_CPUS = OPT_COMMON_END,
 	OPT_BOOT_TIMER,
 	OPT_SNAPSHOT_ON_REQUEST,
 	OPT_THEN,
-	OPT_CONTROL,
 	OPT_LAZY_LOAD,
-	OPT_STATS,
 	OPT_RNG,
 	OPT_DISCOVERY,
 	OPT_DISK,
 	OPT_NET,
 	OPT_BALLOON,
-	OPT_SECCOMP,
-	OPT_CHROOT,
-	OPT_UID,
-	OPT_GID,
 };
 
 static const struct option run_options[] = {
@@ -101,40 +87,72 @@ static const struct option run_options[] = {
 	{ "cmdline", required_argument, NULL, 'c' },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, 'm' },
-	{ "memory-backend", required_argument, NULL, OPT_BACKEND },
-	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "snapshot-on-request", required_argument, NULL, OPT_SNAPSHOT_ON_REQUEST },
 	{ "then", required_argument, NULL, OPT_THEN },
-	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "lazy-load", no_argument, NULL, OPT_LAZY_LOAD },
-	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "balloon", no_argument, NULL, OPT_BALLOON },
-	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
-	{ "chroot", required_argument, NULL, OPT_CHROOT },
-	{ "uid", required_argument, NULL, OPT_UID },
-	{ "gid", required_argument, NULL, OPT_GID },
 	{ "discovery", required_argument, NULL, OPT_DISCOVERY },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
 /* What the command line said, beyond the VM's configuration. */
 struct run_args {
 	struct vm_config *cfg;
+	struct cli_common common;
 	bool then_given;
-	enum seccomp_mode seccomp;
 };
 
-static int run_option(struct run_args *a, int opt, char *arg,
-		      struct err *e)
+static int run_add_disk(struct vm_config *cfg, char *arg, struct err *e)
 {
+	if (cfg->nr_disks == VM_MAX_DISKS)
+		return err_set(e, EINVAL, "--disk: at most %d disks", VM_MAX_DISKS);
+	if (parse_disk_spec(arg, &cfg->disks[cfg->nr_disks], e))
+		return err_prefix(e, "--disk %s", arg);
+	cfg->nr_disks++;
+	return 0;
+}
+
+static int run_add_net(struct vm_config *cfg, const char *arg, struct err *e)
+{
+	if (cfg->nr_nets == VM_MAX_NETS)
+		return err_set(e, EINVAL, "--net: at most %d network devices", VM_MAX_NETS);
+	if (parse_net_spec(arg, &cfg->nets[cfg->nr_nets], e))
+		return err_prefix(e, "--net %s", arg);
+	cfg->nr_nets++;
+	return 0;
+}
+
+/* The options naming a word from a list. */
+static int run_choice_option(struct run_args *a, int opt, const char *arg,
+			     struct err *e)
+{
+	/* In the order of enum vm_discovery. */
+	static const char *const discovery[] = { "cmdline", "acpi", "both" };
+	static const char *const then[] = { "continue", "stop" };
+	int i;
+
+	if (opt == OPT_DISCOVERY) {
+		i = parse_choice("--discovery", "mode", arg, discovery,
+				 ARRAY_SIZE(discovery), e);
+		if (i >= 0)
+			a->cfg->discovery = (enum vm_discovery)i;
+	} else {
+		i = parse_choice("--then", "action", arg, then, ARRAY_SIZE(then), e);
+		a->cfg->snapshot_then_stop = i == 1;
+		a->then_given = true;
+	}
+	return i < 0 ? i : 0;
+}
+
+static int run_option(void *ctx, int opt, char *arg, struct err *e)
+{
+	struct run_args *a = ctx;
 	struct vm_config *cfg = a->cfg;
 	unsigned long n;
 	int ret;
@@ -156,35 +174,11 @@ static int run_option(struct run_args *a, int opt, char *arg,
 	case 'm':
 		ret = parse_size(arg, MIB, &cfg->mem_size, e);
 		return ret ? err_prefix(e, "--memory") : 0;
-	case OPT_BACKEND:
-		cfg->backend = guest_mem_backend_find(arg);
-		if (!cfg->backend)
-			return err_set(e, EINVAL, "--memory-backend: unknown backend '%s' (gmem, memfd or anon)",
-				       arg);
-		return 0;
-	case OPT_CONSOLE:
-		if (!strcmp(arg, "serial"))
-			cfg->console = CONSOLE_SERIAL;
-		else if (!strcmp(arg, "none"))
-			cfg->console = CONSOLE_NONE;
-		else if (!strcmp(arg, "virtio"))
-			cfg->console = CONSOLE_VIRTIO;
-		else
-			return err_set(e, EINVAL, "--console: unknown mode '%s' (serial, virtio or none)",
-				       arg);
-		cfg->virtio_console = cfg->console == CONSOLE_VIRTIO;
-		return 0;
 	case OPT_BOOT_TIMER:
 		cfg->boot_timer = true;
 		return 0;
-	case OPT_CONTROL:
-		cfg->control_path = arg;
-		return 0;
 	case OPT_LAZY_LOAD:
 		cfg->lazy_load = true;
-		return 0;
-	case OPT_STATS:
-		cfg->stats_path = arg;
 		return 0;
 	case OPT_RNG:
 		cfg->rng = true;
@@ -192,63 +186,18 @@ static int run_option(struct run_args *a, int opt, char *arg,
 	case OPT_BALLOON:
 		cfg->balloon = true;
 		return 0;
-	case OPT_CHROOT:
-	case OPT_UID:
-	case OPT_GID:
-		return parse_privdrop_option(&cfg->privdrop, opt == OPT_CHROOT ? "chroot" :
-					     opt == OPT_UID ? "uid" : "gid", arg, e);
-	case OPT_SECCOMP:
-		if (seccomp_parse_mode(arg, &a->seccomp))
-			return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
-				       arg);
-		return 0;
 	case OPT_DISK:
-		if (cfg->nr_disks == VM_MAX_DISKS)
-			return err_set(e, EINVAL, "--disk: at most %d disks", VM_MAX_DISKS);
-		if (parse_disk_spec(arg, &cfg->disks[cfg->nr_disks], e))
-			return err_prefix(e, "--disk %s", arg);
-		cfg->nr_disks++;
-		return 0;
+		return run_add_disk(cfg, arg, e);
 	case OPT_NET:
-		if (cfg->nr_nets == VM_MAX_NETS)
-			return err_set(e, EINVAL, "--net: at most %d network devices", VM_MAX_NETS);
-		if (parse_net_spec(arg, &cfg->nets[cfg->nr_nets], e))
-			return err_prefix(e, "--net %s", arg);
-		cfg->nr_nets++;
-		return 0;
+		return run_add_net(cfg, arg, e);
 	case OPT_DISCOVERY:
-		if (!strcmp(arg, "cmdline"))
-			cfg->discovery = DISCOVERY_CMDLINE;
-		else if (!strcmp(arg, "acpi"))
-			cfg->discovery = DISCOVERY_ACPI;
-		else if (!strcmp(arg, "both"))
-			cfg->discovery = DISCOVERY_BOTH;
-		else
-			return err_set(e, EINVAL, "--discovery: unknown mode '%s' (cmdline, acpi or both)",
-				       arg);
-		return 0;
+	case OPT_THEN:
+		return run_choice_option(a, opt, arg, e);
 	case OPT_SNAPSHOT_ON_REQUEST:
 		cfg->snapshot_dir = arg;
 		return 0;
-	case OPT_THEN:
-		if (!strcmp(arg, "stop"))
-			cfg->snapshot_then_stop = true;
-		else if (!strcmp(arg, "continue"))
-			cfg->snapshot_then_stop = false;
-		else
-			return err_set(e, EINVAL, "--then: unknown action '%s' (stop or continue)",
-				       arg);
-		a->then_given = true;
-		return 0;
-	case 'v':
-		log_set_level(log_get_level() < LOG_DEBUG ?
-			      log_get_level() + 1 : LOG_DEBUG);
-		return 0;
-	case 'q':
-		log_set_level(LOG_WARN);
-		return 0;
 	default:
-		return err_set(e, EINVAL, "unknown option");
+		return cli_common_option(&a->common, opt, arg, e);
 	}
 }
 
@@ -266,37 +215,28 @@ static int run_check_memory(uint64_t size, struct err *e)
 	return 0;
 }
 
+/* Returns 0, 'h' or 'V' (help or version asked for), or -EINVAL. */
 static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		     struct err *e)
 {
-	struct run_args a = { .cfg = cfg, .seccomp = SECCOMP_MODE_KILL };
-	int opt, ret;
+	struct run_args a = { .cfg = cfg };
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":k:i:c:m:vqhV", run_options,
-				  NULL)) != -1) {
-		if (opt == 'h')
-			return RUN_HELP;
-		if (opt == 'V')
-			return RUN_VERSION;
-		if (opt == '?')
-			return err_set(e, EINVAL, "unknown option '%s'",
-				       argv[optind - 1]);
-		if (opt == ':')
-			return err_set(e, EINVAL, "option '%s' needs a value",
-				       argv[optind - 1]);
-		ret = run_option(&a, opt, optarg, e);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return err_set(e, EINVAL, "unexpected argument '%s'", argv[optind]);
+	ret = cli_parse(argc, argv, ":k:i:c:m:vqhV", run_options, run_option,
+			&a, e);
+	if (ret)
+		return ret;
 	if (!cfg->kernel_path)
 		return err_set(e, EINVAL, "--kernel is required");
 	if (a.then_given && !cfg->snapshot_dir)
 		return err_set(e, EINVAL, "--then needs --snapshot-on-request");
-	if (seccomp_setup(a.seccomp, e))
+	cfg->backend = a.common.backend;
+	cfg->console = a.common.console_given ? a.common.console : CONSOLE_SERIAL;
+	cfg->virtio_console = cfg->console == CONSOLE_VIRTIO;
+	cfg->control_path = a.common.control;
+	cfg->stats_path = a.common.stats;
+	cfg->privdrop = a.common.privdrop;
+	if (seccomp_setup(a.common.seccomp, e))
 		return -EINVAL;
 	return run_check_memory(cfg->mem_size, e);
 }
@@ -389,11 +329,11 @@ int cmd_run(int argc, char **argv)
 	int ret, status;
 
 	ret = run_parse(&cfg, argc, argv, &e);
-	if (ret == RUN_HELP) {
+	if (ret == 'h') {
 		fputs(run_usage, stdout);
 		return EXIT_GUEST_OK;
 	}
-	if (ret == RUN_VERSION) {
+	if (ret == 'V') {
 		printf("gmvm %s\n", gmvm_version);
 		return EXIT_GUEST_OK;
 	}

@@ -209,16 +209,16 @@ static int restore_prepare(struct restore *r, struct err *e)
 	r->cfg = (struct vm_config){
 		.nr_vcpus = r->snap.nr_vcpus,
 		.mem_size = r->snap.mem_size,
-		.backend = r->o->backend ? r->o->backend : r->snap.backend,
-		.console = r->o->console,
+		.backend = r->o->common.backend ? r->o->common.backend : r->snap.backend,
+		.console = r->o->common.console,
 		.boot_timer = r->snap.boot_timer,
 		.rng = r->snap.rng,
 		.balloon = r->snap.balloon,
 		.nr_disks = r->snap.nr_disks,
 		.nr_nets = r->snap.nr_nets,
 		.start_ns = r->o->start_ns,
-		.control_path = r->o->control,
-		.privdrop = r->o->privdrop,
+		.control_path = r->o->common.control,
+		.privdrop = r->o->common.privdrop,
 	};
 	memcpy(r->cfg.disks, r->snap.disks, sizeof(r->cfg.disks));
 	memcpy(r->cfg.nets, r->snap.nets, sizeof(r->cfg.nets));
@@ -227,7 +227,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 	 * stdout: by default to the console the snapshot's guest used.
 	 */
 	r->cfg.virtio_console = r->snap.virtio_console;
-	if (r->o->console_default)
+	if (!r->o->common.console_given)
 		r->cfg.console = r->snap.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
 	if (r->cfg.console == CONSOLE_VIRTIO && !r->snap.virtio_console) {
 		err_set(e, EINVAL, "--console virtio: the snapshot has no virtio-console device");
@@ -237,7 +237,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return EXIT_FAILURE_RUNTIME;
 	vm->restored_from = r->o->dir;
 	if (vm_check_config(vm, &r->cfg, e) ||
-	    (r->o->control && control_start(vm, r->o->control, e)))
+	    (r->o->common.control && control_start(vm, r->o->common.control, e)))
 		return EXIT_BAD_INPUT;
 	if (vm_create_memory(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
@@ -251,7 +251,8 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return EXIT_FAILURE_RUNTIME;
 	if (snapshot_restore_state(vm, &r->snap, e))
 		return EXIT_BAD_INPUT;
-	if (r->o->stats && (r->stats_fd = vm_stats_open(r->o->stats, e)) < 0)
+	if (r->o->common.stats &&
+	    (r->stats_fd = vm_stats_open(r->o->common.stats, e)) < 0)
 		return EXIT_BAD_INPUT;
 	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
 	return 0;

@@ -222,6 +222,26 @@ static void test_mac(void)
 	like(e.msg, "multicast", "mac: a multicast address is called that");
 }
 
+static void test_choice(void)
+{
+	static const char *const names[] = { "serial", "virtio", "none" };
+	struct err e = { 0 };
+
+	is_int(parse_choice("--console", "mode", "serial", names, 3, &e), 0,
+	       "choice: first");
+	is_int(parse_choice("--console", "mode", "none", names, 3, &e), 2,
+	       "choice: last");
+	is_int(parse_choice("--console", "mode", "Serial", names, 3, &e), -EINVAL,
+	       "choice: case matters");
+	is_int(parse_choice("--console", "mode", "", names, 3, &e), -EINVAL,
+	       "choice: empty");
+	is_str(e.msg, "--console: unknown mode '' (serial, virtio or none)",
+	       "choice: the message names the option and lists the choices");
+	parse_choice("--then", "action", "later", names, 2, &e);
+	is_str(e.msg, "--then: unknown action 'later' (serial or virtio)",
+	       "choice: two choices");
+}
+
 static void test_net_spec(void)
 {
 	static const char *const bad[] = {
@@ -251,6 +271,7 @@ int main(void)
 	test_uint();
 	test_uint_messages();
 	test_mac();
+	test_choice();
 	test_net_spec();
 	return done_testing();
 }
