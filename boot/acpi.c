@@ -7,11 +7,11 @@
  * Hardware-reduced means no PM1/PM2/GPE blocks, no PM timer, no SCI and no
  * FACS. Linux then skips the 8259s and the PIT (legacy_pic becomes the null
  * PIC, no IRQ is ISA) and takes every interrupt's trigger and polarity from
- * the DSDT. What Linux would need for poweroff in this mode -- \_S5 in the
- * DSDT plus the FADT's sleep control and status registers, backed by a
- * device that ends the VM on SLP_EN -- is not provided: gmvm has no such
- * device, so a guest "poweroff" halts. Reboot goes through the FADT reset
- * register, the i8042's command port.
+ * the DSDT. Poweroff in this mode needs \_S5 in the DSDT and the FADT's
+ * sleep control and status registers (4.8.3.7, 7.4.2): Linux writes \_S5's
+ * SLP_TYP with SLP_EN to the control register, which the acpi-sleep device
+ * at port 0x600 turns into an exit with status 0. Reboot goes through the
+ * FADT reset register, the i8042's command port.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -340,6 +340,19 @@ static void dsdt_virtio(struct aml_buf *b, unsigned int i,
 	aml_free(&rt);
 }
 
+/*
+ * \_S5 (7.4.2), at the root like the definition block: the SLP_TYP for
+ * soft-off. Only SLP_TYPa counts in a hardware-reduced guest; SLP_TYPb
+ * would go to a PM1b block there is none of.
+ */
+static void dsdt_s5(struct aml_buf *b)
+{
+	static const uint64_t slp_typ[] = { ACPI_SLP_TYP_S5, 0 };
+
+	aml_name(b, "_S5");
+	aml_package(b, slp_typ, ARRAY_SIZE(slp_typ));
+}
+
 /* The DSDT's definition block (without its header) into b. */
 static int dsdt_build(struct aml_buf *b, const struct acpi_params *p,
 		      struct err *e)
@@ -351,6 +364,7 @@ static int dsdt_build(struct aml_buf *b, const struct acpi_params *p,
 	for (unsigned int i = 0; i < p->nr_virtio; i++)
 		dsdt_virtio(b, i, &p->virtio[i]);
 	aml_close(b);
+	dsdt_s5(b);
 	ret = aml_finish(b);
 	if (ret == -ENOSPC || ret == -E2BIG)
 		return err_set(e, ENOSPC, "ACPI tables: the DSDT for %u virtio windows does not fit in %zu bytes",
@@ -417,6 +431,13 @@ static void write_fadt(uint8_t *base, const struct acpi_layout *l)
 	f->reset_reg = (struct acpi_gas){ GAS_SYSTEM_IO, 8, 0, GAS_ACCESS_BYTE,
 					  I8042_COMMAND_PORT };
 	f->reset_value = I8042_PULSE_RESET;
+	/* Linux offers poweroff only when both registers are there. */
+	f->sleep_control = (struct acpi_gas){ GAS_SYSTEM_IO, 8, 0,
+					      GAS_ACCESS_BYTE,
+					      LAYOUT_ACPI_SLEEP_CONTROL_PORT };
+	f->sleep_status = (struct acpi_gas){ GAS_SYSTEM_IO, 8, 0,
+					     GAS_ACCESS_BYTE,
+					     LAYOUT_ACPI_SLEEP_STATUS_PORT };
 	memcpy(f->hypervisor_id, "GMVM    ", 8);
 	acpi_seal(&f->h);
 }

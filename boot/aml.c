@@ -21,6 +21,7 @@
 #define AML_QWORD_PREFIX 0x0e
 #define AML_SCOPE_OP 0x10
 #define AML_BUFFER_OP 0x11
+#define AML_PACKAGE_OP 0x12
 #define AML_DUAL_NAME_PREFIX 0x2e
 #define AML_MULTI_NAME_PREFIX 0x2f
 #define AML_EXT_OP_PREFIX 0x5b
@@ -41,6 +42,7 @@
 #define AML_IRQ_FLAGS_ALL 0x1f
 
 #define AML_MAX_SEGMENTS 255		/* MultiNamePrefix's SegCount */
+#define AML_PACKAGE_MAX 255		/* NumElements is a byte */
 
 void aml_init(struct aml_buf *b, size_t max)
 {
@@ -377,6 +379,21 @@ void aml_device(struct aml_buf *b, const char *path)
 	aml_byte(b, AML_DEVICE_OP);
 	aml_open(b);
 	aml_namestring(b, path);
+}
+
+void aml_package(struct aml_buf *b, const uint64_t *v, unsigned int n)
+{
+	/* More would need VarPackageOp, which nothing here wants. */
+	if (n > AML_PACKAGE_MAX || (n && !v)) {
+		aml_fail(b, -EINVAL);
+		return;
+	}
+	aml_byte(b, AML_PACKAGE_OP);
+	aml_open(b);
+	aml_byte(b, (uint8_t)n);
+	for (unsigned int i = 0; i < n; i++)
+		aml_integer(b, v[i]);
+	aml_close(b);
 }
 
 void aml_res_io(struct aml_buf *rt, uint16_t min, uint16_t max,

@@ -8,6 +8,7 @@ extern const struct device_desc i8042_device;
 extern const struct device_desc debug_exit_device;
 extern const struct device_desc boot_timer_device;
 extern const struct device_desc snapshot_port_device;
+extern const struct device_desc acpi_sleep_device;
 extern const struct device_desc virtio_rng_device;
 extern const struct device_desc virtio_blk_device;
 extern const struct device_desc virtio_console_device;
@@ -20,6 +21,7 @@ const struct device_desc *const device_table[] = {
 	&debug_exit_device,
 	&boot_timer_device,
 	&snapshot_port_device,
+	&acpi_sleep_device,
 	&virtio_blk_device,
 	&virtio_rng_device,
 	&virtio_console_device,

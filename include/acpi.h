@@ -9,10 +9,11 @@
  * scans for it when no one tells it the address; that range is reserved in
  * the e820 map.
  *
- * The guest sees no PM, GPE or sleep registers and no SCI: Linux powers such
- * a guest off only through a sleep control register and \_S5, which are not
- * provided (see acpi.c). The FADT reset register is the i8042's command port
- * (write 0xfe to port 0x64), which gmvm turns into an exit.
+ * The guest sees no PM or GPE registers and no SCI. It powers off through
+ * the FADT's sleep control register (port 0x600, the acpi-sleep device)
+ * with the SLP_TYP of \_S5, and resets through the FADT reset register, the
+ * i8042's command port (write 0xfe to port 0x64); gmvm turns both into an
+ * exit with status 0.
  */
 #ifndef GMVM_ACPI_H
 #define GMVM_ACPI_H
@@ -38,6 +39,15 @@
 #define ACPI_VIRTIO_GSI_MIN 5
 #define ACPI_VIRTIO_GSI_MAX (ACPI_IOAPIC_PINS - 1)
 #define ACPI_MAX_VIRTIO (ACPI_VIRTIO_GSI_MAX - ACPI_VIRTIO_GSI_MIN + 1)
+
+/*
+ * Hardware-reduced sleep control register (ACPI 6.3, 4.8.3.7): the guest
+ * writes SLP_TYP << 2 | SLP_EN; \_S5 in the DSDT gives SLP_TYP 5.
+ */
+#define ACPI_SLP_TYP_SHIFT 2
+#define ACPI_SLP_TYP_MASK 0x1c
+#define ACPI_SLP_EN 0x20
+#define ACPI_SLP_TYP_S5 5
 
 /* One virtio-mmio register window and the IOAPIC pin its irqfd drives. */
 struct acpi_virtio_window {

@@ -2,8 +2,8 @@
 /*
  * A small AML encoder (ACPI 6.x, section 20.2) for the DSDT: a growable byte
  * buffer that never grows past a bound, and emitters for the terms gmvm's
- * tables use -- names, integers, strings, EISA IDs, Name, Scope, Device and
- * resource template buffers.
+ * tables use -- names, integers, strings, EISA IDs, Name, Scope, Device,
+ * packages of integers and resource template buffers.
  *
  * Errors are sticky, as with the vmstate writer: the first failure (-EINVAL
  * for a bad argument, -ENOSPC past the bound, -E2BIG for a package longer
@@ -86,6 +86,12 @@ void aml_name(struct aml_buf *b, const char *path);
 void aml_scope(struct aml_buf *b, const char *path);
 void aml_device(struct aml_buf *b, const char *path);
 void aml_close(struct aml_buf *b);
+
+/*
+ * Package () { v[0], ..., v[n - 1] }: n integers (at most 255), each in its
+ * smallest encoding, as \_S5's { SLP_TYPa, SLP_TYPb }.
+ */
+void aml_package(struct aml_buf *b, const uint64_t *v, unsigned int n);
 
 /* Resource descriptors, into a buffer of their own. */
 void aml_res_io(struct aml_buf *rt, uint16_t min, uint16_t max,

@@ -6,7 +6,8 @@
  *   0xc0001000  virtio-mmio windows, 4 KiB each, GSIs 5 and up
  *   0xfec00000  IOAPIC            0xfee00000  local APICs
  * Legacy ports: COM1 0x3f8-0x3ff, i8042 0x60/0x64, debug exit 0xf4-0xf7,
- * snapshot request 0x4f0.
+ * snapshot request 0x4f0, ACPI sleep control and status 0x600/0x601 (QEMU's
+ * PM base, free of KVM's PIT, PICs and ELCR).
  */
 #ifndef GMVM_ARCH_LAYOUT_H
 #define GMVM_ARCH_LAYOUT_H
@@ -22,5 +23,7 @@
 #define LAYOUT_DEBUG_EXIT_PORT 0xf4
 #define LAYOUT_DEBUG_EXIT_SIZE 4
 #define LAYOUT_SNAPSHOT_PORT 0x4f0
+#define LAYOUT_ACPI_SLEEP_CONTROL_PORT 0x600
+#define LAYOUT_ACPI_SLEEP_STATUS_PORT 0x601
 
 #endif /* GMVM_ARCH_LAYOUT_H */

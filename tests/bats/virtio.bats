@@ -143,3 +143,54 @@ new_disk() {
 	assert_success
 	assert_line --partial 'acpi: RSDP at 0xe0000, 2 CPUs in the MADT'
 }
+
+# assert_acpi_poweroff: the last run powered off through the sleep control
+# register (exit 0, never back in the guest), and gmvm said so.
+assert_acpi_poweroff() {
+	assert_success
+	assert_line 'acpipoweroff: S5 through port 0x600'
+	refute_line 'acpipoweroff: still running after the S5 request'
+	refute_line 'testguest: ok'
+	[[ "$stderr" == *"gmvm: the guest powered off (ACPI S5)"* ]] ||
+		fail "stderr does not report the power-off: $stderr"
+}
+
+@test "ACPI poweroff: SLP_TYP 5 with SLP_EN to the FADT's sleep control register ends the VM with status 0" {
+	run --separate-stderr gmvm_run -v --cpus 2 --discovery acpi --cmdline "acpi=2,0 acpipoweroff"
+	assert_acpi_poweroff
+	[[ "$stderr" != *"warning"* ]] || fail "unexpected warning: $stderr"
+	run --separate-stderr gmvm_run -v --discovery both --cmdline acpipoweroff
+	assert_acpi_poweroff
+}
+
+@test "ACPI poweroff: another sleep state is ignored with one warning, and the guest goes on" {
+	local warning="gmvm: warning: acpi-sleep: the guest asked for sleep state S3, which is not supported; ignored"
+	run --separate-stderr gmvm_run -v --discovery acpi --cmdline "acpipoweroff=3"
+	assert_line 'acpipoweroff: S3 ignored, still running'
+	assert_acpi_poweroff
+	[ "$(grep -c -F -x "$warning" <<<"$stderr")" -eq 1 ] ||
+		fail "expected the S3 warning once: $stderr"
+	run --separate-stderr gmvm_run --discovery acpi --cmdline "acpipoweroff=0"
+	assert_line 'acpipoweroff: S0 ignored, still running'
+	assert_success
+	assert_line 'acpipoweroff: S5 through port 0x600'
+}
+
+# The tables are written on every boot (--discovery only says where the
+# virtio windows are listed), so their sleep registers are always backed.
+@test "ACPI poweroff: with --discovery cmdline the tables, and the register, are still there" {
+	run --separate-stderr gmvm_run -v --cmdline "acpi=1,0 acpipoweroff"
+	assert_acpi_poweroff
+	run --separate-stderr gmvm run -v --kernel "$TESTGUEST_BZIMAGE" --cmdline acpipoweroff
+	assert_acpi_poweroff
+}
+
+@test "ACPI poweroff: a restored guest powers off through the register too" {
+	run gmvm_run --discovery acpi --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
+		--then stop --cmdline "snapshot acpipoweroff"
+	assert_success
+	refute_line --partial 'acpipoweroff:'
+	run --separate-stderr gmvm restore -v --snapshot "$BATS_TEST_TMPDIR/s"
+	assert_line 'snapshot: resumed'
+	assert_acpi_poweroff
+}

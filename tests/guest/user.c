@@ -19,6 +19,8 @@
  *   rng              two reads from virtio-rng: non-zero and different
  *   acpi=CPUS,DEVS   the ACPI tables are sound and list CPUS CPUs and DEVS
  *                    virtio-mmio devices
+ *   acpipoweroff[=N] power off through the FADT's sleep control register
+ *                    (S5); with N, ask for sleep state N first and go on
  *   blk[=N]          write N sectors (default 128) from sector 8 of the
  *                    first virtio-blk disk, flush, read them back
  *   blkcheck[=N]     only read them back
@@ -198,6 +200,7 @@ static const struct workload workloads[] = {
 	{ "emulate", workload_emulate },
 	{ "rng", workload_rng },
 	{ "acpi", workload_acpi },
+	{ "acpipoweroff", workload_acpipoweroff },
 	{ "blk", workload_blk },
 	{ "blkcheck", workload_blkcheck },
 	{ "hvc", workload_hvc },

@@ -159,9 +159,14 @@ static void test_fadt(uint64_t rsdp)
 	/* SCI, SMI command, PM1/PM2/timer/GPE blocks and their lengths. */
 	for (uint64_t a = f + 44; a < f + 109; a++)
 		blank &= mem.base[a] == 0;
-	for (uint64_t a = f + 148; a < f + 268; a++)
+	for (uint64_t a = f + 148; a < f + 244; a++)
 		blank &= mem.base[a] == 0;
-	ok(blank, "FADT: no SCI, PM, GPE or sleep registers");
+	ok(blank, "FADT: no SCI, PM or GPE registers");
+	/* Sleep control, then status: byte-wide System I/O at 0x600, 0x601. */
+	is_mem(mem.base + f + 244,
+	       ((const uint8_t[]){ 1, 8, 0, 1, 0x00, 0x06, 0, 0, 0, 0, 0, 0,
+				   1, 8, 0, 1, 0x01, 0x06, 0, 0, 0, 0, 0, 0 }),
+	       24, "FADT: sleep control, status: byte ports 0x600, 0x601");
 	is_int(rd(f + 109, 2), 0x24, "FADT: boot flags: no VGA, no CMOS RTC, no 8042");
 	is_int(rd(f + 116, 1), 1, "FADT: reset register in system I/O space");
 	is_int(rd(f + 117, 1), 8, "FADT: reset register is 8 bits wide");
@@ -282,6 +287,9 @@ static void test_dsdt(void)
 		0x79, 0x7f,
 	};
 	static const uint8_t sb[] = { 0x5c, '_', 'S', 'B', '_' };
+	/* Name (_S5, Package () { 5, 0 }), after the Scope. */
+	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x05,
+				      0x02, 0x0a, 0x05, 0x00 };
 	struct acpi_virtio_window w[1];
 	uint64_t rsdp, d;
 	struct err e;
@@ -289,12 +297,14 @@ static void test_dsdt(void)
 	write_tables(1, NULL, 0, LIMIT, &rsdp, &e);
 	d = rd(xsdt_find(rsdp, "FACP") + 140, 8);
 	check_header(d, "DSDT", 2);
-	is_int(rd(d + 4, 4), 36 + 2 + sizeof(sb) + sizeof(com1),
+	is_int(rd(d + 4, 4), 36 + 2 + sizeof(sb) + sizeof(com1) + sizeof(s5),
 	       "DSDT with COM1: length");
 	/* Scope (\_SB): 1-byte PkgLength for a 50-byte body. */
 	ok(mem.base[d + 36] == 0x10 && mem.base[d + 37] == 51 &&
 	   !memcmp(mem.base + d + 38, sb, sizeof(sb)), "DSDT: Scope (\\_SB)");
 	is_mem(mem.base + d + 43, com1, sizeof(com1), "DSDT: Device (COM1)");
+	is_mem(mem.base + d + 43 + sizeof(com1), s5, sizeof(s5),
+	       "DSDT: \\_S5 is Package () { 5, 0 }");
 
 	make_windows(w, 1);
 	write_tables(1, w, 1, LIMIT, &rsdp, &e);
@@ -306,7 +316,9 @@ static void test_dsdt(void)
 	is_mem(mem.base + d + 44, com1, sizeof(com1), "DSDT: COM1 first");
 	is_mem(mem.base + d + 44 + sizeof(com1), vr00, sizeof(vr00),
 	       "DSDT: Device (VR00) for the window, GSI 5, edge");
-	is_int(rd(d + 4, 4), 44 + sizeof(com1) + sizeof(vr00),
+	is_mem(mem.base + d + 44 + sizeof(com1) + sizeof(vr00), s5,
+	       sizeof(s5), "DSDT: \\_S5 after the Scope");
+	is_int(rd(d + 4, 4), 44 + sizeof(com1) + sizeof(vr00) + sizeof(s5),
 	       "DSDT: nothing else");
 }
 

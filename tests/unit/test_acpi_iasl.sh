@@ -2,9 +2,10 @@
 # gmvm's ACPI tables as ACPICA sees them (TAP). tests/tools/acpi_dump writes
 # the tables for a few CPU and virtio-window counts; iasl -d disassembles
 # each one and must say nothing of errors, warnings or bad checksums; the
-# disassembled DSDT must recompile cleanly and name COM1 and every
-# virtio-mmio window with its memory range and interrupt; acpiexec (same
-# package) must load the tables into a namespace without complaint.
+# disassembled DSDT must recompile cleanly and name COM1, every
+# virtio-mmio window with its memory range and interrupt, and \_S5; the
+# FADT must point at the sleep registers; acpiexec (same package) must load
+# the tables into a namespace without complaint and evaluate \_S5.
 #
 # Needs iasl, from the Debian package acpica-tools (scripts/install-deps);
 # without it the test is skipped, saying so.
@@ -67,6 +68,12 @@ device_block() {
 		tr -s ' \t\n' '   '
 }
 
+# The Generic Address Structure called $2 in $1 (iasl -d's FADT), on one line.
+gas_block() {
+	awk -v gas="$2" 'index($0, gas) { on = 1 } on && /^$/ { exit } on' "$1" |
+		sed 's/^\[[^]]*\] *//' | tr -s ' \t\n' '   '
+}
+
 has() {	# has TEXT FIXED-STRING
 	case $1 in *"$2"*) return 0 ;; esac
 	return 1
@@ -122,6 +129,14 @@ check_fadt() {
 		grep -q 'Address : 0000000000000064' "$1/facp.dsl" &&
 		grep -q 'Value to cause reset : FE' "$1/facp.dsl"
 	result $? "$what: FADT: hardware-reduced, reset by 0xfe to port 0x64"
+
+	for reg in 'Sleep Control Register:600' 'Sleep Status Register:601'; do
+		gas=$(gas_block "$1/facp.dsl" "${reg%:*}")
+		has "$gas" 'Space ID : 01 [SystemIO]' &&
+			has "$gas" 'Bit Width : 08' &&
+			has "$gas" 'Address : 0000000000000'"${reg#*:}"
+		result $? "$what: FADT: ${reg%:*} is the 8-bit port 0x${reg#*:}"
+	done
 }
 
 check_madt() {
@@ -140,6 +155,22 @@ check_dsdt() {
 		has "$com1" 'IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08, )' &&
 		has "$com1" 'IRQNoFlags () {4}'
 	result $? "$what: DSDT: COM1 is PNP0501 at 0x3f8-0x3ff, IRQ 4"
+
+	# What Linux's poweroff needs: SLP_TYPa 5, for the acpi-sleep device.
+	s5=$(sed 's://.*$::' "$dsl" | tr -s ' \t\n' '   ')
+	has "$s5" 'Name (_S5, Package (0x02) { 0x05, Zero })'
+	result $? "$what: DSDT: _S5 is Package { 5, 0 }"
+	if command -v acpiexec >/dev/null 2>&1; then
+		(cd "$1" && acpiexec -b 'Evaluate \_S5' dsdt.dat) \
+			>"$1/s5.out" 2>&1
+		has "$(tr -s ' \t\n' '   ' <"$1/s5.out")" \
+			'[Package] Contains 2 Elements: [Integer] = 0000000000000005 [Integer] = 0000000000000000'
+		result $? "$what: acpiexec evaluates \\_S5 to { 5, 0 }" \
+			"$1/s5.out"
+	else
+		n=$((n + 1))
+		echo "ok $n # SKIP acpiexec is not installed"
+	fi
 
 	[ "$(grep -c '"LNRO0005"' "$dsl")" -eq "$windows" ]
 	result $? "$what: DSDT: $windows LNRO0005 devices"

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The AML encoder: package lengths and integers at every size boundary,
- * strings, EISA IDs, names, resource descriptors and templates, a whole
- * Device byte for byte (checked against what iasl compiles from the same
- * ASL, but for the End Tag checksum iasl leaves 0), nesting, and the sticky
- * errors at the buffer's bound.
+ * strings, EISA IDs, names, resource descriptors and templates, packages,
+ * a whole Device byte for byte (checked against what iasl compiles from the
+ * same ASL, but for the End Tag checksum iasl leaves 0), nesting, and the
+ * sticky errors at the buffer's bound.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -296,6 +296,51 @@ static void test_device(void)
 	aml_free(&rt);
 }
 
+/* --- Packages ------------------------------------------------------------ */
+
+/* The bytes are what iasl compiles from the same ASL. */
+static void test_package(void)
+{
+	static const uint64_t s5[] = { 5, 0 };
+	static const uint64_t mixed[] = { 0x1234, 1, 0xffffffff };
+	static uint64_t zeros[256];
+	struct aml_buf x;
+
+	EMITS(aml_name(&b, "_S5"); aml_package(&b, s5, 2),
+	      "Name (_S5, Package () { 5, 0 })",
+	      0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x0a, 0x05, 0x00);
+	EMITS(aml_package(&b, NULL, 0), "Package () { }", 0x12, 0x02, 0x00);
+	EMITS(aml_package(&b, mixed, 3), "Package of a word, One and a dword",
+	      0x12, 0x0b, 0x03, 0x0b, 0x34, 0x12, 0x01, 0x0c, 0xff, 0xff,
+	      0xff, 0xff);
+
+	/* 255 Zeros and the count: a 256-byte body, a 2-byte PkgLength. */
+	aml_init(&x, BIG);
+	aml_package(&x, zeros, 255);
+	is_int(aml_finish(&x), 0, "a Package of 255 integers");
+	ok(x.len == 3 + 256 && x.data[0] == 0x12 && x.data[1] == 0x42 &&
+	   x.data[2] == 0x10 && x.data[3] == 255,
+	   "... has a 2-byte PkgLength (258) and NumElements 255");
+	aml_free(&x);
+
+	aml_init(&x, BIG);
+	aml_package(&x, zeros, 256);
+	is_int(aml_finish(&x), -EINVAL, "256 elements do not fit NumElements");
+	is_int(x.len, 0, "... and nothing was written");
+	aml_free(&x);
+
+	aml_init(&x, BIG);
+	aml_package(&x, NULL, 1);
+	is_int(aml_finish(&x), -EINVAL, "elements without an array are refused");
+	aml_free(&x);
+
+	/* Opcode, count and both integers fill 5 bytes: no PkgLength. */
+	aml_init(&x, 5);
+	aml_package(&x, s5, 2);
+	is_int(aml_finish(&x), -ENOSPC, "a Package past the bound: -ENOSPC");
+	aml_free(&x);
+}
+
 /* --- Nesting and limits ------------------------------------------------ */
 
 static void test_nesting(void)
@@ -369,6 +414,7 @@ int main(void)
 	test_descriptors();
 	test_template();
 	test_device();
+	test_package();
 	test_nesting();
 	test_limits();
 	return done_testing();
