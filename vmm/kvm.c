@@ -74,7 +74,8 @@ int kvm_check_required_caps(int kvm_fd, struct err *e)
 
 struct kvm_cpuid2 *kvm_get_supported_cpuid(int kvm_fd, struct err *e)
 {
-	for (unsigned int n = 64; n <= 4096; n *= 2) {
+	/* KVM's own limit is 256 entries: one call, normally. */
+	for (unsigned int n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
 		if (!c) {

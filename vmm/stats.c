@@ -36,7 +36,6 @@ static json_object *uffd_stats_json(struct uffd_handler *h)
 	add_u64(o, "bytes_copied", st.bytes_copied);
 	add_u64(o, "pages_background", st.pages_background);
 	add_u64(o, "pages_prefetched", st.pages_prefetched);
-	add_u64(o, "prefetch_hits", st.pages_prefetched);
 	add_u64(o, "prefetch_misses", st.prefetch_misses);
 	add_u64(o, "pages_removed", st.removed_pages);
 	add_u64(o, "eexist_races", st.eexist);

@@ -170,7 +170,7 @@ restores_ok() {
 	prefetched=$(jq_stats "$BATS_TEST_TMPDIR/pre.json" .uffd.faults)
 	((recorded >= 5 * prefetched && recorded > 100)) ||
 		fail "faults: $recorded recorded, $prefetched with --prefetch"
-	(($(jq_stats "$BATS_TEST_TMPDIR/pre.json" .uffd.prefetch_hits) > 0))
+	(($(jq_stats "$BATS_TEST_TMPDIR/pre.json" .uffd.pages_prefetched) > 0))
 }
 
 @test "an external handler serves the faults (--uffd-socket)" {
