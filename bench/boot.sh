@@ -14,12 +14,8 @@
 # installs (QEMU, procps, coreutils, mawk or gawk).
 
 # shellcheck disable=SC2317 # functions called from traps and indirectly
-set -u
-set -o pipefail
-export LC_ALL=C
-
-prog=${0##*/}
-src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 2
 
 usage() {
 	cat <<EOF
@@ -33,71 +29,21 @@ Benchmark gmvm against QEMU microvm with the test guest.
       --with-tcg      also time QEMU with -accel tcg (extra rows)
       --strict        exit with status 3 when a goal is missed
   -h, --help          show this help
-
-BUILD_DIR is a gmvm build tree holding gmvm and tests/guest/testguest.elf.
-Default: \$GMVM_BUILD_DIR, else ./build, else $src/build, else /tmp/b.
-Other environment: QEMU (QEMU binary, default qemu-system-x86_64),
-GMVM_BACKEND (backend for the boot-time runs, default: gmvm's default).
-
-Exit status: 0 measured (goals met or not, unless --strict); 1 a run failed
-or gave the wrong exit status; 2 bad usage or missing programs/files;
-3 with --strict, a goal was missed.
 EOF
-}
-
-die() {
-	echo "$prog: error: $*" >&2
-	exit "${DIE_STATUS:-1}"
-}
-usage_die() {
-	echo "$prog: $*" >&2
-	echo "Try '$prog --help'." >&2
-	exit 2
+	usage_end "Other environment: QEMU (QEMU binary, default qemu-system-x86_64),
+GMVM_BACKEND (backend for the boot-time runs, default: gmvm's default)."
 }
 
 runs=${BENCH_RUNS:-20}
 wait_s=${BENCH_RSS_WAIT:-1}
 with_tcg=0
-strict=0
-build=
-
-while [ $# -gt 0 ]; do
-	case $1 in
-	-n | --runs)
-		[ $# -ge 2 ] || usage_die "$1 needs a value"
-		runs=$2
-		shift 2
-		;;
-	--runs=*) runs=${1#*=}; shift ;;
-	-w | --wait)
-		[ $# -ge 2 ] || usage_die "$1 needs a value"
-		wait_s=$2
-		shift 2
-		;;
-	--wait=*) wait_s=${1#*=}; shift ;;
-	--with-tcg) with_tcg=1; shift ;;
-	--strict) strict=1; shift ;;
-	-h | --help) usage; exit 0 ;;
-	--) shift; break ;;
-	-*) usage_die "unknown option '$1'" ;;
-	*)
-		[ -z "$build" ] || usage_die "more than one build directory given"
-		build=$1
-		shift
-		;;
-	esac
-done
-if [ $# -gt 0 ]; then
-	if [ -n "$build" ] || [ $# -ne 1 ]; then
-		usage_die "too many arguments"
-	fi
-	build=$1
-fi
-
-case $runs in
-'' | *[!0-9]*) usage_die "--runs: '$runs' is not a number" ;;
-esac
-[ "$runs" -ge 10 ] || usage_die "--runs: need at least 10 runs, got $runs"
+declare -A options=(
+	[-n]=runs [--runs]=runs
+	[-w]=wait_s [--wait]=wait_s
+	[--with-tcg]=with_tcg=1
+)
+parse_args "$@"
+check_runs 10
 case $wait_s in
 '' | *[!0-9.]* | *.*.*) usage_die "--wait: '$wait_s' is not a number of seconds" ;;
 esac
@@ -105,79 +51,13 @@ esac
 # ---------------------------------------------------------------- set-up
 
 DIE_STATUS=2
-build_arg=$build
-if [ -z "$build" ]; then
-	for d in "${GMVM_BUILD_DIR:-}" ./build "$src/build" /tmp/b; do
-		[ -n "$d" ] && [ -x "$d/gmvm" ] && { build=$d; break; }
-	done
-	[ -n "$build" ] || die "no gmvm build found (tried \$GMVM_BUILD_DIR, ./build, $src/build, /tmp/b);
-  build one with scripts/build, or pass the build directory as an argument"
-fi
-build=$(cd "$build" 2>/dev/null && pwd) || die "build directory '${build_arg:-$build}' does not exist"
-gmvm=$build/gmvm
-guest=$build/tests/guest/testguest.elf
-[ -x "$gmvm" ] || die "$gmvm: not found or not executable (is '$build' a gmvm build tree?)"
-[ -f "$guest" ] || die "$guest: not found (run make in '$build')"
-
-qemu=${QEMU:-qemu-system-x86_64}
-command -v "$qemu" >/dev/null 2>&1 ||
-	die "$qemu not found; install it with scripts/install-deps (Debian package qemu-system-x86)"
-for t in awk sort sed; do
-	command -v $t >/dev/null 2>&1 || die "'$t' not found; run scripts/install-deps"
-done
-
-# Timer: bash 5's $EPOCHREALTIME (microseconds, no fork), else date +%s%N.
-if [ -n "${EPOCHREALTIME:-}" ]; then
-	timer="bash \$EPOCHREALTIME (us)"
-	tick() { _t=${EPOCHREALTIME/[.,]/}; }
-else
-	case $(date +%s%N) in
-	*[!0-9]* | '') die "no precise timer: needs bash >= 5 or GNU date +%s%N" ;;
-	esac
-	timer="date +%s%N (adds one fork+exec of date per stamp)"
-	tick() { _t=$(($(date +%s%N) / 1000)); }
-fi
+find_build
+need_qemu
+need_tools awk sort sed
+init_timer
 DIE_STATUS=1
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gmvm-bench.XXXXXX") || die "mktemp failed"
-bgpid=
-cleanup() {
-	if [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null; then
-		kill -KILL "$bgpid" 2>/dev/null
-		wait "$bgpid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Run "$@" with stdin/stdout on /dev/null and stderr in $tmp/err.
-# Sets rc (exit status) and us (wall time from just before the fork to
-# just after the wait, in microseconds).
-timed() {
-	tick
-	local t0=$_t
-	"$@" </dev/null >/dev/null 2>"$tmp/err"
-	rc=$?
-	tick
-	us=$((_t - t0))
-}
-
-# QEMU warns about CPUID bits the host lacks on every run; any other line
-# on its stderr is an error, even when the exit status looks right (a QEMU
-# that fails to start also exits with 1).
-qemu_stderr_ok() {
-	! grep -v -e 'warning:' -e '^[[:space:]]*$' "$1" >/dev/null 2>&1
-}
-
-show_err() {
-	if [ -s "$tmp/err" ]; then
-		sed 's/^/    | /' "$tmp/err" >&2
-	else
-		echo "    (nothing on stderr)" >&2
-	fi
-}
+make_tmp "${TMPDIR:-/tmp}" gmvm-bench
 
 # ---------------------------------------------------------------- commands
 
@@ -204,22 +84,12 @@ qemu_cmd() {
 
 # -------------------------------------------------------------- probes
 
-gmvm_version=$("$gmvm" --version 2>/dev/null | head -n 1)
+gmvm_info
 qemu_version=$("$qemu" --version 2>/dev/null | head -n 1)
-default_backend=$("$gmvm" caps 2>/dev/null | sed -n 's/^default backend: *//p' | head -n 1)
-[ -n "$default_backend" ] || default_backend=default
 boot_backend=${GMVM_BACKEND:-}
 
-# gmvm: exit=5 must come back as exit status 5 (KVM works, guest ran).
 gmvm_cmd 128M exit=5 "$boot_backend"
-timed "${CMD[@]}"
-if [ "$rc" -ne 5 ]; then
-	echo "$prog: error: gmvm cannot run the test guest here: 'gmvm run ... --cmdline exit=5' exited with $rc, expected 5" >&2
-	echo "  command: ${CMD[*]}" >&2
-	show_err
-	[ -e /dev/kvm ] || echo "  /dev/kvm does not exist: gmvm needs KVM" >&2
-	exit 1
-fi
+probe_gmvm "${CMD[@]}"
 
 # QEMU: try KVM by running it; under QEMU exit=5 gives (5 << 1) | 1 = 11.
 qemu_cmd 128M exit=5 "${qemu_accel[@]}"
@@ -278,33 +148,21 @@ config_cmd() {
 run_config() {
 	config_cmd "$1"
 	timed "${CMD[@]}"
-	if [ "$rc" -ne "$expect" ] || { [ "${1%%:*}" != gmvm ] && ! qemu_stderr_ok "$tmp/err"; }; then
-		echo >&2
-		if [ "$rc" -ne "$expect" ]; then
-			echo "$prog: FAILED: $label, run $2: exit status $rc, expected $expect" >&2
-		else
-			echo "$prog: FAILED: $label, run $2: exit status $rc as expected, but QEMU reported an error" >&2
-		fi
-		echo "  command: ${CMD[*]}" >&2
-		show_err
-		exit 1
+	if [ "$rc" -ne "$expect" ]; then
+		fail "$label, run $2: exit status $rc, expected $expect"
+	elif [ "${1%%:*}" != gmvm ] && ! qemu_stderr_ok "$tmp/err"; then
+		fail "$label, run $2: exit status $rc as expected, but QEMU reported an error"
 	fi
 	[ "$2" = warm-up ] || echo "$us" >>"$tmp/$1"
 }
 
-hostcpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)
 echo "gmvm boot benchmark"
-echo "  host:   $(uname -sr), ${hostcpu:-unknown CPU}, $(nproc) CPUs"
+echo "  host:   $(host_desc)"
 echo "  gmvm:   $gmvm ($gmvm_version), backend for boot runs: ${boot_backend:-$default_backend}"
 echo "  QEMU:   $qemu_version, microvm, accel $qemu_accel_label"
 echo "  guest:  $guest"
 echo "  timer:  $timer; $runs runs per configuration, interleaved, after 1 warm-up run each"
-echo "  load:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
-# Other VMs running at the same time skew the timings: say so.
-busy=$(ps -e -o pid=,comm= 2>/dev/null | awk '$2 ~ /^(gmvm|qemu-system-x86)/ { n++ } END { print n + 0 }')
-if [ "${busy:-0}" -gt 0 ]; then
-	echo "  WARNING: $busy other gmvm/QEMU process(es) running; timings will be noisy"
-fi
+print_load
 echo
 
 printf 'timing'
@@ -317,25 +175,9 @@ for i in $(seq 1 "$runs"); do
 	done
 	printf '.'
 done
-# The floor: spawning a process that does nothing, timed the same way.
-: >"$tmp/floor"
-for i in $(seq 1 "$runs"); do
-	timed /bin/true
-	echo "$us" >>"$tmp/floor"
-done
+time_floor
 echo " done"
 echo
-
-# stats FILE -> "median min max" in microseconds
-stats() {
-	sort -n "$1" | awk '{ v[NR] = $1 }
-		END {
-			if (NR % 2) med = v[(NR + 1) / 2]
-			else med = (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%d %d %d\n", med, v[1], v[NR]
-		}'
-}
-ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 
 declare -A med
 echo "Boot to exit (exec -> process exit), milliseconds, $runs runs each"
@@ -519,11 +361,6 @@ echo
 
 # ----------------------------------------------------------------- goals
 
-missed=0
-goal() { # goal PASS|FAIL TEXT
-	printf '  [%s] %s\n' "$1" "$2"
-	[ "$1" = PASS ] || missed=1
-}
 echo "Goals"
 for s in "${sizes[@]}"; do
 	g=${med[gmvm:$s]} q=${med[qemu:$s]}
@@ -558,8 +395,4 @@ if [ "$rss_fail" -ne 0 ]; then
 	echo "$prog: some RSS measurements failed (see above)" >&2
 	exit 1
 fi
-if [ "$missed" -ne 0 ]; then
-	echo "Some goals were missed (see bench/README.md for how to read this)."
-	[ "$strict" -eq 0 ] || exit 3
-fi
-exit 0
+goals_exit
