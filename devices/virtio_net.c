@@ -117,7 +117,7 @@ static bool net_rx_has_buffers(const struct virtq *vq)
 	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
 }
 
-/* Watch the tap for frames, or stop. Any thread, device lock held. */
+/* Watch the tap for frames, or stop. Main thread, device lock held. */
 static void net_rx_watch(struct virtio_net *n, bool on)
 {
 	int ret;
@@ -334,15 +334,30 @@ static void net_notify(struct virtio_dev *vd, unsigned int q)
 		net_rx_update(vd->priv);	/* new receive buffers */
 }
 
+/*
+ * Have the main thread decide again whether to watch the tap (net_notify()
+ * on queue 0). Activate and quiesce also come from vCPU threads (a status
+ * write), whose seccomp filter has no epoll_ctl; until the main thread
+ * gets to it, a frame arriving for a device that is no longer live is left
+ * in the tap by net_tap_event().
+ */
+static void net_rx_kick(struct virtio_net *n)
+{
+	uint64_t one = 1;
+
+	if (write(n->vd->notify[NET_RXQ].src.fd, &one, sizeof(one)) < 0)
+		log_warn("%s: eventfd: %s", n->vd->dev.id, strerror(errno));
+}
+
 static void net_activate(struct virtio_dev *vd)
 {
-	net_rx_update(vd->priv);
+	net_rx_kick(vd->priv);
 }
 
 /* Reset or pause: no frame moves until the next activate. */
 static void net_quiesce(struct virtio_dev *vd)
 {
-	net_rx_watch(vd->priv, false);
+	net_rx_kick(vd->priv);
 }
 
 static void net_config_read(struct virtio_dev *vd, uint32_t off, uint8_t *data,

@@ -67,6 +67,14 @@ assert_pinged() {
 	assert_line 'testguest: ok'
 }
 
+@test "virtio-net: a driver reset while gmvm watches the tap leaves gmvm up (the reset comes from a vCPU thread)" {
+	run gmvm_ns run --kernel "$TESTGUEST" --net "tap=$TAP" --cmdline "$NET netreset hello"
+	assert_success
+	assert_pinged
+	assert_line 'netreset: done'
+	assert_line 'testguest: ok'
+}
+
 @test "virtio-net: the host side learns the guest's MAC given with mac=" {
 	local out=$BATS_TEST_TMPDIR/out
 	ip netns exec "$NS" timeout --kill-after=10 "$GMVM_TIMEOUT" "$GMVM" run \

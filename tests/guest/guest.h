@@ -188,6 +188,7 @@ int workload_hvc(const char *arg, size_t len);
 int workload_hvcecho(const char *arg, size_t len);
 int workload_balloon(const char *arg, size_t len);
 int workload_net(const char *arg, size_t len);
+int workload_netreset(const char *arg, size_t len);
 int workload_hostile(const char *arg, size_t len);
 
 /* entry.S */

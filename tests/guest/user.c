@@ -31,6 +31,7 @@
  *                    and deflate them through virtio-balloon, check zeros;
  *                    then report them free, check zeros again
  *   net=GIP,HIP      virtio-net at GIP: ARP for HIP, 4 pings, check the replies
+ *   netreset         reset that device, its receive buffers still posted
  *   hostile=KIND[,DEV] break the rules towards a device (see hostile.c),
  *                    check it refuses, reset it, check it works
  *   exit=N           exit now with status N
@@ -207,6 +208,7 @@ static const struct workload workloads[] = {
 	{ "hvcecho", workload_hvcecho },
 	{ "balloon", workload_balloon },
 	{ "net", workload_net },
+	{ "netreset", workload_netreset },
 	{ "hostile", workload_hostile },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },

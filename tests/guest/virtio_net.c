@@ -410,3 +410,28 @@ int workload_net(const char *arg, size_t len)
 	printf("\n");
 	return net_ping();
 }
+
+/*
+ * netreset: reset the device the net workload set up, its receive buffers
+ * still posted (the monitor is watching its tap then), as a driver does
+ * when it goes away; the monitor must stop watching, from whatever thread
+ * the reset arrives on, and stay up.
+ */
+int workload_netreset(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	if (!net.up) {
+		printf("netreset: run net= first\n");
+		return -1;
+	}
+	vdev_write(&net.d, VM_STATUS, 0);
+	if (vdev_read(&net.d, VM_STATUS) != 0) {
+		printf("netreset: status still %#x after a reset\n",
+		       vdev_read(&net.d, VM_STATUS));
+		return -1;
+	}
+	net.up = false;
+	printf("netreset: done\n");
+	return 0;
+}
