@@ -7,9 +7,8 @@
  * status 0, as for any guest power-off. Other sleep states are not
  * supported: the request is ignored and the guest goes on.
  *
- * The tables are written on every boot (--discovery only decides where the
- * virtio windows are listed), so the device is always there to back them.
- * Both registers read as 0: the guest never sleeps, so WAK_STS is never
+ * The device exists where the tables do (--discovery acpi|both). Both
+ * registers read as 0: the guest never sleeps, so WAK_STS is never
  * set, and a write to the status register (write 1 to clear WAK_STS) has
  * nothing to clear.
  */
@@ -92,9 +91,11 @@ static const struct device_ops acpi_sleep_ops = {
 static int acpi_sleep_setup(struct vm *vm, const struct vm_config *cfg,
 			    struct err *e)
 {
-	struct acpi_sleep *s = calloc(1, sizeof(*s));
+	struct acpi_sleep *s;
 
-	(void)cfg;
+	if (cfg->discovery == DISCOVERY_CMDLINE)
+		return 0;	/* no tables to point at it */
+	s = calloc(1, sizeof(*s));
 	if (!s || vm_add_device(vm, &s->dev)) {
 		free(s);
 		return err_set(e, ENOMEM, "out of memory for the ACPI sleep registers");

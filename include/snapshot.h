@@ -47,6 +47,7 @@ struct snapshot {
 	bool rng;
 	bool balloon;
 	bool virtio_console;
+	enum vm_discovery discovery;	/* which firmware tables it was given */
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	struct net_config nets[VM_MAX_NETS];

@@ -108,6 +108,9 @@ int cmd_inspect(int argc, char **argv)
 	printf("  %u vCPU(s), %llu MiB of RAM on %s, boot timer %s\n", s.nr_vcpus,
 	       (unsigned long long)(s.mem_size / MIB), s.backend->name,
 	       s.boot_timer ? "on" : "off");
+	printf("  virtio devices found by the guest through %s\n",
+	       s.discovery == DISCOVERY_CMDLINE ? "its command line (no ACPI tables)" :
+	       s.discovery == DISCOVERY_ACPI ? "ACPI" : "its command line and ACPI");
 	printf("  memory file: %llu bytes, %llu MiB of data\n",
 	       (unsigned long long)s.mem_file_size,
 	       (unsigned long long)(memfile_data_bytes(s.mem_fd, s.mem_size) / MIB));

@@ -214,6 +214,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.boot_timer = r->snap.boot_timer,
 		.rng = r->snap.rng,
 		.balloon = r->snap.balloon,
+		.discovery = r->snap.discovery,
 		.nr_disks = r->snap.nr_disks,
 		.nr_nets = r->snap.nr_nets,
 		.start_ns = r->o->start_ns,

@@ -55,6 +55,8 @@ static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_put_u32(w, "rng", vm->cfg->rng);
 	vmstate_put_u32(w, "balloon", vm->cfg->balloon);
 	vmstate_put_u32(w, "virtio-console", vm->cfg->virtio_console);
+	/* The ACPI tables in guest RAM need their sleep registers back. */
+	vmstate_put_u32(w, "discovery", vm->cfg->discovery);
 	snapshot_write_disks_nets(vm->cfg, w);
 	vmstate_end(w);
 }

@@ -107,10 +107,16 @@ static int snapshot_read_nets(struct snapshot *s, int node, struct err *e)
 
 static int snapshot_read_devices(struct snapshot *s, int node, struct err *e)
 {
+	uint32_t discovery;
+
 	if (get_flag(&s->vs, node, "rng", &s->rng, e) ||
 	    get_flag(&s->vs, node, "balloon", &s->balloon, e) ||
-	    get_flag(&s->vs, node, "virtio-console", &s->virtio_console, e))
+	    get_flag(&s->vs, node, "virtio-console", &s->virtio_console, e) ||
+	    vmstate_get_u32(&s->vs, node, "discovery", &discovery, e))
 		return -EINVAL;
+	if (discovery > DISCOVERY_BOTH)
+		return err_set(e, EINVAL, "config: discovery is %u", discovery);
+	s->discovery = discovery;
 	if (snapshot_read_disks(s, node, e))
 		return -EINVAL;
 	return snapshot_read_nets(s, node, e);

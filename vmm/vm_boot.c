@@ -151,8 +151,11 @@ int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 }
 
 /*
- * ACPI tables for every boot: CPUs, IOAPIC and COM1 always, the virtio-mmio
- * windows when the guest is to find them there (--discovery acpi|both).
+ * ACPI tables (--discovery acpi|both): CPUs, IOAPIC, COM1, the sleep
+ * registers and the virtio-mmio windows. Not for --discovery cmdline: the
+ * tables are hardware-reduced, and a Linux that finds them leaves the ISA
+ * interrupts unmapped, so the command line's virtio_mmio.device=...:GSI
+ * devices would fail to probe; without them Linux reads the MP table.
  */
 static int vm_write_acpi(struct vm *vm, const struct vm_config *cfg,
 			 uint64_t *rsdp, struct err *e)
@@ -160,11 +163,12 @@ static int vm_write_acpi(struct vm *vm, const struct vm_config *cfg,
 	struct acpi_virtio_window win[LAYOUT_VIRTIO_MAX];
 	struct acpi_params p = { .nr_cpus = cfg->nr_vcpus, .virtio = win };
 
-	if (cfg->discovery != DISCOVERY_CMDLINE)
-		for (unsigned int i = 0; i < vm->nr_virtio; i++)
-			win[p.nr_virtio++] = (struct acpi_virtio_window){
-				vm->virtio[i]->base, VIRTIO_MMIO_WINDOW,
-				vm->virtio[i]->gsi };
+	if (cfg->discovery == DISCOVERY_CMDLINE)
+		return 0;
+	for (unsigned int i = 0; i < vm->nr_virtio; i++)
+		win[p.nr_virtio++] = (struct acpi_virtio_window){
+			vm->virtio[i]->base, VIRTIO_MMIO_WINDOW,
+			vm->virtio[i]->gsi };
 	return acpi_write_tables(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_LIMIT,
 				 &p, rsdp, e);
 }

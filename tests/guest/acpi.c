@@ -197,3 +197,26 @@ int workload_acpipoweroff(const char *arg, size_t len)
 	printf("acpipoweroff: still running after the S5 request\n");
 	return -1;
 }
+
+/*
+ * noacpi: no ACPI tables at all, neither given by the boot protocol nor
+ * where Linux scans for an RSDP without one (0xe0000-0xfffff, 16-byte
+ * steps): a Linux guest then reads the MP table.
+ */
+int workload_noacpi(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	if (boot_info.rsdp) {
+		printf("noacpi: the boot protocol gives an RSDP at %#lx\n",
+		       boot_info.rsdp);
+		return -1;
+	}
+	for (uintptr_t a = 0xe0000; a < 0x100000; a += 16)
+		if (!memcmp((const void *)a, "RSD PTR ", 8)) {
+			printf("noacpi: an RSDP at %#lx\n", (unsigned long)a);
+			return -1;
+		}
+	printf("noacpi: no RSDP\n");
+	return 0;
+}

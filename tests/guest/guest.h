@@ -182,6 +182,7 @@ int workload_emulate(const char *arg, size_t len);
 int workload_rng(const char *arg, size_t len);
 int workload_acpi(const char *arg, size_t len);
 int workload_acpipoweroff(const char *arg, size_t len);
+int workload_noacpi(const char *arg, size_t len);
 int workload_blk(const char *arg, size_t len);
 int workload_blkcheck(const char *arg, size_t len);
 int workload_hvc(const char *arg, size_t len);

@@ -202,6 +202,7 @@ static const struct workload workloads[] = {
 	{ "rng", workload_rng },
 	{ "acpi", workload_acpi },
 	{ "acpipoweroff", workload_acpipoweroff },
+	{ "noacpi", workload_noacpi },
 	{ "blk", workload_blk },
 	{ "blkcheck", workload_blkcheck },
 	{ "hvc", workload_hvc },
