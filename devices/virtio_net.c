@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ struct virtio_net {
 	struct virtio_net_config config;
 	struct event_source rx_src;	/* the tap, for EPOLLIN */
 	bool rx_registered;		/* rx_src is in the event loop */
+	struct event_source kick_src;	/* an eventfd: see net_rx_kick() */
 	bool rx_armed;			/* ... and waits for EPOLLIN */
 	bool logged_rx_drop, logged_tx_drop;
 	uint64_t rx_frames, rx_dropped, tx_frames, tx_dropped;
@@ -335,18 +337,31 @@ static void net_notify(struct virtio_dev *vd, unsigned int q)
 }
 
 /*
- * Have the main thread decide again whether to watch the tap (net_notify()
- * on queue 0). Activate and quiesce also come from vCPU threads (a status
- * write), whose seccomp filter has no epoll_ctl; until the main thread
- * gets to it, a frame arriving for a device that is no longer live is left
- * in the tap by net_tap_event().
+ * Have the main thread decide again whether to watch the tap. Activate and
+ * quiesce also come from vCPU threads (a status write), whose seccomp
+ * filter has no epoll_ctl; until the main thread gets to it, a frame
+ * arriving for a device that is no longer live is left in the tap by
+ * net_tap_event().
  */
 static void net_rx_kick(struct virtio_net *n)
 {
 	uint64_t one = 1;
 
-	if (write(n->vd->notify[NET_RXQ].src.fd, &one, sizeof(one)) < 0)
+	if (write(n->kick_src.fd, &one, sizeof(one)) < 0)
 		log_warn("%s: eventfd: %s", n->vd->dev.id, strerror(errno));
+}
+
+static void net_kick_event(struct event_source *src, uint32_t events)
+{
+	struct virtio_net *n = src->opaque;
+	uint64_t count;
+
+	(void)events;
+	if (read(src->fd, &count, sizeof(count)) < 0)
+		return;
+	pthread_mutex_lock(&n->vd->dev.lock);
+	net_rx_update(n);
+	pthread_mutex_unlock(&n->vd->dev.lock);
 }
 
 static void net_activate(struct virtio_dev *vd)
@@ -405,6 +420,10 @@ static void net_destroy(struct virtio_dev *vd)
 
 	if (n->rx_registered)
 		event_loop_remove(&vd->dev.vm->loop, &n->rx_src);
+	if (n->kick_src.fd >= 0) {
+		event_loop_remove(&vd->dev.vm->loop, &n->kick_src);
+		close(n->kick_src.fd);
+	}
 	if (n->tap_fd >= 0) {
 		log_info("%s: tap %s: %llu frames received (%llu dropped), %llu sent (%llu dropped)",
 			 vd->dev.id, n->tap, (unsigned long long)n->rx_frames,
@@ -511,6 +530,7 @@ static int net_create(struct vm *vm, const struct net_config *nc,
 	if (!n)
 		return err_set(e, ENOMEM, "out of memory for virtio-net");
 	n->tap_fd = -1;
+	n->kick_src.fd = -1;
 	snprintf(n->tap, sizeof(n->tap), "%.*s", (int)sizeof(nc->tap) - 1, nc->tap);
 	if (net_pick_mac(n, nc, index))
 		ret = err_set(e, EINVAL, "mac %02x:%02x:%02x:%02x:%02x:%02x is not a unicast address",
@@ -537,6 +557,14 @@ static int net_create(struct vm *vm, const struct net_config *nc,
 		return err_set(e, -ret, "%s: cannot watch tap %s: %s", vd->dev.id,
 			       n->tap, strerror(-ret));
 	n->rx_registered = true;
+	n->kick_src = (struct event_source){ .fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC),
+					     .handler = net_kick_event, .opaque = n };
+	if (n->kick_src.fd < 0)
+		return err_set(e, errno, "%s: eventfd: %s", vd->dev.id, strerror(errno));
+	ret = event_loop_add(&vm->loop, &n->kick_src, EPOLLIN);
+	if (ret)
+		return err_set(e, -ret, "%s: cannot watch its eventfd: %s", vd->dev.id,
+			       strerror(-ret));
 	m = n->config.mac;
 	log_info("%s: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", vd->dev.id, n->tap,
 		 m[0], m[1], m[2], m[3], m[4], m[5]);
