@@ -75,6 +75,21 @@ assert_pinged() {
 	assert_line 'testguest: ok'
 }
 
+@test "virtio-net: netbench sends UDP frames as fast as the queue takes them; the tap counts each one" {
+	local before after sent
+	before=$(in_ns cat "/sys/class/net/$TAP/statistics/rx_packets")
+	run gmvm_ns run --kernel "$TESTGUEST" --net "tap=$TAP" \
+		--cmdline "netbench=$GUEST_IP,$HOST_IP,1 $NET"
+	assert_success
+	assert_line --regexp '^netbench: [1-9][0-9]* frames of 60 bytes in [0-9]+ us: [1-9][0-9]* packets/s$'
+	# The driver still talks afterwards.
+	assert_pinged
+	after=$(in_ns cat "/sys/class/net/$TAP/statistics/rx_packets")
+	sent=$(sed -n 's/^netbench: \([0-9]*\) frames .*/\1/p' <<<"$output")
+	[ $((after - before)) -ge "$sent" ] ||
+		fail "the guest sent $sent frames, the tap received $((after - before))"
+}
+
 @test "virtio-net: the host side learns the guest's MAC given with mac=" {
 	local out=$BATS_TEST_TMPDIR/out
 	ip netns exec "$NS" timeout --kill-after=10 "$GMVM_TIMEOUT" "$GMVM" run \

@@ -70,6 +70,36 @@ new_disk() {
 	assert_equal "$(dd if="$disk" bs=512 skip=136 count=1 status=none | tr -d '\0' | wc -c)" 0
 }
 
+@test "virtio-blk: blkbench keeps requests in flight, checks every sector read, reads the disk back" {
+	local disk
+	disk=$(new_disk disk.img 64M)
+	run gmvm_run --disk "$disk" --cmdline "blkbench=rand4k-read,16,1 blkbench=seq1m-write,4,1"
+	assert_success
+	assert_line --regexp '^blkbench: rand4k-read depth 16: [1-9][0-9]* requests, [0-9]+ bytes in [0-9]+ us: [1-9][0-9]* ops/s, [0-9]+\.[0-9] MB/s$'
+	assert_line --regexp '^blkbench: [1-9][0-9]* sectors read, every one with its tag$'
+	assert_line --regexp '^blkbench: seq1m-write depth 4: [1-9][0-9]* requests, '
+	assert_equal "$(grep -c '^blkbench: read back [1-9][0-9]* written blocks of 16384: every sector right$' <<<"$output")" 2
+	assert_line 'testguest: ok'
+}
+
+@test "blkbench and netbench refuse bad arguments with status 4" {
+	local disk
+	disk=$(new_disk disk.img 64M)
+	for arg in rand8k-read,16,1 rand4k-read,0,1 rand4k-read,22,1 rand4k-read,16,0 seq1m-read,16; do
+		run gmvm_run --disk "$disk" --cmdline "blkbench=$arg"
+		assert_failure 4
+	done
+	for arg in 10.0.2.15,10.0.2.2 10.0.2.15,10.0.2.2,x; do
+		run gmvm_run --cmdline "netbench=$arg"
+		assert_failure 4
+	done
+	# A disk smaller than DEPTH MiB cannot hold DEPTH 1 MiB requests apart.
+	disk=$(new_disk small.img 8M)
+	run gmvm_run --disk "$disk" --cmdline "blkbench=seq1m-write,16,1"
+	assert_failure 1
+	assert_line 'blkbench: a disk of 16384 sectors is too small: needs 16 MiB'
+}
+
 @test "virtio-blk: a read-only disk refuses writes, and the file is untouched" {
 	local disk
 	disk=$(new_disk ro.img 1M)

@@ -42,6 +42,7 @@ enum syscall_nr {
 	SYS_START_APS = 1,	/* INIT-SIPI-SIPI to every other CPU */
 	SYS_TRIPLE_FAULT = 2,	/* load an empty IDT and fault */
 	SYS_EMULATE = 3,	/* run int3, fwait, stac, clac, popcnt at CPL0 */
+	SYS_KVMCLOCK = 4,	/* register kvmclock: its time info, or 0 */
 };
 
 /* SYS_EMULATE's result: one bit per instruction that behaved. */
@@ -76,6 +77,23 @@ struct cpu_report {
 	uint32_t cpuid_apic_id;	/* CPUID 1 EBX[31:24], at CPL0 */
 	uint32_t cpuid_x2apic_id; /* CPUID 0xB EDX, at CPL0; ~0 if absent */
 };
+
+/* kvmclock's time information (pvclock_vcpu_time_info), written by KVM. */
+struct kvmclock_info {
+	uint32_t version, pad;
+	uint64_t tsc_timestamp, system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags, pad2[2];
+};
+
+/*
+ * MMIO windows CPL3 code found (virtio-mmio on the command line): the page
+ * fault handler maps them on first touch, as it maps RAM.
+ */
+#define GUEST_MAX_MMIO_WINDOWS 32
+extern struct ram_range mmio_windows[GUEST_MAX_MMIO_WINDOWS];
+extern unsigned int nr_mmio_windows;
 
 extern uint64_t boot_info_paddr;
 extern uint32_t boot_protocol;
@@ -191,6 +209,8 @@ int workload_balloon(const char *arg, size_t len);
 int workload_net(const char *arg, size_t len);
 int workload_netreset(const char *arg, size_t len);
 int workload_hostile(const char *arg, size_t len);
+int workload_blkbench(const char *arg, size_t len);
+int workload_netbench(const char *arg, size_t len);
 
 /* entry.S */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t stack,

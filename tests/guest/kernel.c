@@ -23,6 +23,9 @@
 #define ICR_INIT_ALL_BUT_SELF 0x000c4500u
 #define ICR_SIPI_ALL_BUT_SELF 0x000c4600u
 
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+#define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
+
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -52,6 +55,8 @@ struct tss {
 
 struct cpu_report cpu_reports[GUEST_MAX_CPUS];
 uint64_t kernel_cr3;
+struct ram_range mmio_windows[GUEST_MAX_MMIO_WINDOWS];
+unsigned int nr_mmio_windows;
 
 extern const uint64_t isr_table[33];
 extern uint64_t gdt[];
@@ -163,10 +168,23 @@ static void paging_init(void)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(kernel_cr3) : "memory");
 }
 
-/* A not-present fault on RAM: map its 2 MiB page. */
+/*
+ * Where devices sit is known only once CPL3 code has read the command line
+ * (parsing it here would be emulated): it lists them in mmio_windows.
+ */
+static bool is_mmio_window(uint64_t addr)
+{
+	for (unsigned int i = 0; i < nr_mmio_windows && i < GUEST_MAX_MMIO_WINDOWS; i++)
+		if (addr >= mmio_windows[i].start && addr < mmio_windows[i].end)
+			return true;
+	return false;
+}
+
+/* A not-present fault on RAM or a known MMIO window: map its 2 MiB page. */
 static bool page_fault_map(uint64_t cr2, uint64_t error)
 {
-	if ((error & 1) || (cr2 >> 30) >= mapped_gib || !is_ram(cr2))
+	if ((error & 1) || (cr2 >> 30) >= mapped_gib ||
+	    !(is_ram(cr2) || is_mmio_window(cr2)))
 		return false;
 	map_2m(cr2);
 	return true;
@@ -227,6 +245,29 @@ static long emulate_test(void)
 	return ok;
 }
 
+/*
+ * kvmclock, for a TSC frequency CPL3 can trust under any KVM monitor. Its
+ * CPUID leaves are KVM's only at CPL0; CPL3's may come from elsewhere.
+ */
+static struct kvmclock_info kvmclock __attribute__((aligned(64)));
+
+static long kvmclock_enable(void)
+{
+	uint64_t pa = (uint64_t)&kvmclock | 1;
+	uint32_t r[4];
+
+	cpuid(0x40000000, 0, r);
+	/* "KVMKVMKVM\0\0\0" */
+	if (r[1] != 0x4b4d564bu || r[2] != 0x564b4d56u || r[3] != 0x4du)
+		return 0;
+	cpuid(0x40000001, 0, r);
+	if (!(r[0] & KVM_FEATURE_CLOCKSOURCE2))
+		return 0;
+	__asm__ volatile("wrmsr" : : "c"(MSR_KVM_SYSTEM_TIME_NEW),
+			 "a"((uint32_t)pa), "d"((uint32_t)(pa >> 32)) : "memory");
+	return (long)&kvmclock;
+}
+
 static long do_syscall(uint64_t nr)
 {
 	switch (nr) {
@@ -240,6 +281,8 @@ static long do_syscall(uint64_t nr)
 		return -1;
 	case SYS_EMULATE:
 		return emulate_test();
+	case SYS_KVMCLOCK:
+		return kvmclock_enable();
 	default:
 		return -1;
 	}

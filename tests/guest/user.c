@@ -34,6 +34,11 @@
  *   netreset         reset that device, its receive buffers still posted
  *   hostile=KIND[,DEV] break the rules towards a device (see hostile.c),
  *                    check it refuses, reset it, check it works
+ *   blkbench=MODE,DEPTH,SECONDS  DEPTH requests in flight on virtio-blk
+ *                    (MODE rand4k-read|rand4k-write|seq1m-read|seq1m-write),
+ *                    ops/s and MB/s, then a read-back check (blkbench.c)
+ *   netbench=GIP,HIP,SECONDS  UDP frames to HIP as fast as virtio-net sends
+ *                    them, packets/s (netbench.c)
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -211,6 +216,8 @@ static const struct workload workloads[] = {
 	{ "net", workload_net },
 	{ "netreset", workload_netreset },
 	{ "hostile", workload_hostile },
+	{ "blkbench", workload_blkbench },
+	{ "netbench", workload_netbench },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },

@@ -21,13 +21,21 @@ static unsigned int pool_used;
 
 bool virtio_find(uint32_t device_id, unsigned int n, struct vdev *d)
 {
-	for (unsigned int i = 0; i < VIRTIO_MMIO_SLOTS; i++) {
-		uintptr_t base = VIRTIO_MMIO_BASE + i * 0x1000;
+	const uintptr_t *bases;
+	unsigned int nr = virtio_windows(&bases);
+
+	for (unsigned int i = 0; i < nr; i++) {
+		uintptr_t base = bases[i];
 
 		if (mmio_read32(base + VM_MAGIC) != 0x74726976 ||
-		    mmio_read32(base + VM_VERSION) != 2 ||
 		    mmio_read32(base + VM_DEVICE_ID) != device_id)
 			continue;
+		/* QEMU's virtio-mmio is legacy unless told force-legacy=false. */
+		if (mmio_read32(base + VM_VERSION) != 2) {
+			printf("virtio: device %u at %#lx is not version 2 (legacy?): skipped\n",
+			       device_id, (uint64_t)base);
+			continue;
+		}
 		if (n--)
 			continue;
 		*d = (struct vdev){ .base = base, .device_id = device_id };

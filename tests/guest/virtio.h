@@ -113,6 +113,9 @@ static inline void vdev_write(const struct vdev *d, uint32_t off, uint32_t v)
 	mmio_write32(d->base + off, v);
 }
 
+/* virtio_cmdline.c: the windows to look for devices in (see there). */
+unsigned int virtio_windows(const uintptr_t **bases);
+
 /* The n-th device with this ID (0 first); false when there is none. */
 bool virtio_find(uint32_t device_id, unsigned int n, struct vdev *d);
 
@@ -133,5 +136,12 @@ bool virtio_wait(struct vdev *d, unsigned int q, uint32_t *len);
 /* Post and wait: a request's used length, or -1 on a timeout. */
 int64_t virtio_request(struct vdev *d, unsigned int q, const struct vbuf *b,
 		       unsigned int n);
+
+/* virtio_net.c, for netbench: net=GIP,HIP's device up, HIP resolved. */
+struct net_link {
+	struct vdev *d;
+	uint8_t mac[6], host_mac[6], ip[4], host_ip[4];
+};
+bool net_link_open(const char *arg, size_t len, struct net_link *l);
 
 #endif /* TESTGUEST_VIRTIO_H */
