@@ -64,11 +64,28 @@ int snapshot_open(struct snapshot *s, const char *dir, struct err *e);
 void snapshot_close(struct snapshot *s);
 
 /*
+ * The checks snapshot_open() makes of the vmstate file, on its bytes already
+ * read into s->vmstate_buf (s->vmstate_len of them): the blob, the
+ * configuration, the memory regions, the vCPU states. Without KVM or
+ * files, so that the fuzz targets run it too. Returns 0 or -errno, e set.
+ */
+int snapshot_parse(struct snapshot *s, struct err *e);
+
+/*
  * Give vm (created from s's configuration, vCPUs and devices in place) the
  * saved VM, device and vCPU state. Every value is checked on the way.
  */
 int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
 			   struct err *e);
+
+/*
+ * The devices' part of both: every device with state saves it in a node
+ * named by its id under "devices"; a restore gives each its node and
+ * refuses a node no device of vm owns. Neither needs KVM.
+ */
+void snapshot_write_devices(struct vm *vm, struct vmstate_writer *w);
+int snapshot_restore_devices(struct vm *vm, const struct vmstate *vs,
+			     struct err *e);
 
 /*
  * Copy the memory file's data into RAM (eager restore), skipping holes, on

@@ -96,7 +96,7 @@ static int snapshot_write_cpus(struct vm *vm, struct vmstate_writer *w,
 	return 0;
 }
 
-static void snapshot_write_devices(struct vm *vm, struct vmstate_writer *w)
+void snapshot_write_devices(struct vm *vm, struct vmstate_writer *w)
 {
 	vmstate_begin(w, "devices");
 	for (unsigned int i = 0; i < vm->nr_devices; i++) {

@@ -43,8 +43,6 @@ static int snapshot_read_vmstate(struct snapshot *s, const char *path,
 	close(fd);
 	if (ret)
 		return err_set(e, -ret, "%s: %s", path, strerror(-ret));
-	if (vmstate_open(&s->vs, s->vmstate_buf, s->vmstate_len, e))
-		return err_prefix(e, "%s", path);
 	return 0;
 }
 
@@ -231,6 +229,19 @@ static int snapshot_open_memory(struct snapshot *s, const char *path,
 	return 0;
 }
 
+int snapshot_parse(struct snapshot *s, struct err *e)
+{
+	int ret = vmstate_open(&s->vs, s->vmstate_buf, s->vmstate_len, e);
+
+	if (!ret)
+		ret = snapshot_read_config(s, e);
+	if (!ret)
+		ret = snapshot_check_regions(s, e);
+	if (!ret)
+		ret = snapshot_check_cpus(s, e);
+	return ret;
+}
+
 int snapshot_open(struct snapshot *s, const char *dir, struct err *e)
 {
 	char path[PATH_MAX];
@@ -247,15 +258,8 @@ int snapshot_open(struct snapshot *s, const char *dir, struct err *e)
 	ret = snapshot_path(path, sizeof(path), dir, SNAPSHOT_VMSTATE);
 	if (!ret)
 		ret = snapshot_read_vmstate(s, path, e);
-	if (!ret) {
-		ret = snapshot_read_config(s, e);
-		if (!ret)
-			ret = snapshot_check_regions(s, e);
-		if (!ret)
-			ret = snapshot_check_cpus(s, e);
-		if (ret)
-			err_prefix(e, "%s", path);
-	}
+	if (!ret && (ret = snapshot_parse(s, e)))
+		err_prefix(e, "%s", path);
 	if (!ret && !(ret = snapshot_path(path, sizeof(path), dir, SNAPSHOT_MEMORY)))
 		ret = snapshot_open_memory(s, path, e);
 	if (ret == -ENAMETOOLONG)
@@ -282,8 +286,8 @@ static struct device *snapshot_find_device(struct vm *vm, const char *id)
 	return NULL;
 }
 
-static int snapshot_restore_devices(struct vm *vm, const struct vmstate *vs,
-				    struct err *e)
+int snapshot_restore_devices(struct vm *vm, const struct vmstate *vs,
+			     struct err *e)
 {
 	int node = vmstate_node(vs, 0, "devices"), child;
 

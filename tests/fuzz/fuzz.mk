@@ -1,0 +1,59 @@
+# The fuzz targets, built with clang and libFuzzer whatever CC configure
+# chose. GNU make; run from the build directory by `make fuzz` (see
+# tests/fuzz/Makefile.inc), which passes:
+#   top_srcdir  FUZZ_CC  AR  FUZZ_CPPFLAGS  FUZZ_CFLAGS  FUZZ_LIBS
+#   GMVM_SOURCES (libgmvm's sources)  FUZZ_TARGETS (fuzz_virtqueue ...)
+#
+# Every source of libgmvm is compiled again, instrumented for coverage and
+# with AddressSanitizer and UndefinedBehaviorSanitizer, into
+# tests/fuzz/libgmvm-fuzz.a: the targets run gmvm's own code. The KVM calls
+# devices make are replaced at link time (--wrap, see harness.h).
+
+FUZZ_DIR := tests/fuzz
+OBJ_DIR := $(FUZZ_DIR)/obj
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+CFLAGS_ALL := -std=gnu11 -g -O1 -fno-omit-frame-pointer -pthread \
+	$(SANITIZE) -fsanitize=fuzzer-no-link $(FUZZ_CFLAGS)
+CPPFLAGS_ALL := $(FUZZ_CPPFLAGS) -I$(top_srcdir)/tests/fuzz
+WRAP = -Wl,--wrap=vm_add_irqfd -Wl,--wrap=vm_add_ioeventfd \
+	-Wl,--wrap=vm_set_irq
+
+LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(filter %.c,$(GMVM_SOURCES)))
+LIB := $(FUZZ_DIR)/libgmvm-fuzz.a
+HARNESS := $(OBJ_DIR)/tests/fuzz/harness.o
+BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+
+all: $(BINS) $(FUZZ_DIR)/mkseeds
+
+# clang warns where gcc does not about two idioms of gmvm's KVM and
+# seccomp code (a header struct before its entries; libseccomp's
+# SCMP_A1_64 macro): not the fuzz targets' business.
+$(LIB_OBJS): CLANG_ONLY := -Wno-gnu-variable-sized-type-not-at-end \
+	-Wno-missing-field-initializers
+
+$(OBJ_DIR)/%.o: $(top_srcdir)/%.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC   $@"
+	@$(FUZZ_CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(CLANG_ONLY) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@echo "  AR       $@"
+	@rm -f $@ && $(AR) rcs $@ $^
+
+# virtio-net's tap, faked at the libc calls that open it (fuzz_virtio_net.c).
+$(FUZZ_DIR)/fuzz_virtio_net: WRAP += -Wl,--wrap=if_nametoindex \
+	-Wl,--wrap=open64 -Wl,--wrap=ioctl
+
+$(BINS): $(FUZZ_DIR)/%: $(OBJ_DIR)/tests/fuzz/%.o $(HARNESS) $(LIB)
+	@echo "  FUZZLD   $@"
+	@$(FUZZ_CC) $(CFLAGS_ALL) -fsanitize=fuzzer $(WRAP) -o $@ $^ $(FUZZ_LIBS)
+
+# The seed generator: the same objects, its own main().
+$(FUZZ_DIR)/mkseeds: $(OBJ_DIR)/tests/fuzz/mkseeds.o \
+		$(OBJ_DIR)/tests/fuzz/mkseeds_virtio.o $(HARNESS) $(LIB)
+	@echo "  FUZZLD   $@"
+	@$(FUZZ_CC) $(CFLAGS_ALL) $(WRAP) -o $@ $^ $(FUZZ_LIBS)
+
+-include $(LIB_OBJS:.o=.d) $(wildcard $(OBJ_DIR)/tests/fuzz/*.d)
+
+.PHONY: all

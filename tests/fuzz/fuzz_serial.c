@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The 16550A UART (devices/serial.c) on COM1, joined to the console:
+ * sequences of port accesses of 1, 2 or 4 bytes at and around 0x3f8-0x3ff,
+ * console input (the sink serial_setup() registers), pauses and snapshot
+ * round trips.
+ *
+ * Input: operations until the input ends (fuzz_pio_op() in harness.c):
+ *   op 0-4  u8 port (0x3f7 + n % 10), u8 size (1 << n % 3), u32 value;
+ *           bit 7 of the op byte makes it a write
+ *   op 5    u8 len, len bytes of console input
+ *   op 6    pause and resume
+ *   op 7    snapshot round trip
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+
+#define COM1 0x3f8
+#define COM1_PORTS 8
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_init();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_input in = { .data = data, .len = size };
+	static const struct vm_config cfg = {
+		.cmdline = "", .nr_vcpus = 1, .console = CONSOLE_SERIAL,
+	};
+	static struct vm vm;
+	struct guest_mem mem;
+	struct err e = { 0 };
+
+	if (fuzz_mem_init(&mem, 4096) || fuzz_vm_create(&vm, &cfg, &mem, &e))
+		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
+	while (!fin_done(&in))
+		fuzz_pio_op(&vm, &in, COM1, COM1_PORTS);
+	fuzz_vm_destroy(&vm);
+	fuzz_mem_free(&mem);
+	return 0;
+}
