@@ -37,6 +37,12 @@
 
 #define BALLOON_QUEUE_SIZE 256
 #define BALLOON_PFN_BATCH 256		/* frame numbers read at a time */
+/*
+ * Frames taken from one request. Linux sends at most 256; more would only
+ * let a guest keep the main thread in madvise() (one call per scattered
+ * frame) for as long as its chain is long.
+ */
+#define BALLOON_MAX_FRAMES 1024
 #define BALLOON_CONFIG_SIZE 8		/* num_pages and actual */
 
 enum {
@@ -125,6 +131,11 @@ static void balloon_frames(struct virtio_dev *vd, bool inflate)
 	if (b->req.out_len % sizeof(uint32_t))
 		balloon_ignore(vd, "a request of %llu bytes, not whole 32-bit frame numbers",
 			       (unsigned long long)b->req.out_len);
+	if (n > BALLOON_MAX_FRAMES) {
+		balloon_ignore(vd, "frames past the first %u of a request of %llu",
+			       BALLOON_MAX_FRAMES, (unsigned long long)n);
+		n = BALLOON_MAX_FRAMES;
+	}
 	for (uint64_t done = 0; done < n;) {
 		uint32_t count = MIN(n - done, (uint64_t)BALLOON_PFN_BATCH);
 

@@ -663,6 +663,13 @@ snapshot_then_restore() {
 	stderr_is 'gmvm: warning: virtio-balloon@0: frame 0x8000, outside guest RAM: ignored (logged once)'
 }
 
+@test "manypfn: virtio-balloon takes the first 1024 frames of a request of 1100, logged once" {
+	attack manypfn balloon
+	survived
+	assert_line 'hostile: 1100 frames: the first 1024 given back, the rest left'
+	stderr_is 'gmvm: warning: virtio-balloon@0: frames past the first 1024 of a request of 1100: ignored (logged once)'
+}
+
 @test "reportq: virtio-balloon, reporting_vq used without VIRTIO_BALLOON_F_REPORTING" {
 	refused reportq balloon 'notification of reporting_vq, not negotiated'
 }

@@ -350,6 +350,7 @@ static const struct kind kinds[] = {
 	{ "configwrite", attack_configwrite, NULL },
 	{ "blkbad", attack_blkbad, "blk" },
 	{ "pfn", attack_pfn, "balloon" },
+	{ "manypfn", attack_manypfn, "balloon" },
 	{ "reportq", attack_reportq, "balloon" },
 	{ "rxloop", attack_rxloop, "console" },
 	{ "txwritable", attack_txwritable, "net" },

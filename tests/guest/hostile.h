@@ -114,6 +114,7 @@ int attack_configwrite(const struct target *t, struct vdev *d);
 /* hostile_device.c */
 int attack_blkbad(const struct target *t, struct vdev *d);
 int attack_pfn(const struct target *t, struct vdev *d);
+int attack_manypfn(const struct target *t, struct vdev *d);
 int attack_reportq(const struct target *t, struct vdev *d);
 int attack_rxloop(const struct target *t, struct vdev *d);
 int attack_txwritable(const struct target *t, struct vdev *d);

@@ -208,6 +208,44 @@ int attack_pfn(const struct target *t, struct vdev *d)
 	return normal(t, d, "after bad frames") ? 0 : -1;
 }
 
+/*
+ * balloon: one request of more frames than Linux ever sends (gmvm takes
+ * 1024): the first 1024 name page a, the rest page b. Page a comes back
+ * zero, page b keeps its contents: the frames past the cap were not taken.
+ */
+#define MANY_PFNS 1100
+static uint8_t many_page[2][PAGE] __attribute__((aligned(4096)));
+static uint32_t many_pfns[MANY_PFNS];
+
+int attack_manypfn(const struct target *t, struct vdev *d)
+{
+	struct vbuf b = { many_pfns, sizeof(many_pfns), false };
+	uint32_t len;
+
+	if (!dev_open(t, d, 0))
+		return -1;
+	memset(many_page, 0xa5, sizeof(many_page));
+	for (unsigned int i = 0; i < MANY_PFNS; i++)
+		many_pfns[i] = (uint64_t)many_page[i >= 1024] >> 12;
+	lay(d->vq[0].desc, VQ_SIZE, 0, &b, 1);
+	submit(d, 0, 0);
+	if (!wait_used(d, 0, NEEDS_RESET_CYCLES, &len) || needs_reset(d)) {
+		printf("hostile: %u frames: request not completed\n", MANY_PFNS);
+		return -1;
+	}
+	for (unsigned int i = 0; i < PAGE; i++) {
+		if (*(volatile uint8_t *)&many_page[0][i] ||
+		    *(volatile uint8_t *)&many_page[1][i] != 0xa5) {
+			printf("hostile: %u frames: page a byte %u is %#x, page b %#x\n",
+			       MANY_PFNS, i, many_page[0][i], many_page[1][i]);
+			return -1;
+		}
+	}
+	printf("hostile: %u frames: the first 1024 given back, the rest left\n",
+	       MANY_PFNS);
+	return normal(t, d, "after a long request") ? 0 : -1;
+}
+
 /* balloon: reporting_vq used though VIRTIO_BALLOON_F_REPORTING was not agreed. */
 int attack_reportq(const struct target *t, struct vdev *d)
 {
