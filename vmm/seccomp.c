@@ -193,8 +193,12 @@ static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *reqs,
 			size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		/* Spelt out: SCMP_A1_64() leaves datum_b to be zeroed implicitly. */
+		struct scmp_arg_cmp req = {
+			.arg = 1, .op = SCMP_CMP_EQ, .datum_a = reqs[i],
+		};
 		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1_64(SCMP_CMP_EQ, reqs[i]));
+					   req);
 
 		if (ret)
 			return ret;

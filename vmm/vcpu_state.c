@@ -43,30 +43,32 @@ static size_t vcpu_xsave_size(const struct vm *vm)
 static int vcpu_msr_indices(struct vcpu *vcpu, uint32_t *out, unsigned int *n)
 {
 	struct kvm_msr_list *list;
+	struct kvm_msrs *one;
 	unsigned int kept = 0;
+	int ret = 0;
 
 	list = calloc(1, sizeof(*list) + VCPU_MAX_MSRS * sizeof(uint32_t));
-	if (!list)
-		return -ENOMEM;
+	one = calloc(1, sizeof(*one) + sizeof(one->entries[0]));
+	if (!list || !one) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	list->nmsrs = VCPU_MAX_MSRS;
 	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
-		int ret = -errno;
-
-		free(list);
-		return ret;
+		ret = -errno;
+		goto out;
 	}
 	for (uint32_t i = 0; i < list->nmsrs; i++) {
-		struct {
-			struct kvm_msrs hdr;
-			struct kvm_msr_entry e;
-		} one = { .hdr.nmsrs = 1, .e.index = list->indices[i] };
-
-		if (ioctl(vcpu->fd, KVM_GET_MSRS, &one) == 1)
+		one->nmsrs = 1;
+		one->entries[0].index = list->indices[i];
+		if (ioctl(vcpu->fd, KVM_GET_MSRS, one) == 1)
 			out[kept++] = list->indices[i];
 	}
-	free(list);
 	*n = kept;
-	return 0;
+out:
+	free(one);
+	free(list);
+	return ret;
 }
 
 static void vcpu_save_msrs(struct vcpu *vcpu, struct vmstate_writer *w,

@@ -48,22 +48,24 @@ static int vcpu_set_msrs(struct vcpu *vcpu, struct err *e)
 		{ MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE_FAST_STRING },
 		{ MSR_MTRR_DEF_TYPE, MSR_MTRR_ENABLE | MTRR_TYPE_WRBACK },
 	};
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[ARRAY_SIZE(init)];
-	} msrs;
-	int n;
+	struct kvm_msrs *msrs;
+	int n, err;
 
-	memset(&msrs, 0, sizeof(msrs));
-	msrs.hdr.nmsrs = ARRAY_SIZE(init);
+	msrs = calloc(1, sizeof(*msrs) +
+			 ARRAY_SIZE(init) * sizeof(msrs->entries[0]));
+	if (!msrs)
+		return err_set(e, ENOMEM, "vCPU %u: no memory for its MSRs", vcpu->id);
+	msrs->nmsrs = ARRAY_SIZE(init);
 	for (unsigned int i = 0; i < ARRAY_SIZE(init); i++) {
-		msrs.entries[i].index = init[i].index;
-		msrs.entries[i].data = init[i].value;
+		msrs->entries[i].index = init[i].index;
+		msrs->entries[i].data = init[i].value;
 	}
-	n = ioctl(vcpu->fd, KVM_SET_MSRS, &msrs);
+	n = ioctl(vcpu->fd, KVM_SET_MSRS, msrs);
+	err = errno;
+	free(msrs);
 	if (n < 0)
-		return err_set(e, errno, "KVM_SET_MSRS on vCPU %u: %s",
-			       vcpu->id, strerror(errno));
+		return err_set(e, err, "KVM_SET_MSRS on vCPU %u: %s",
+			       vcpu->id, strerror(err));
 	if (n != (int)ARRAY_SIZE(init))
 		return err_set(e, EINVAL, "KVM_SET_MSRS on vCPU %u: KVM refused MSR %#x",
 			       vcpu->id, init[n].index);

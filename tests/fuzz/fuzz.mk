@@ -25,16 +25,10 @@ BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
 all: $(BINS) $(FUZZ_DIR)/mkseeds
 
-# clang warns where gcc does not about two idioms of gmvm's KVM and
-# seccomp code (a header struct before its entries; libseccomp's
-# SCMP_A1_64 macro): not the fuzz targets' business.
-$(LIB_OBJS): CLANG_ONLY := -Wno-gnu-variable-sized-type-not-at-end \
-	-Wno-missing-field-initializers
-
 $(OBJ_DIR)/%.o: $(top_srcdir)/%.c
 	@mkdir -p $(@D)
 	@echo "  FUZZCC   $@"
-	@$(FUZZ_CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(CLANG_ONLY) -MMD -MP -c $< -o $@
+	@$(FUZZ_CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@echo "  AR       $@"
