@@ -64,6 +64,14 @@ struct guest_mem {
 	bool fresh;
 };
 
+/*
+ * For backends: map fd's first mem->size bytes shared (with extra mmap
+ * flags) as RAM, and keep fd in mem. On failure fd is closed and the
+ * message names WHAT was mapped.
+ */
+int guest_mem_map_fd(struct guest_mem *mem, int fd, int mmap_flags,
+		     const char *what, struct err *e);
+
 extern const struct guest_mem_backend guest_mem_backend_gmem;
 extern const struct guest_mem_backend guest_mem_backend_memfd;
 extern const struct guest_mem_backend guest_mem_backend_anon;

@@ -22,7 +22,6 @@ static int gmem_create(struct guest_mem *mem, int vm_fd, struct err *e)
 		.size = mem->size,
 		.flags = GMEM_FLAGS,
 	};
-	void *p;
 	int fd;
 
 	fd = ioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, &req);
@@ -30,17 +29,7 @@ static int gmem_create(struct guest_mem *mem, int vm_fd, struct err *e)
 		return err_set(e, errno,
 			       "KVM_CREATE_GUEST_MEMFD (MMAP|INIT_SHARED, %llu bytes): %s",
 			       (unsigned long long)mem->size, strerror(errno));
-	p = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		int ret = err_set(e, errno, "mmap of guest_memfd (%llu bytes): %s",
-				  (unsigned long long)mem->size,
-				  strerror(errno));
-		close(fd);
-		return ret;
-	}
-	mem->fd = fd;
-	mem->base = p;
-	return 0;
+	return guest_mem_map_fd(mem, fd, 0, "guest_memfd", e);
 }
 
 const struct guest_mem_backend guest_mem_backend_gmem = {

@@ -10,7 +10,6 @@
 static int memfd_backend_create(struct guest_mem *mem, int vm_fd,
 				struct err *e)
 {
-	void *p;
 	int fd;
 
 	(void)vm_fd;
@@ -24,18 +23,7 @@ static int memfd_backend_create(struct guest_mem *mem, int vm_fd,
 		close(fd);
 		return ret;
 	}
-	p = mmap(NULL, mem->size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE, fd, 0);
-	if (p == MAP_FAILED) {
-		int ret = err_set(e, errno, "mmap of memfd (%llu bytes): %s",
-				  (unsigned long long)mem->size,
-				  strerror(errno));
-		close(fd);
-		return ret;
-	}
-	mem->fd = fd;
-	mem->base = p;
-	return 0;
+	return guest_mem_map_fd(mem, fd, MAP_NORESERVE, "memfd", e);
 }
 
 const struct guest_mem_backend guest_mem_backend_memfd = {

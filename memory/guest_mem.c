@@ -42,6 +42,24 @@ int guest_mem_layout(struct guest_mem *mem, uint64_t size)
 	return 0;
 }
 
+int guest_mem_map_fd(struct guest_mem *mem, int fd, int mmap_flags,
+		     const char *what, struct err *e)
+{
+	void *p = mmap(NULL, mem->size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | mmap_flags, fd, 0);
+
+	if (p == MAP_FAILED) {
+		int ret = err_set(e, errno, "mmap of %s (%llu bytes): %s", what,
+				  (unsigned long long)mem->size, strerror(errno));
+
+		close(fd);
+		return ret;
+	}
+	mem->fd = fd;
+	mem->base = p;
+	return 0;
+}
+
 int guest_mem_create(struct guest_mem *mem, const struct guest_mem_backend *b,
 		     uint64_t size, int vm_fd, struct err *e)
 {

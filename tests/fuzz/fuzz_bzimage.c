@@ -23,14 +23,6 @@ static void prepare(uint8_t *kernel, size_t len)
 	memcpy(kernel + HDR_MAGIC, "HdrS", 4);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_boot_run(data, size, prepare);

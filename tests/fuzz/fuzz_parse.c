@@ -121,14 +121,6 @@ static void check_escapes(const uint8_t *in, size_t n, uint32_t a)
 	free(out);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = { .data = data, .len = size };

@@ -154,15 +154,6 @@ static bool run_op(struct fuzz_input *in, struct virtq *vq,
 	return true;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	memset(scratch, 0xa5, sizeof(scratch));
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = { .data = data, .len = size };

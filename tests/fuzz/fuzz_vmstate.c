@@ -60,14 +60,6 @@ static void restore(const struct snapshot *s)
 	fuzz_mem_free(&mem);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct snapshot s = { .mem_fd = -1 };

@@ -68,6 +68,15 @@ void fuzz_init(void)
 	}
 }
 
+/* Every target's: libFuzzer calls it once, before the first input. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_init();
+	return 0;
+}
+
 /* --- Input ---------------------------------------------------------------- */
 
 uint8_t fin_u8(struct fuzz_input *in)

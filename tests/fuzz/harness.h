@@ -38,8 +38,11 @@ void fuzz_fail(const char *file, int line, const char *cond,
 	       const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 4, 5)));
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
 /*
- * Quiet logs, stdout kept clean; call once from LLVMFuzzerInitialize().
+ * Quiet logs, stdout kept clean: harness.c's LLVMFuzzerInitialize() calls
+ * it for every target.
  * With FUZZ_VERBOSE set in the environment (to see what an input does),
  * gmvm's own messages are shown, and fuzz_note()'s.
  */
