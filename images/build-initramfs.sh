@@ -11,6 +11,7 @@
 # is not there.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/busybox-tree.sh"
 
 cached_only=false
 case "${1:-}" in
@@ -19,16 +20,15 @@ case "${1:-}" in
 *) echo "usage: $0 [--cached-only]" >&2; exit 2 ;;
 esac
 
-INIT=$GMVM_IMAGES_DIR/guest/init
-FSTAB=$GMVM_IMAGES_DIR/guest/fstab
 $cached_only || img_need_packages busybox-static cpio
 dpkg-query -W busybox-static >/dev/null 2>&1 || { $cached_only && exit 3; }
 
 KEY=$(img_key \
 	"$(img_file_line "$GMVM_IMAGES_DIR/build-initramfs.sh")" \
 	"$(img_file_line "$GMVM_IMAGES_DIR/lib.sh")" \
-	"$(img_file_line "$INIT")" \
-	"$(img_file_line "$FSTAB")" \
+	"$(img_file_line "$GMVM_IMAGES_DIR/busybox-tree.sh")" \
+	"$(img_file_line "$BUSYBOX_INIT")" \
+	"$(img_file_line "$BUSYBOX_FSTAB")" \
 	"pkg busybox-static $(img_pkg_version busybox-static)")
 OUT=$GMVM_IMAGE_CACHE/initramfs/$KEY
 
@@ -40,26 +40,13 @@ if [ ! -f "$OUT/initramfs.cpio" ]; then
 	TMP=$(mktemp -d "$GMVM_IMAGE_CACHE/initramfs/.build.XXXXXX")
 	trap 'rm -rf "$TMP"' EXIT
 	root=$TMP/root
-	mkdir -p "$root"/{bin,sbin,dev,etc,proc,sys,mnt,tmp,root}
-	install -m 0644 "$FSTAB" "$root/etc/fstab"
-	install -m 0755 /bin/busybox "$root/bin/busybox"
-	install -m 0755 "$INIT" "$root/init"
-	# Only the names the scripts call by path: the shell runs every other
-	# applet itself (busybox is built with FEATURE_SH_STANDALONE), and
-	# each entry costs unpacking time at boot.
-	for a in sh mount umount mkdir ip sync cat ls; do
-		ln -s busybox "$root/bin/$a"
-	done
-	for a in reboot poweroff; do
-		ln -s ../bin/busybox "$root/sbin/$a"
-	done
+	busybox_tree "$root" init
 	# The console the kernel opens for /init (the kernel's built-in
 	# initramfs has one too; this one makes the archive self-contained).
 	if [ "$(id -u)" = 0 ]; then
 		mknod -m 0600 "$root/dev/console" c 5 1
 	fi
-	# Fixed times: the same inputs give the same bytes.
-	find "$root" -exec touch -h -d @1700000000 {} +
+	busybox_tree_fix_times "$root"
 	(cd "$root" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 		cpio --null --create --format=newc --owner=0:0 --reproducible \
 			--quiet) >"$TMP/initramfs.cpio"

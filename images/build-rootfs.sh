@@ -13,6 +13,7 @@
 # is not there.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/busybox-tree.sh"
 
 cached_only=false
 case "${1:-}" in
@@ -26,16 +27,15 @@ esac
 MARKER="gmvm test rootfs v1"
 SIZE=16M
 
-INIT=$GMVM_IMAGES_DIR/guest/init
-FSTAB=$GMVM_IMAGES_DIR/guest/fstab
 $cached_only || img_need_packages busybox-static e2fsprogs
 dpkg-query -W busybox-static e2fsprogs >/dev/null 2>&1 || { $cached_only && exit 3; }
 
 KEY=$(img_key \
 	"$(img_file_line "$GMVM_IMAGES_DIR/build-rootfs.sh")" \
 	"$(img_file_line "$GMVM_IMAGES_DIR/lib.sh")" \
-	"$(img_file_line "$INIT")" \
-	"$(img_file_line "$FSTAB")" \
+	"$(img_file_line "$GMVM_IMAGES_DIR/busybox-tree.sh")" \
+	"$(img_file_line "$BUSYBOX_INIT")" \
+	"$(img_file_line "$BUSYBOX_FSTAB")" \
 	"pkg busybox-static $(img_pkg_version busybox-static)" \
 	"pkg e2fsprogs $(img_pkg_version e2fsprogs)")
 OUT=$GMVM_IMAGE_CACHE/rootfs/$KEY
@@ -48,19 +48,9 @@ if [ ! -f "$OUT/rootfs.ext4" ]; then
 	TMP=$(mktemp -d "$GMVM_IMAGE_CACHE/rootfs/.build.XXXXXX")
 	trap 'rm -rf "$TMP"' EXIT
 	root=$TMP/root
-	mkdir -p "$root"/{bin,sbin,dev,etc,proc,sys,mnt,tmp,root}
-	install -m 0644 "$FSTAB" "$root/etc/fstab"
+	busybox_tree "$root" sbin/init
 	echo "$MARKER" >"$root/gmvm-rootfs-marker"
-	install -m 0755 /bin/busybox "$root/bin/busybox"
-	install -m 0755 "$INIT" "$root/sbin/init"
-	for a in sh mount umount mkdir ip sync cat ls; do
-		ln -s busybox "$root/bin/$a"
-	done
-	for a in reboot poweroff; do
-		ln -s ../bin/busybox "$root/sbin/$a"
-	done
-	# Fixed times: the same inputs give the same bytes.
-	find "$root" -exec touch -h -d @1700000000 {} +
+	busybox_tree_fix_times "$root"
 	# A fixed UUID, hash seed and time make the image reproducible.
 	# lazy_itable_init=0 and lazy_journal_init=0: everything is initialised
 	# now, so the guest's first mount starts no background zeroing thread.
@@ -71,6 +61,12 @@ if [ ! -f "$OUT/rootfs.ext4" ]; then
 		-O ^metadata_csum \
 		-E root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,nodiscard,hash_seed=6d766d67-0000-4000-8000-000000000002 \
 		-d "$root" "$TMP/rootfs.ext4" "$SIZE" >&2
+	# mke2fs -d copies each file's ctime, which touch cannot set: fixed
+	# afterwards, so that the same inputs give the same bytes.
+	(cd "$root" && find . | sed -e 's|^\.$|/|' -e 's|^\./|/|') |
+		while read -r path; do
+			echo "set_inode_field $path ctime @1700000000"
+		done | debugfs -w -f - "$TMP/rootfs.ext4" >/dev/null
 	rm -rf "$root"
 	trap - EXIT
 	chmod 0755 "$TMP"
