@@ -24,9 +24,8 @@
 #
 # Each line of gmvm's stdout is stamped as it arrives with the seconds since
 # gmvm was started; the last test prints the times to each marker as TAP
-# comments. (--boot-timer cannot be used: the guest would write to
-# 0xc0000000 from user space through /dev/mem, and the kernel is built
-# without CONFIG_DEVMEM.)
+# comments, with the time gmvm's boot timer logged (/init writes to its
+# window through /dev/mem once /proc, /sys and /dev are mounted).
 #
 # Environment: what make check gives Bats (GMVM, TESTGUEST, ...), and
 # GMVM_VMLINUX, GMVM_BZIMAGE, GMVM_INITRAMFS, GMVM_ROOTFS from
@@ -41,6 +40,9 @@ TAP=gmvmlx0
 BOOT_TIMEOUT=${GMVM_LINUX_TIMEOUT:-400}
 # The recommended command line (images/README.md), less the console.
 CMDLINE="panic=-1 reboot=k tsc=reliable no_timer_check noxsave clearcpuid=smap,popcnt,erms,fsrm noreplace-smp rodata=off percpu_alloc=page quiet"
+# gmvm's boot-timer window (--boot-timer): /init writes to it through
+# /dev/mem once user space is up, and gmvm logs the time.
+CMDLINE+=" gmvm_boot_timer=0xc0000000"
 
 # stamp START_US OUT TIMES: copy stdin's lines to OUT, and to TIMES with the
 # seconds since START_US (microseconds, $EPOCHREALTIME without its dot) in
@@ -137,7 +139,7 @@ boot_a() {
 	mkfifo "$d/a.in"
 	exec 8<>"$d/a.in"
 	echo "a-$$-$RANDOM" >"$d/a.token"
-	BOOT_NS=$ns BOOT_STDIN=$d/a.in boot_start a -v \
+	BOOT_NS=$ns BOOT_STDIN=$d/a.in boot_start a -v --boot-timer \
 		--kernel "$GMVM_VMLINUX" --initrd "$GMVM_INITRAMFS" --memory 64M \
 		--disk "$d/a.ext4" --rng "${net[@]}" --console virtio \
 		--cmdline "console=hvc0 $CMDLINE $ip gmvm_token=$(cat "$d/a.token") gmvm_wait=120"
@@ -157,7 +159,7 @@ boot_b() {
 	local d=$BATS_FILE_TMPDIR
 	cp "$GMVM_ROOTFS" "$d/b.ext4"
 	echo "b-$$-$RANDOM" >"$d/b.token"
-	boot_start b -v --discovery acpi \
+	boot_start b -v --discovery acpi --boot-timer \
 		--kernel "$GMVM_VMLINUX" --memory 64M --disk "$d/b.ext4" --rng \
 		--console serial \
 		--cmdline "console=ttyS0 $CMDLINE root=/dev/vda rw init=/sbin/init gmvm_token=$(cat "$d/b.token") gmvm_end=poweroff"
@@ -165,7 +167,7 @@ boot_b() {
 }
 
 boot_c() {
-	boot_start c -v --discovery both \
+	boot_start c -v --discovery both --boot-timer \
 		--kernel "$GMVM_BZIMAGE" --initrd "$GMVM_INITRAMFS" --memory 64M --rng \
 		--console serial --cmdline "console=ttyS0 $CMDLINE gmvm_disk=none"
 	wait "$BOOT_PID" || true
@@ -322,6 +324,24 @@ assert_disk_written() {
 	assert_exit c 0
 }
 
+@test "Linux A, B, C: /init reaches gmvm's boot timer (--boot-timer) through /dev/mem, and gmvm logs the time" {
+	local b
+	for b in a b c; do
+		output_of $b
+		assert_line --regexp '^gmvm-init: boot-timer written '
+		run cat "$D/$b.err"
+		assert_line --regexp '^gmvm: boot-timer: guest booted [0-9]+\.[0-9]{3} ms after gmvm started$'
+	done
+}
+
+# boot_timer_of NAME: the seconds boot NAME's boot timer logged, or "-".
+boot_timer_of() {
+	local ms
+	ms=$(sed -n 's/^gmvm: boot-timer: guest booted \([0-9]*\)\..* ms after gmvm started$/\1/p' \
+		"$D/$1.err" | head -n1)
+	[ -n "$ms" ] && printf '%d.%02d\n' $((ms / 1000)) $((ms / 10 % 100)) || echo -
+}
+
 # times NAME PATTERN: the seconds to boot NAME's first line matching PATTERN
 # (an extended regexp), or "-".
 times_of() {
@@ -341,6 +361,7 @@ times_of() {
 		for row in \
 			"/init started|gmvm-init: started" \
 			"/proc /sys /dev mounted|gmvm-init: mounted" \
+			"boot-timer written|gmvm-init: boot-timer" \
 			"devices listed (hw_random)|gmvm-init: hw_random" \
 			"disk mounted|gmvm-init: disk: .* mounted" \
 			"disk written and synced|gmvm-init: disk: wrote" \
@@ -352,6 +373,8 @@ times_of() {
 			printf '# %-32s %7s %7s %7s\n' "$name" "$(times_of a "$pattern")" \
 				"$(times_of b "$pattern")" "$(times_of c "$pattern")"
 		done
+		printf '# %-32s %7s %7s %7s\n' "boot timer (gmvm's log)" "$(boot_timer_of a)" \
+			"$(boot_timer_of b)" "$(boot_timer_of c)"
 		printf '# %-32s %7s %7s %7s\n' "gmvm exited" "$(cat "$D/a.end")" \
 			"$(cat "$D/b.end")" "$(cat "$D/c.end")"
 		echo "# A: vmlinux, initramfs, disk on /mnt, rng, net, virtio console; cmdline discovery"
