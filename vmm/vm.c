@@ -49,7 +49,7 @@ static int vm_mask_pics(struct vm *vm, struct err *e)
 	return 0;
 }
 
-static int vm_create_irqchip(struct vm *vm, struct err *e)
+int vm_create_irqchip(struct vm *vm, struct err *e)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t ident = VM_IDENTITY_MAP_ADDR;
@@ -102,9 +102,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	while (vm->vm_fd < 0 && errno == EINTR);
 	if (vm->vm_fd < 0)
 		return err_set(e, errno, "KVM_CREATE_VM: %s", strerror(errno));
-	ret = vm_create_irqchip(vm, e);
-	if (ret)
-		return ret;
 	ret = event_loop_init(&vm->loop);
 	if (ret)
 		return err_set(e, -ret, "epoll_create1: %s", strerror(-ret));

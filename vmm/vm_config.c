@@ -97,7 +97,10 @@ int vm_create_memory(struct vm *vm, const struct vm_config *cfg,
 		return ret;
 	log_debug("guest RAM: %llu MiB on %s", (unsigned long long)(cfg->mem_size / MIB),
 		  cfg->backend->name);
-	return guest_mem_bind(&vm->mem, vm->vm_fd, e);
+	ret = guest_mem_bind(&vm->mem, vm->vm_fd, e);
+	if (ret)
+		return ret;
+	return vm_create_irqchip(vm, e);
 }
 
 int vm_create_vcpus(struct vm *vm, const struct vm_config *cfg,
