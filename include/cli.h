@@ -61,6 +61,7 @@ enum {
 	OPT_CHROOT,
 	OPT_UID,
 	OPT_GID,
+	OPT_ASYNC_TEARDOWN,
 	OPT_COMMON_END,		/* a command's own options start here */
 };
 
@@ -73,6 +74,7 @@ enum {
 	{ "chroot", required_argument, NULL, OPT_CHROOT },		\
 	{ "uid", required_argument, NULL, OPT_UID },			\
 	{ "gid", required_argument, NULL, OPT_GID },			\
+	{ "async-teardown", no_argument, NULL, OPT_ASYNC_TEARDOWN },	\
 	{ "verbose", no_argument, NULL, 'v' },				\
 	{ "quiet", no_argument, NULL, 'q' },				\
 	{ "help", no_argument, NULL, 'h' }
@@ -87,6 +89,7 @@ struct cli_common {
 	const char *stats;
 	enum seccomp_mode seccomp;	/* zero: kill, the default */
 	struct privdrop privdrop;
+	bool async_teardown;
 };
 
 /*

@@ -63,6 +63,7 @@ struct vm_config {
 	const struct guest_mem_backend *backend;	/* NULL: best offered */
 	enum console_mode console;
 	bool boot_timer;
+	bool async_teardown;		/* --async-teardown */
 	uint64_t start_ns;		/* time_now_ns() when gmvm started */
 	const char *snapshot_dir;	/* --snapshot-on-request; NULL: off */
 	bool snapshot_then_stop;	/* --then stop */
@@ -149,6 +150,13 @@ struct vm {
  * A backend the host does not offer is an error when cfg names it.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e);
+
+/*
+ * --async-teardown (vmm/teardown.c): start a helper process that shares
+ * gmvm's memory and holds vm_fd until gmvm has exited, so that tearing the
+ * VM down and freeing its RAM happen after gmvm's exit is reported.
+ */
+int vm_async_teardown_start(int vm_fd, struct err *e);
 
 /*
  * Check cfg against what this host allows (vCPU count, memory size against

@@ -71,6 +71,9 @@ int cli_common_option(struct cli_common *c, int opt, const char *arg,
 		return 0;
 	case OPT_SECCOMP:
 		return parse_seccomp(c, arg, e);
+	case OPT_ASYNC_TEARDOWN:
+		c->async_teardown = true;
+		return 0;
 	case OPT_CHROOT:
 		return parse_privdrop_option(&c->privdrop, "chroot", arg, e);
 	case OPT_UID:

@@ -54,6 +54,7 @@ static const char restore_usage[] =
 	"      --seccomp MODE         kill (default), log or off, as for gmvm run\n"
 	"      --chroot DIR, --uid UID, --gid GID\n"
 	"                             drop privileges as for gmvm run\n"
+	"      --async-teardown       exit before the VM is torn down, as for gmvm run\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"

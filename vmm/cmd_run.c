@@ -58,6 +58,9 @@ static const char run_usage[] =
 	"      --seccomp MODE         kill (default): a thread that makes a system call\n"
 	"                             outside its allowlist dies, taking gmvm with it;\n"
 	"                             log: allowed but logged by the kernel; off\n"
+	"      --async-teardown       report the exit before the kernel has torn the\n"
+	"                             VM down and freed its RAM (a helper process\n"
+	"                             finishes that after gmvm has exited)\n"
 	"  -v, --verbose              more messages; twice for debugging\n"
 	"  -q, --quiet                only warnings and errors\n"
 	"  -h, --help                 show this help\n"
@@ -236,6 +239,7 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 	cfg->control_path = a.common.control;
 	cfg->stats_path = a.common.stats;
 	cfg->privdrop = a.common.privdrop;
+	cfg->async_teardown = a.common.async_teardown;
 	if (seccomp_setup(a.common.seccomp, e))
 		return -EINVAL;
 	return run_check_memory(cfg->mem_size, e);

@@ -220,6 +220,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->common.control,
 		.privdrop = r->o->common.privdrop,
+		.async_teardown = r->o->common.async_teardown,
 	};
 	memcpy(r->cfg.disks, r->snap.disks, sizeof(r->cfg.disks));
 	memcpy(r->cfg.nets, r->snap.nets, sizeof(r->cfg.nets));

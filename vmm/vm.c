@@ -102,6 +102,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	while (vm->vm_fd < 0 && errno == EINTR);
 	if (vm->vm_fd < 0)
 		return err_set(e, errno, "KVM_CREATE_VM: %s", strerror(errno));
+	if (cfg->async_teardown) {
+		ret = vm_async_teardown_start(vm->vm_fd, e);
+		if (ret)
+			return ret;
+	}
 	ret = event_loop_init(&vm->loop);
 	if (ret)
 		return err_set(e, -ret, "epoll_create1: %s", strerror(-ret));
