@@ -9,7 +9,8 @@
 #      the resident pages are (from /proc/PID/smaps);
 #   3. whether gmvm meets its goals.
 #
-# Usage: bench/boot.sh [-n RUNS] [-w SECONDS] [--with-tcg] [--strict] [BUILD_DIR]
+# Usage: bench/boot.sh [-n RUNS] [-w SECONDS] [--with-tcg] [--async-teardown]
+#                      [--strict] [BUILD_DIR]
 # See bench/README.md. Needs bash; uses only what scripts/install-deps
 # installs (QEMU, procps, coreutils, mawk or gawk).
 
@@ -27,6 +28,9 @@ Benchmark gmvm against QEMU microvm with the test guest.
   -w, --wait SECONDS  how long the idle guest runs before its RSS is read
                       (default \$BENCH_RSS_WAIT or 1)
       --with-tcg      also time QEMU with -accel tcg (extra rows)
+      --async-teardown
+                      also time gmvm --async-teardown against QEMU
+                      -async-teardown (extra rows)
       --strict        exit with status 3 when a goal is missed
   -h, --help          show this help
 EOF
@@ -37,10 +41,12 @@ GMVM_BACKEND (backend for the boot-time runs, default: gmvm's default)."
 runs=${BENCH_RUNS:-20}
 wait_s=${BENCH_RSS_WAIT:-1}
 with_tcg=0
+with_async=0
 declare -A options=(
 	[-n]=runs [--runs]=runs
 	[-w]=wait_s [--wait]=wait_s
 	[--with-tcg]=with_tcg=1
+	[--async-teardown]=with_async=1
 )
 parse_args "$@"
 check_runs 10
@@ -119,6 +125,7 @@ configs=()
 for s in "${sizes[@]}"; do
 	configs+=("gmvm:$s" "qemu:$s")
 	[ "$with_tcg" -eq 0 ] || configs+=("tcg:$s")
+	[ "$with_async" -eq 0 ] || configs+=("gmvm-async:$s" "qemu-async:$s")
 done
 
 # config_cmd CONFIG -> CMD, expect, label
@@ -141,6 +148,17 @@ config_cmd() {
 		expect=1
 		label="QEMU $size (TCG)"
 		;;
+	gmvm-async)
+		gmvm_cmd "$size" exit=0 "$boot_backend"
+		CMD+=(--async-teardown)
+		expect=0
+		label="gmvm $size async"
+		;;
+	qemu-async)
+		qemu_cmd "$size" exit=0 "${qemu_accel[@]}" -async-teardown
+		expect=1
+		label="QEMU $size async"
+		;;
 	esac
 }
 
@@ -150,7 +168,8 @@ run_config() {
 	timed "${CMD[@]}"
 	if [ "$rc" -ne "$expect" ]; then
 		fail "$label, run $2: exit status $rc, expected $expect"
-	elif [ "${1%%:*}" != gmvm ] && ! qemu_stderr_ok "$tmp/err"; then
+	elif [ "${1%%:*}" != gmvm ] && [ "${1%%:*}" != gmvm-async ] &&
+		! qemu_stderr_ok "$tmp/err"; then
 		fail "$label, run $2: exit status $rc as expected, but QEMU reported an error"
 	fi
 	[ "$2" = warm-up ] || echo "$us" >>"$tmp/$1"
@@ -187,8 +206,14 @@ for c in "${configs[@]}"; do
 	read -r m lo hi < <(stats "$tmp/$c")
 	med[$c]=$m
 	ratio=
-	if [ "${c%%:*}" != gmvm ]; then
-		ratio=$(awk -v q="$m" -v g="${med[gmvm:${c#*:}]}" 'BEGIN { printf "%.2fx", q / g }')
+	# QEMU rows against gmvm's at the same size (async against async).
+	case ${c%%:*} in
+	qemu | tcg) ref=gmvm ;;
+	qemu-async) ref="gmvm-async" ;;
+	*) ref= ;;
+	esac
+	if [ -n "$ref" ]; then
+		ratio=$(awk -v q="$m" -v g="${med[$ref:${c#*:}]}" 'BEGIN { printf "%.2fx", q / g }')
 	fi
 	printf '  %-22s %9s %9s %9s %11s\n' "$label" "$(ms "$m")" "$(ms "$lo")" "$(ms "$hi")" "$ratio"
 done
