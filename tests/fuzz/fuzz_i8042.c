@@ -11,8 +11,6 @@
  *   op 6    pause and resume
  *   op 7    snapshot round trip
  */
-#include <stdlib.h>
-
 #include "harness.h"
 
 #define I8042_PORT 0x60
@@ -20,19 +18,5 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_input in = { .data = data, .len = size };
-	static const struct vm_config cfg = {
-		.cmdline = "", .nr_vcpus = 1, .console = CONSOLE_NONE,
-	};
-	static struct vm vm;
-	struct guest_mem mem;
-	struct err e = { 0 };
-
-	if (fuzz_mem_init(&mem, 4096) || fuzz_vm_create(&vm, &cfg, &mem, &e))
-		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
-	while (!fin_done(&in))
-		fuzz_pio_op(&vm, &in, I8042_PORT, I8042_PORTS);
-	fuzz_vm_destroy(&vm);
-	fuzz_mem_free(&mem);
-	return 0;
+	return fuzz_pio_run(data, size, CONSOLE_NONE, I8042_PORT, I8042_PORTS);
 }

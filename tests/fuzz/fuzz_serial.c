@@ -12,8 +12,6 @@
  *   op 6    pause and resume
  *   op 7    snapshot round trip
  */
-#include <stdlib.h>
-
 #include "harness.h"
 
 #define COM1 0x3f8
@@ -21,19 +19,5 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_input in = { .data = data, .len = size };
-	static const struct vm_config cfg = {
-		.cmdline = "", .nr_vcpus = 1, .console = CONSOLE_SERIAL,
-	};
-	static struct vm vm;
-	struct guest_mem mem;
-	struct err e = { 0 };
-
-	if (fuzz_mem_init(&mem, 4096) || fuzz_vm_create(&vm, &cfg, &mem, &e))
-		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
-	while (!fin_done(&in))
-		fuzz_pio_op(&vm, &in, COM1, COM1_PORTS);
-	fuzz_vm_destroy(&vm);
-	fuzz_mem_free(&mem);
-	return 0;
+	return fuzz_pio_run(data, size, CONSOLE_SERIAL, COM1, COM1_PORTS);
 }

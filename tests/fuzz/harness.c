@@ -457,8 +457,8 @@ void fuzz_vm_roundtrip(struct vm *vm, const struct vm_config *cfg,
  * an access of 1, 2 or 4 bytes near the range (ports just outside it too),
  * console input, a pause and resume, or a snapshot round trip.
  */
-void fuzz_pio_op(struct vm *vm, struct fuzz_input *in, uint16_t base,
-		 uint16_t span)
+static void fuzz_pio_op(struct vm *vm, struct fuzz_input *in, uint16_t base,
+			uint16_t span)
 {
 	uint8_t op = fin_u8(in), data[4];
 	uint16_t port;
@@ -487,6 +487,26 @@ void fuzz_pio_op(struct vm *vm, struct fuzz_input *in, uint16_t base,
 		fuzz_vm_roundtrip(vm, vm->cfg, in);
 		break;
 	}
+}
+
+int fuzz_pio_run(const uint8_t *data, size_t size, enum console_mode console,
+		 uint16_t base, uint16_t span)
+{
+	struct fuzz_input in = { .data = data, .len = size };
+	/* Static: vm_create() keeps a pointer to its config. */
+	static struct vm_config cfg = { .cmdline = "", .nr_vcpus = 1 };
+	static struct vm vm;
+	struct guest_mem mem;
+	struct err e = { 0 };
+
+	cfg.console = console;
+	if (fuzz_mem_init(&mem, 4096) || fuzz_vm_create(&vm, &cfg, &mem, &e))
+		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
+	while (!fin_done(&in))
+		fuzz_pio_op(&vm, &in, base, span);
+	fuzz_vm_destroy(&vm);
+	fuzz_mem_free(&mem);
+	return 0;
 }
 
 /* --- Kernel loading --------------------------------------------------------- */

@@ -147,9 +147,13 @@ void fuzz_virtio_setup(struct vm *vm, const struct virtio_dev *vd,
 void fuzz_vm_roundtrip(struct vm *vm, const struct vm_config *cfg,
 		       struct fuzz_input *in);
 
-/* Run one op of a legacy port sequence: see fuzz_serial.c. */
-void fuzz_pio_op(struct vm *vm, struct fuzz_input *in, uint16_t base,
-		 uint16_t span);
+/*
+ * A whole input as a sequence of ops on the legacy ports [base, base +
+ * span) of a fresh one-vCPU VM with the given console (see fuzz_serial.c);
+ * every target on legacy ports is this call.
+ */
+int fuzz_pio_run(const uint8_t *data, size_t size, enum console_mode console,
+		 uint16_t base, uint16_t span);
 
 /*
  * Load a kernel into a fake VM with vm_load_kernel(), as `gmvm run` does,
