@@ -84,7 +84,6 @@ static const unsigned long vcpu_ioctls[] = {
 
 static const int vcpu_calls[] = { SCMP_SYS(tgkill) };
 
-
 static const unsigned long uffd_ioctls[] = {
 	UFFDIO_COPY, UFFDIO_ZEROPAGE, UFFDIO_CONTINUE, UFFDIO_WAKE,
 	UFFDIO_UNREGISTER, TCSETS,

@@ -10,12 +10,8 @@ setup() {
 	require_kvm
 }
 
-# Background VMs of a test that failed half-way.
 teardown() {
-	if [ -n "${GMVM_PID:-}" ]; then
-		kill "$GMVM_PID" 2>/dev/null || true
-		wait "$GMVM_PID" 2>/dev/null || true
-	fi
+	stop_background_gmvm
 }
 
 # assert_balloon_ok N: the balloon workload gave N pages and got zeros back.

@@ -13,8 +13,7 @@ setup() {
 }
 
 teardown() {
-	kill "$GMVM_PID" 2>/dev/null || true
-	wait "$GMVM_PID" 2>/dev/null || true
+	stop_background_gmvm
 }
 
 # request LINE: send one raw request line, print the reply line.

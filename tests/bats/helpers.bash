@@ -65,6 +65,15 @@ gmvm_background() {
 	GMVM_PID=$!
 }
 
+# stop_background_gmvm: end the gmvm gmvm_background started, if any (a
+# test's teardown: one that failed half-way leaves it running).
+stop_background_gmvm() {
+	if [ -n "${GMVM_PID:-}" ]; then
+		kill "$GMVM_PID" 2>/dev/null || true
+		wait "$GMVM_PID" 2>/dev/null || true
+	fi
+}
+
 # gmvm_pid: the pid of the gmvm started by gmvm_background.
 gmvm_pid() {
 	local pid

@@ -9,6 +9,10 @@ setup() {
 	require_kvm
 }
 
+teardown() {
+	stop_background_gmvm
+}
+
 # helper_of PID: the teardown helper started by gmvm PID, if any.
 helper_of() {
 	pgrep -P "$1" -x gmvm-teardown || true

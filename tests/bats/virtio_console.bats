@@ -10,12 +10,8 @@ setup() {
 	require_kvm
 }
 
-# A background VM of a test that failed half-way.
 teardown() {
-	if [ -n "${GMVM_PID:-}" ]; then
-		kill "$GMVM_PID" 2>/dev/null || true
-		wait "$GMVM_PID" 2>/dev/null || true
-	fi
+	stop_background_gmvm
 }
 
 # pipe_to_guest DELAY INPUT [ARG]...: gmvm run of the test guest with ARGs,
