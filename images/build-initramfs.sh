@@ -13,12 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/busybox-tree.sh"
 
-cached_only=false
-case "${1:-}" in
-'') ;;
---cached-only) cached_only=true ;;
-*) echo "usage: $0 [--cached-only]" >&2; exit 2 ;;
-esac
+img_parse_args "$@"
 
 $cached_only || img_need_packages busybox-static cpio
 dpkg-query -W busybox-static >/dev/null 2>&1 || { $cached_only && exit 3; }

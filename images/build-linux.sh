@@ -17,12 +17,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-cached_only=false
-case "${1:-}" in
-'') ;;
---cached-only) cached_only=true ;;
-*) echo "usage: $0 [--cached-only]" >&2; exit 2 ;;
-esac
+img_parse_args "$@"
 
 SRC_PKG=linux-source-6.12
 LINUX_DIR=$GMVM_IMAGES_DIR/linux

@@ -15,12 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/busybox-tree.sh"
 
-cached_only=false
-case "${1:-}" in
-'') ;;
---cached-only) cached_only=true ;;
-*) echo "usage: $0 [--cached-only]" >&2; exit 2 ;;
-esac
+img_parse_args "$@"
 
 # What /gmvm-rootfs-marker holds; the guest prints it and copies it into
 # /gmvm-guest-wrote.

@@ -15,6 +15,19 @@ GMVM_IMAGES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GMVM_IMAGE_CACHE=${GMVM_IMAGE_CACHE:-/var/cache/gmvm-images}
 
 img_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+# img_parse_args "$@": a build script's arguments, nothing or
+# --cached-only (never build; exit 3 when the image is not cached), into
+# cached_only; anything else is a usage error (exit 2).
+# shellcheck disable=SC2034 # cached_only is read by the build scripts
+img_parse_args() {
+	cached_only=false
+	case "${1:-}" in
+	'') ;;
+	--cached-only) cached_only=true ;;
+	*) echo "usage: $0 [--cached-only]" >&2; exit 2 ;;
+	esac
+}
 img_die() { img_log "error: $*"; exit 1; }
 
 # Run a command as root (directly, or through sudo).
