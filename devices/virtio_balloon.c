@@ -301,21 +301,6 @@ static struct virtio_dev *balloon_find(struct vm *vm)
 	return NULL;
 }
 
-/* The transport's configuration change interrupt (virtio 1.x, 4.2.2). */
-static void balloon_config_changed(struct virtio_dev *vd)
-{
-	uint64_t one = 1;
-
-	vd->config_generation++;
-	/* Not before DRIVER_OK: the driver reads the config then anyway. */
-	if (!(vd->status & VIRTIO_CONFIG_S_DRIVER_OK))
-		return;
-	vd->int_status |= VIRTIO_MMIO_INT_CONFIG;
-	if (write(vd->irqfd, &one, sizeof(one)) < 0)
-		log_warn("%s: cannot raise its interrupt: %s", vd->dev.id,
-			 strerror(errno));
-}
-
 int balloon_set_target(struct vm *vm, uint64_t pages, struct err *e)
 {
 	struct virtio_dev *vd = balloon_find(vm);
@@ -331,7 +316,7 @@ int balloon_set_target(struct vm *vm, uint64_t pages, struct err *e)
 	pthread_mutex_lock(&vd->dev.lock);
 	if (b->num_pages != pages) {
 		b->num_pages = pages;
-		balloon_config_changed(vd);
+		virtio_config_changed(vd);
 	}
 	pthread_mutex_unlock(&vd->dev.lock);
 	return 0;

@@ -178,7 +178,6 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 	sigset_t kick;
-
 	struct err e = { 0 };
 	uint64_t none = 0;
 
