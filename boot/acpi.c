@@ -183,16 +183,6 @@ struct acpi_layout {
 	size_t madt_len;
 };
 
-static uint8_t acpi_checksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return (uint8_t)-sum;
-}
-
 /* Fill h for a table of len bytes; the checksum comes last. */
 static void acpi_header(struct acpi_header *h, const char *sig, uint32_t len,
 			uint8_t revision)
@@ -213,7 +203,7 @@ static void acpi_header(struct acpi_header *h, const char *sig, uint32_t len,
 static void acpi_seal(struct acpi_header *h)
 {
 	h->checksum = 0;
-	h->checksum = acpi_checksum(h, h->length);
+	h->checksum = boot_checksum(h, h->length);
 }
 
 static unsigned int madt_xapic_cpus(unsigned int nr_cpus)
@@ -401,8 +391,8 @@ static void write_rsdp(uint8_t *base, const struct acpi_layout *l)
 	r->revision = RSDP_REVISION;
 	r->length = sizeof(*r);
 	r->xsdt_addr = l->xsdt;		/* no RSDT: rsdt_addr stays 0 */
-	r->checksum = acpi_checksum(r, RSDP_V1_LEN);
-	r->ext_checksum = acpi_checksum(r, sizeof(*r));
+	r->checksum = boot_checksum(r, RSDP_V1_LEN);
+	r->ext_checksum = boot_checksum(r, sizeof(*r));
 }
 
 static void write_xsdt(uint8_t *base, const struct acpi_layout *l)

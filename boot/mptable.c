@@ -80,15 +80,6 @@ struct mp_irq {
 	uint8_t dst_pin;
 } __attribute__((packed));
 
-static uint8_t mp_checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *p++;
-	return (uint8_t)-sum;
-}
-
 static size_t mptable_size(unsigned int nr_cpus)
 {
 	return sizeof(struct mp_floating) + sizeof(struct mp_config) +
@@ -167,12 +158,12 @@ int mptable_write(struct guest_mem *mem, uint64_t addr,
 	memcpy(mpc->product, "GMVM 1      ", 12);
 	mpc->count = count;
 	mpc->lapic = MP_LAPIC_ADDR;
-	mpc->checksum = mp_checksum((uint8_t *)mpc, mpc->length);
+	mpc->checksum = boot_checksum(mpc, mpc->length);
 
 	memcpy(mpf->signature, "_MP_", 4);
 	mpf->physptr = addr + sizeof(*mpf);
 	mpf->length = 1;
 	mpf->spec_rev = MP_SPEC_REV;
-	mpf->checksum = mp_checksum((uint8_t *)mpf, sizeof(*mpf));
+	mpf->checksum = boot_checksum(mpf, sizeof(*mpf));
 	return (int)size;
 }

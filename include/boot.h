@@ -162,6 +162,20 @@ unsigned int e820_build(const struct guest_mem *mem, struct e820_entry *out,
 			unsigned int max);
 
 /*
+ * The byte that makes len bytes at p sum to zero: the checksum of MP and
+ * ACPI tables alike (computed with the checksum field zero).
+ */
+static inline uint8_t boot_checksum(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint8_t sum = 0;
+
+	while (len--)
+		sum += *b++;
+	return (uint8_t)-sum;
+}
+
+/*
  * Write an MP table for nr_cpus CPUs (APIC IDs 0..n-1), an ISA bus and the
  * IOAPIC at addr. Returns its size in bytes, or -errno.
  */
