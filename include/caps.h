@@ -8,6 +8,7 @@
 #define GMVM_CAPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "guest_mem.h"
@@ -62,6 +63,24 @@ void caps_probe(struct host_caps *caps);
 enum restore_strategy caps_restore_strategy(const struct host_caps *caps,
 					    enum guest_mem_kind kind);
 const char *restore_strategy_name(enum restore_strategy s);
+
+/* What gmvm can do with one backend on this host: the matrix caps prints. */
+struct caps_offers {
+	bool boot;		/* gmvm run, gmvm snapshot, --restore eager */
+	bool lazy_load;		/* run --lazy-load: uffd MISSING */
+	bool lazy_missing;	/* restore --uffd-mode missing */
+	bool lazy_minor;	/* restore --uffd-mode minor */
+};
+
+struct caps_offers caps_backend_offers(const struct host_caps *caps,
+				       enum guest_mem_kind kind);
+
+/*
+ * The backend gmvm picks when none is named, with why in buf (the same words
+ * gmvm run -v uses).
+ */
+enum guest_mem_kind caps_default_backend(const struct host_caps *caps,
+					 char *buf, size_t len);
 
 /* Print caps as text, or as one JSON object. */
 void caps_print_text(const struct host_caps *caps);

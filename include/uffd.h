@@ -21,6 +21,9 @@ int uffd_open(uint64_t wanted, uint64_t *features, struct err *e);
 /* Features the kernel's userfaultfd offers, or -errno (e set). */
 int uffd_supported_features(uint64_t *features, struct err *e);
 
+/* Whether this process can have a userfaultfd at all. */
+bool uffd_available(void);
+
 /*
  * Register [addr, addr + len) with uffd in mode (UFFDIO_REGISTER_MODE_*).
  * Returns 0 and the ioctls bitmap the kernel allows there, or -errno.

@@ -61,6 +61,12 @@ struct vm_config {
 	unsigned int nr_vcpus;
 	uint64_t mem_size;
 	const struct guest_mem_backend *backend;	/* NULL: best offered */
+	/*
+	 * The backend was named by the user (--memory-backend): one the host
+	 * lacks is an error. Otherwise backend is only a preference (the
+	 * snapshot's, for a restore) and the best offered replaces it.
+	 */
+	bool backend_explicit;
 	enum console_mode console;
 	bool boot_timer;
 	bool async_teardown;		/* --async-teardown */
@@ -124,6 +130,7 @@ struct vm {
 
 	/* How this VM came to be, for stats (vmm/stats.c). */
 	const char *restored_from;	/* snapshot dir; NULL when booted */
+	char backend_reason[320];	/* why mem.backend was chosen */
 	const char *restore_strategy;	/* "eager", "lazy-missing", ... */
 	char restore_reason[320];
 	struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
@@ -161,7 +168,9 @@ int vm_async_teardown_start(int vm_fd, struct err *e);
 /*
  * Check cfg against what this host allows (vCPU count, memory size against
  * host RAM and guest address width, the memory backend) and, when cfg leaves
- * the backend open, pick the best one offered and say so. Returns 0, or
+ * the backend open, pick the best one offered: guest_memfd where it works,
+ * else memfd, a choice said under -v, in vm->backend_reason and in --stats,
+ * never warned about. Returns 0, or
  * -EINVAL / -ENOTSUP with e filled: such failures are the user's input.
  */
 int vm_check_config(struct vm *vm, struct vm_config *cfg, struct err *e);

@@ -63,6 +63,14 @@ int uffd_supported_features(uint64_t *features, struct err *e)
 	return ret;
 }
 
+bool uffd_available(void)
+{
+	struct err e = { 0 };
+	uint64_t features;
+
+	return uffd_supported_features(&features, &e) == 0;
+}
+
 int uffd_open(uint64_t wanted, uint64_t *features, struct err *e)
 {
 	uint64_t supported;

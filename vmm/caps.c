@@ -203,6 +203,36 @@ enum restore_strategy caps_restore_strategy(const struct host_caps *caps,
 	return RESTORE_EAGER;
 }
 
+struct caps_offers caps_backend_offers(const struct host_caps *caps,
+				       enum guest_mem_kind kind)
+{
+	const struct caps_backend *b = &caps->backend[kind];
+	struct caps_offers o = { 0 };
+
+	if (!b->usable || !caps->kvm_ok)
+		return o;
+	o.boot = true;
+	o.lazy_load = b->missing.ok;
+	o.lazy_missing = b->missing.ok;
+	/* Minor faults need a page cache to fill: not anonymous memory. */
+	o.lazy_minor = b->minor.ok && kind != GUEST_MEM_ANON;
+	return o;
+}
+
+enum guest_mem_kind caps_default_backend(const struct host_caps *caps,
+					 char *buf, size_t len)
+{
+	const struct caps_backend *gmem = &caps->backend[GUEST_MEM_GMEM];
+
+	if (gmem->usable) {
+		snprintf(buf, len, "this host offers guest_memfd");
+		return GUEST_MEM_GMEM;
+	}
+	snprintf(buf, len, "this host does not offer guest_memfd: %s",
+		 gmem->why);
+	return GUEST_MEM_MEMFD;
+}
+
 const char *restore_strategy_name(enum restore_strategy s)
 {
 	static const char *const names[] = {

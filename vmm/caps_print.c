@@ -13,11 +13,6 @@ static const char *const kind_names[CAPS_NR_KINDS] = {
 	[GUEST_MEM_ANON] = "anon",
 };
 
-static const char *default_backend(const struct host_caps *caps)
-{
-	return caps->backend[GUEST_MEM_GMEM].usable ? "gmem" : "memfd";
-}
-
 static void print_mode(const char *label, const struct caps_uffd_mode *m)
 {
 	char buf[48];
@@ -30,8 +25,31 @@ static void print_mode(const char *label, const struct caps_uffd_mode *m)
 	printf("  %-6s %-14s", label, buf);
 }
 
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* The matrix the tests follow: what each backend can be used for here. */
+static void print_offers(const struct host_caps *caps)
+{
+	printf("what each backend offers here:\n");
+	printf("%-6s %-5s %-12s %-14s %-13s %s\n", "", "boot", "--lazy-load",
+	       "restore eager", "lazy-missing", "lazy-minor");
+	for (unsigned int k = 0; k < CAPS_NR_KINDS; k++) {
+		struct caps_offers o = caps_backend_offers(caps, k);
+
+		printf("%-6s %-5s %-12s %-14s %-13s %s\n", kind_names[k],
+		       yes_no(o.boot), yes_no(o.lazy_load), yes_no(o.boot),
+		       yes_no(o.lazy_missing), yes_no(o.lazy_minor));
+	}
+}
+
 void caps_print_text(const struct host_caps *caps)
 {
+	enum guest_mem_kind def;
+	char why[320];
+
 	if (caps->kvm_ok) {
 		printf("KVM: /dev/kvm, API version %d, %u-bit guest physical addresses\n",
 		       caps->api_version, caps->phys_bits);
@@ -61,7 +79,9 @@ void caps_print_text(const struct host_caps *caps)
 		printf("  restore: %s\n",
 		       restore_strategy_name(caps_restore_strategy(caps, k)));
 	}
-	printf("default backend: %s\n", default_backend(caps));
+	print_offers(caps);
+	def = caps_default_backend(caps, why, sizeof(why));
+	printf("default backend: %s (%s)\n", kind_names[def], why);
 }
 
 static json_object *mode_json(const struct caps_uffd_mode *m)
@@ -76,6 +96,26 @@ static json_object *mode_json(const struct caps_uffd_mode *m)
 	else
 		json_object_object_add(o, "ioctls",
 				       json_object_new_uint64(m->ioctls));
+	return o;
+}
+
+static json_object *offers_json(const struct host_caps *caps,
+				enum guest_mem_kind k)
+{
+	struct caps_offers of = caps_backend_offers(caps, k);
+	json_object *o = json_object_new_object();
+	json_object *modes = json_object_new_array();
+
+	json_object_object_add(o, "boot", json_object_new_boolean(of.boot));
+	json_object_object_add(o, "snapshot", json_object_new_boolean(of.boot));
+	json_object_object_add(o, "lazy_load", json_object_new_boolean(of.lazy_load));
+	if (of.boot)
+		json_object_array_add(modes, json_object_new_string("eager"));
+	if (of.lazy_missing)
+		json_object_array_add(modes, json_object_new_string("lazy-missing"));
+	if (of.lazy_minor)
+		json_object_array_add(modes, json_object_new_string("lazy-minor"));
+	json_object_object_add(o, "restore", modes);
 	return o;
 }
 
@@ -99,6 +139,7 @@ static json_object *backend_json(const struct host_caps *caps,
 	json_object_object_add(o, "restore",
 			       json_object_new_string(restore_strategy_name(
 				       caps_restore_strategy(caps, k))));
+	json_object_object_add(o, "offers", offers_json(caps, k));
 	return o;
 }
 
@@ -127,6 +168,8 @@ int caps_print_json(const struct host_caps *caps)
 	json_object *root = json_object_new_object();
 	json_object *uffd = json_object_new_object();
 	json_object *backends = json_object_new_object();
+	enum guest_mem_kind def;
+	char why[320];
 	int ret = 0;
 
 	json_object_object_add(root, "kvm", kvm_json(caps));
@@ -140,8 +183,11 @@ int caps_print_json(const struct host_caps *caps)
 	for (unsigned int k = 0; k < CAPS_NR_KINDS; k++)
 		json_object_object_add(backends, kind_names[k], backend_json(caps, k));
 	json_object_object_add(root, "backends", backends);
+	def = caps_default_backend(caps, why, sizeof(why));
 	json_object_object_add(root, "default_backend",
-			       json_object_new_string(default_backend(caps)));
+			       json_object_new_string(kind_names[def]));
+	json_object_object_add(root, "default_backend_reason",
+			       json_object_new_string(why));
 	if (puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
 		ret = -EIO;
 	json_object_put(root);

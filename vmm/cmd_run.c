@@ -234,6 +234,7 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 	if (a.then_given && !cfg->snapshot_dir)
 		return err_set(e, EINVAL, "--then needs --snapshot-on-request");
 	cfg->backend = a.common.backend;
+	cfg->backend_explicit = a.common.backend != NULL;
 	cfg->console = a.common.console_given ? a.common.console : CONSOLE_SERIAL;
 	cfg->virtio_console = cfg->console == CONSOLE_VIRTIO;
 	cfg->control_path = a.common.control;

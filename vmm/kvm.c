@@ -145,6 +145,18 @@ int kvm_probe_gmem(int vm_fd, struct err *e)
 	if (fd < 0)
 		return err_set(e, errno, "KVM_CREATE_GUEST_MEMFD(MMAP|INIT_SHARED): %s",
 			       strerror(errno));
+	/*
+	 * Only KVM_SET_USER_MEMORY_REGION2 binds one to a memslot. Deleting a
+	 * slot that does not exist is EINVAL where the ioctl exists, ENOTTY
+	 * where it does not (6.1), and changes nothing either way.
+	 */
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2,
+		  &(struct gmvm_kvm_userspace_memory_region2){ .slot = 0 }) < 0 &&
+	    errno == ENOTTY) {
+		close(fd);
+		return err_set(e, ENOTSUP,
+			       "KVM has guest_memfd but no KVM_SET_USER_MEMORY_REGION2 to bind it");
+	}
 	p = mmap(NULL, req.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		ret = err_set(e, errno, "mmap of a guest_memfd: %s",

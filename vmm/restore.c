@@ -82,7 +82,7 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 		       o->uffd_mode != RESTORE_UFFD_AUTO))
 		return err_set(e, ENOTSUP,
 			       "a lazy restore is not possible: %s; --restore eager works%s",
-			       why, vm->mem.backend->kind == GUEST_MEM_GMEM ?
+			       why, vm->mem.backend->kind == GUEST_MEM_GMEM && uffd_available() ?
 			       ", and so does a lazy restore with --memory-backend memfd or anon" : "");
 	snprintf(vm->restore_reason, sizeof(vm->restore_reason), "%s%s",
 		 o->mode == RESTORE_MODE_AUTO ? "auto: " : "", why);
@@ -210,6 +210,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.nr_vcpus = r->snap.nr_vcpus,
 		.mem_size = r->snap.mem_size,
 		.backend = r->o->common.backend ? r->o->common.backend : r->snap.backend,
+		.backend_explicit = r->o->common.backend != NULL,
 		.console = r->o->common.console,
 		.boot_timer = r->snap.boot_timer,
 		.rng = r->snap.rng,

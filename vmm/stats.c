@@ -85,6 +85,8 @@ json_object *vm_stats_object(struct vm *vm)
 	add_u64(root, "memory_bytes", vm->mem.size);
 	json_object_object_add(root, "memory_backend",
 			       json_object_new_string(vm->mem.backend ? vm->mem.backend->name : "none"));
+	json_object_object_add(root, "memory_backend_reason",
+			       json_object_new_string(vm->backend_reason));
 	add_u64(root, "uptime_ms", (time_now_ns() - vm->start_ns) / 1000000);
 	if (vm->restored_from)
 		json_object_object_add(root, "restore", restore_json(vm));

@@ -216,8 +216,9 @@ int vm_start_lazy_load(struct vm *vm, const struct vm_config *cfg,
 	char why[300];
 
 	if (!uffd_probe_mem(&vm->mem, false, why, sizeof(why)))
-		return err_set(e, ENOTSUP, "--lazy-load is not possible: %s; use --memory-backend memfd or anon",
-			       why);
+		return err_set(e, ENOTSUP, "--lazy-load is not possible: %s; %s", why,
+			       uffd_available() ? "use --memory-backend memfd or anon" :
+			       "boot without --lazy-load");
 	if (cfg->initrd &&
 	    boot_place_initrd(&vm->mem, img, cfg->initrd_len, &initrd_addr, e))
 		return -EINVAL;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Fitting a requested VM to the host: limits, memory backend, vCPUs. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -53,24 +54,43 @@ static int vm_check_vcpus(const struct vm *vm, unsigned int n, struct err *e)
 	return 0;
 }
 
+/*
+ * guest_memfd where the host offers it; else memfd, which keeps every restore
+ * strategy (anonymous memory has no minor faults and no shared mapping).
+ * Only a backend the user named can make this fail: a default, or the backend
+ * a snapshot was taken on, is a preference, and the host not having it is a
+ * fact to report (-v, --stats, gmvm caps), not a fault to warn about.
+ */
 static int vm_pick_backend(struct vm *vm, struct vm_config *cfg,
 			   struct err *e)
 {
+	const struct guest_mem_backend *want = cfg->backend;
 	struct err why = { 0 };
 
-	if (cfg->backend && cfg->backend->kind != GUEST_MEM_GMEM)
-		return 0;
+	if (want && want->kind != GUEST_MEM_GMEM) {
+		snprintf(vm->backend_reason, sizeof(vm->backend_reason), "%s",
+			 cfg->backend_explicit ? "--memory-backend" :
+			 "the snapshot's backend");
+		goto picked;
+	}
 	if (kvm_probe_gmem(vm->vm_fd, &why) == 0) {
 		cfg->backend = &guest_mem_backend_gmem;
-		return 0;
+		snprintf(vm->backend_reason, sizeof(vm->backend_reason), "%s",
+			 cfg->backend_explicit ? "--memory-backend" : want ?
+			 "the snapshot's backend" : "default: this host offers guest_memfd");
+		goto picked;
 	}
-	if (cfg->backend)
+	if (cfg->backend_explicit)
 		return err_set(e, ENOTSUP,
-			       "--memory-backend gmem: this host does not offer it (%s); memfd or anon would work",
+			       "--memory-backend gmem: this host does not offer guest_memfd (%s); memfd or anon would work",
 			       why.msg);
-	log_warn("guest_memfd is not offered by this host (%s): guest RAM is on memfd",
-		 why.msg);
 	cfg->backend = &guest_mem_backend_memfd;
+	snprintf(vm->backend_reason, sizeof(vm->backend_reason),
+		 "%s: this host does not offer guest_memfd: %.200s",
+		 want ? "the snapshot's backend gmem, replaced" : "default",
+		 why.msg);
+picked:
+	log_info("guest RAM on %s (%s)", cfg->backend->name, vm->backend_reason);
 	return 0;
 }
 
