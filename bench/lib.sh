@@ -128,7 +128,10 @@ EOF
 # find_build [COMMAND...]: the build tree (the BUILD_DIR operand, else
 # $GMVM_BUILD_DIR, ./build, $src/build, /tmp/b) into build, and its gmvm and
 # test guest into gmvm and guest; dies when they are missing, or when that
-# gmvm lacks a COMMAND.
+# gmvm lacks a COMMAND. $GMVM, when set, is run instead of the build tree's
+# gmvm: a wrapper that execs it, for instance under tests/tools/hide_host to
+# see what the scripts do on a host without some feature; gmvm_exe stays the
+# build tree's binary, which a running monitor's /proc/PID/exe names.
 find_build() {
 	local d c build_arg=$build
 	if [ -z "$build" ]; then
@@ -139,9 +142,11 @@ find_build() {
   build one with scripts/build, or pass the build directory as an argument"
 	fi
 	build=$(cd "$build" 2>/dev/null && pwd) || die "build directory '${build_arg:-$build}' does not exist"
-	gmvm=$build/gmvm
+	gmvm_exe=$build/gmvm
+	gmvm=${GMVM:-$gmvm_exe}
 	guest=$build/tests/guest/testguest.elf
-	[ -x "$gmvm" ] || die "$gmvm: not found or not executable (is '$build' a gmvm build tree?)"
+	[ -x "$gmvm_exe" ] || die "$gmvm_exe: not found or not executable (is '$build' a gmvm build tree?)"
+	[ -x "$gmvm" ] || die "\$GMVM: '$gmvm' is not an executable file"
 	[ -f "$guest" ] || die "$guest: not found (run make in '$build')"
 	for c; do
 		"$gmvm" "$c" --help >/dev/null 2>&1 || die "$gmvm has no '$c' command: too old a build?"
@@ -257,6 +262,85 @@ gmvm_info() {
 	[ -n "$default_backend" ] || default_backend=default
 }
 
+# ------------------------------------------------ what the host offers
+
+# What the host offers gmvm (backends, restore strategies, userfaultfd) is
+# decided from gmvm caps --json, read once: a script leaves out what the host
+# cannot run, with one line saying why, rather than trying it and failing.
+caps_json=
+
+# read_caps: gmvm caps --json into caps_json, and gmvm's default backend
+# into default_backend (its name alone: call it after gmvm_info, which takes
+# the whole text line, reason and all). Needs jq. Dies (status 1) when gmvm
+# cannot say: too old a build has no .offers.
+read_caps() {
+	caps_json=$("$gmvm" caps --json 2>/dev/null) ||
+		die "'$gmvm caps --json' failed; cannot tell what this host offers"
+	jq -e '.backends.memfd.offers.restore | type == "array"' <<<"$caps_json" >/dev/null 2>&1 ||
+		die "'$gmvm caps --json' says nothing of what each backend offers (.backends.*.offers): too old a build?"
+	default_backend=$(jq -r '.default_backend // "default"' <<<"$caps_json")
+}
+
+# caps_true EXPR [JQ-ARG...]: true when the jq expression EXPR (with
+# JQ-ARGs such as --arg b memfd) is true of caps_json. (The $names in the
+# single-quoted jq expressions below and in the scripts are jq's.)
+caps_true() {
+	local expr=$1
+	shift
+	jq -e "$@" "$expr" <<<"$caps_json" >/dev/null
+}
+
+# offers BACKEND WHAT: true when the host offers gmvm BACKEND memory for
+# WHAT: boot, snapshot, lazy_load, or a restore strategy (eager,
+# lazy-missing, lazy-minor).
+# shellcheck disable=SC2016 # jq's $b and $w
+offers() {
+	case $2 in
+	boot | snapshot | lazy_load)
+		caps_true '.backends[$b].offers[$w] == true' --arg b "$1" --arg w "$2" ;;
+	*)
+		caps_true 'any(.backends[$b].offers.restore[]?; . == $w)' --arg b "$1" --arg w "$2" ;;
+	esac
+}
+
+# why_not BACKEND WHAT: why the host does not offer BACKEND for WHAT (as
+# for offers), with gmvm's own reason in parentheses: for a left-out line.
+why_not() {
+	jq -r --arg b "$1" --arg w "$2" '
+		.backends[$b] as $k
+		| if $k == null then "gmvm has no memory backend \($b)"
+		  elif ($k.usable | not) then
+			(if $b == "gmem" then "this host does not offer guest_memfd"
+			 else "this host cannot use \($b) memory" end)
+			+ " (\($k.reason // "no reason given"))"
+		  elif ($w | startswith("lazy")) and (.userfaultfd.available | not) then
+			"this host does not offer userfaultfd (\(.userfaultfd.reason // "no reason given"))"
+		  elif $w == "lazy-minor" then
+			"this host has no userfaultfd minor faults on \($b) memory (\($k.uffd.minor.error // "not registered"))"
+		  elif $w == "lazy-missing" or $w == "lazy_load" then
+			"userfaultfd cannot register \($b) memory here (\($k.uffd.missing.error // "not registered"))"
+		  else "gmvm does not offer \($w) with \($b) memory here" end' <<<"$caps_json"
+}
+
+# left_out WHAT REASON: the one line saying WHAT ("gmem rows") is left out
+# because the host cannot run it, and why (indented as a table's notes).
+left_out() {
+	echo "  $1 left out: $2"
+}
+
+left_out_lines=()	# left_out_once's lines, for the script's header
+
+# left_out_once WHAT REASON: left_out's line into left_out_lines, unless it
+# is there already (rows left out for one reason make one line).
+left_out_once() {
+	local line l
+	line=$(left_out "$1" "$2")
+	for l in ${left_out_lines[@]+"${left_out_lines[@]}"}; do
+		[ "$l" != "$line" ] || return 0
+	done
+	left_out_lines+=("$line")
+}
+
 # probe_gmvm COMMAND...: COMMAND runs the test guest with exit=5; it must
 # come back as exit status 5 (KVM works, the guest ran), else exit 1.
 probe_gmvm() {
@@ -330,6 +414,12 @@ missed=0	# set by goal FAIL
 goal() {
 	printf '  [%s] %s\n' "$1" "$2"
 	[ "$1" = PASS ] || missed=1
+}
+
+# goal_left_out TEXT REASON: a goal whose rows were all left out (the host
+# cannot run them): neither met nor missed.
+goal_left_out() {
+	printf '  [LEFT OUT] %s: %s\n' "$1" "$2"
 }
 
 # goals_exit: the end: say so when a goal was missed; exit with 3 for that

@@ -15,6 +15,10 @@
 #      first (verify): the cost of bringing all of the memory back;
 #   3. whether gmvm meets its goals.
 #
+# What the host cannot run (gmvm caps --json: a backend it lacks, such as
+# gmem without guest_memfd, or lazy restore without userfaultfd) is left
+# out, with a line saying why, and so are the goals that depend only on it.
+#
 # Usage: bench/restore.sh [-n RUNS] [--sizes LIST] [-m SIZE] [-d DIR]
 #                         [--no-verify] [--no-qemu] [--strict] [BUILD_DIR]
 # See bench/README.md. Needs bash, jq, QEMU (for the QEMU rows), coreutils
@@ -47,7 +51,10 @@ Time snapshot restores: gmvm (lazy and eager) against QEMU microvm.
   -h, --help          show this help
 EOF
 	usage_end "Other environment: QEMU (QEMU binary, default qemu-system-x86_64),
-GMVM_BACKEND (backend the snapshots are taken with, default: gmvm's default)." \
+GMVM_BACKEND (backend the snapshots are taken with, default: gmvm's default),
+GMVM (the gmvm to run instead of BUILD_DIR/gmvm, e.g. a wrapper).
+What this host cannot run (from gmvm caps --json) is left out, with a line
+saying why." \
 		"Exit status: 0 measured (goals met or not, unless --strict); 1 a gmvm run
 failed or gave the wrong exit status; 2 bad usage or missing programs/files;
 3 with --strict, a goal was missed. A QEMU path that does not work here is
@@ -134,10 +141,12 @@ ratio() { # ratio A B -> A/B as "12.3x", or empty
 
 snap_backend=${GMVM_BACKEND:-}
 gmvm_info
+read_caps
 
 # The four restores: lazy with memfd and anon (userfaultfd), eager with
-# gmem and memfd.
-gmvm_configs=(lazy-memfd lazy-anon eager-gmem eager-memfd)
+# gmem and memfd; those the host does not offer (gmvm caps) are left out
+# below, into gmvm_configs.
+all_configs=(lazy-memfd lazy-anon eager-gmem eager-memfd)
 declare -A cfg_label=(
 	[lazy-memfd]="gmvm lazy memfd"
 	[lazy-anon]="gmvm lazy anon"
@@ -146,6 +155,50 @@ declare -A cfg_label=(
 	[qemu-file]="QEMU -incoming exec:cat"
 	[qemu-shared]="QEMU x-ignore-shared"
 )
+
+# What the host offers: a configuration it does not is left out, with its
+# reason in cfg_left_out and one line of left_out_lines for the header (one
+# for a whole backend the host lacks, one for all lazy rows when it has no
+# userfaultfd). Without snapshots in the backend they are taken with, every
+# gmvm row is left out.
+declare -A cfg_left_out
+gmvm_configs=()
+if ! offers "${snap_backend:-$default_backend}" snapshot; then
+	why=$(why_not "${snap_backend:-$default_backend}" snapshot)
+	for c in "${all_configs[@]}"; do
+		cfg_left_out[$c]="no snapshots with backend ${snap_backend:-$default_backend}: $why"
+	done
+	left_out_once "gmvm rows (snapshots taken with backend ${snap_backend:-$default_backend})" "$why"
+else
+	for c in "${all_configs[@]}"; do
+		be=${c#*-} strategy=eager
+		[ "${c%%-*}" = eager ] || strategy=lazy-missing
+		if offers "$be" "$strategy"; then
+			gmvm_configs+=("$c")
+			continue
+		fi
+		cfg_left_out[$c]=$(why_not "$be" "$strategy")
+		# shellcheck disable=SC2016 # jq's $b
+		if ! caps_true '.backends[$b].usable == true' --arg b "$be"; then
+			left_out_once "$be rows" "${cfg_left_out[$c]}"
+		elif [ "$strategy" != eager ] && ! caps_true '.userfaultfd.available == true'; then
+			left_out_once "lazy rows" "${cfg_left_out[$c]}"
+		else
+			left_out_once "${cfg_label[$c]} rows" "${cfg_left_out[$c]}"
+		fi
+	done
+fi
+
+# What the host says about a lazy restore of guest_memfd memory, which is
+# timed eager only (gmvm caps, not a try).
+gmem_lazy_note=
+if [ -z "${cfg_left_out[eager-gmem]:-}" ]; then
+	if offers gmem lazy-missing || offers gmem lazy-minor; then
+		gmem_lazy_note="gmvm lazy restore with gmem works on this host (not timed here)"
+	else
+		gmem_lazy_note="gmvm lazy restore with gmem: not possible on this host, so gmem is timed eager only ($(why_not gmem lazy-missing))"
+	fi
+fi
 
 # make_snapshot KIND SIZE: KIND exit (guest: touch, snapshot, exit=0) or
 # verify (touch, snapshot, verify); in $tmp/snap-KIND.
@@ -237,27 +290,21 @@ echo "  guest:  $guest, $memory RAM; touched before the snapshot: ${sizes[*]}"
 echo "  files:  $tmp ($(fstype "$tmp")), page cache warm (just written)$([ "$with_qemu" -eq 1 ] && echo "; QEMU shared RAM: $shmfile ($(fstype "$shmdir"))")"
 echo "  timer:  $timer; $runs runs per configuration, interleaved, after 1 warm-up run each"
 print_load
+[ ${#left_out_lines[@]} -eq 0 ] || printf '%s\n' "${left_out_lines[@]}"
 
 # ------------------------------------------------------------ measuring
 
 kinds=(exit)
 [ "$with_verify" -eq 0 ] || kinds+=(verify)
-gmem_lazy_note=
-for size in "${sizes[@]}"; do
-	echo
+
+# time_gmvm SIZE: gmvm's snapshots of SIZE touched, and its restores of
+# them (those of gmvm_configs), timed.
+time_gmvm() {
+	local size=$1 c k i
 	printf '[%s] gmvm snapshots: ' "$size"
 	for k in "${kinds[@]}"; do
 		make_snapshot "$k" "$size"
 	done
-	if [ -z "$gmem_lazy_note" ]; then
-		# What the host says about a lazy restore of guest_memfd memory.
-		timed "$gmvm" restore --snapshot "$tmp/snap-exit" --restore lazy --memory-backend gmem
-		if [ "$rc" -eq 0 ]; then
-			gmem_lazy_note="gmvm lazy restore with gmem works on this host (not timed here)"
-		else
-			gmem_lazy_note="gmvm lazy restore with gmem: not possible on this host, so gmem is timed eager only (exit status $rc: $(sed 's/^gmvm: *//; s/error: *//' "$tmp/err" | head -n 1))"
-		fi
-	fi
 	echo
 	printf '[%s] gmvm timing' "$size"
 	for c in "${gmvm_configs[@]}"; do
@@ -275,6 +322,12 @@ for size in "${sizes[@]}"; do
 	done
 	rm -rf "$tmp/snap-exit" "$tmp/snap-verify"
 	echo " done"
+}
+
+for size in "${sizes[@]}"; do
+	echo
+	# No gmvm configuration left (see the header): no snapshots either.
+	[ ${#gmvm_configs[@]} -eq 0 ] || time_gmvm "$size"
 
 	[ "$with_qemu" -eq 1 ] || continue
 	qpaths=()
@@ -343,8 +396,8 @@ for size in "${sizes[@]}"; do
 		m=$(median "$f")
 		med[lat,$size,$c]=$m
 		r1='' r2=''
-		[ "$c" = lazy-memfd ] || r1=$(ratio "$m" "${med[lat,$size,lazy-memfd]}")
-		[ "$c" = lazy-anon ] || r2=$(ratio "$m" "${med[lat,$size,lazy-anon]}")
+		[ "$c" = lazy-memfd ] || r1=$(ratio "$m" "${med[lat,$size,lazy-memfd]:-}")
+		[ "$c" = lazy-anon ] || r2=$(ratio "$m" "${med[lat,$size,lazy-anon]:-}")
 		row "${cfg_label[$c]}" "$size" "$f" "$r1" "$r2"
 	done
 	for p in file shared; do
@@ -369,25 +422,28 @@ if [ "$with_qemu" -eq 1 ]; then
 		[ -z "${qemu_why[$p]:-}" ] || echo "  ${cfg_label[qemu-$p]}: NOT MEASURED: ${qemu_why[$p]}"
 	done
 fi
-echo "  $gmem_lazy_note"
+[ -z "$gmem_lazy_note" ] || echo "  $gmem_lazy_note"
 echo
 
-echo "2. exec -> process exit, guest exits right after the restore (exit=0), milliseconds"
-printf '  %-26s %7s %9s %9s %9s %11s\n' configuration touched median min max /lazy-memfd
-for size in "${sizes[@]}"; do
-	for c in "${gmvm_configs[@]}"; do
-		f=$tmp/res/$size.$c.exit.wall
-		m=$(median "$f")
-		med[exit,$size,$c]=$m
-		r1=
-		[ "$c" = lazy-memfd ] || r1=$(ratio "$m" "${med[exit,$size,lazy-memfd]}")
-		row "${cfg_label[$c]}" "$size" "$f" "$r1"
+# Tables 2 and 3 are gmvm alone: nothing to show when all of it was left out.
+if [ ${#gmvm_configs[@]} -gt 0 ]; then
+	echo "2. exec -> process exit, guest exits right after the restore (exit=0), milliseconds"
+	printf '  %-26s %7s %9s %9s %9s %11s\n' configuration touched median min max /lazy-memfd
+	for size in "${sizes[@]}"; do
+		for c in "${gmvm_configs[@]}"; do
+			f=$tmp/res/$size.$c.exit.wall
+			m=$(median "$f")
+			med[exit,$size,$c]=$m
+			r1=
+			[ "$c" = lazy-memfd ] || r1=$(ratio "$m" "${med[exit,$size,lazy-memfd]:-}")
+			row "${cfg_label[$c]}" "$size" "$f" "$r1"
+		done
 	done
-done
-echo "  exit status 0 checked on every run; includes tearing the VM down (freeing its memory)"
-echo
+	echo "  exit status 0 checked on every run; includes tearing the VM down (freeing its memory)"
+	echo
+fi
 
-if [ "$with_verify" -eq 1 ]; then
+if [ "$with_verify" -eq 1 ] && [ ${#gmvm_configs[@]} -gt 0 ]; then
 	echo "3. exec -> process exit, guest re-checks every touched page first (verify), milliseconds"
 	echo "   (all touched memory brought back; lazy: background fill plus faults)"
 	printf '  %-26s %7s %9s %9s %9s %11s %9s %11s %11s\n' configuration touched median min max /lazy-memfd faults copied background
@@ -397,7 +453,7 @@ if [ "$with_verify" -eq 1 ]; then
 			m=$(median "$f.wall")
 			med[verify,$size,$c]=$m
 			r1=
-			[ "$c" = lazy-memfd ] || r1=$(ratio "$m" "${med[verify,$size,lazy-memfd]}")
+			[ "$c" = lazy-memfd ] || r1=$(ratio "$m" "${med[verify,$size,lazy-memfd]:-}")
 			if [ "${c%%-*}" = lazy ]; then
 				printf -v extra '%9s %11s %11s' "$(median "$f.faults")" "$(median "$f.copied")" "$(median "$f.bg")"
 			else
@@ -426,7 +482,14 @@ for s in "${sizes[@]}"; do
 done
 
 echo "Goals"
+# A goal about a lazy row the host cannot run is left out, not judged.
 for c in lazy-memfd lazy-anon; do
+	if [ -n "${cfg_left_out[$c]:-}" ]; then
+		goal_left_out "${cfg_label[$c]} restore latency <= 5 ms at every size" "${cfg_left_out[$c]}"
+		[ "$smallest" = "$biggest" ] ||
+			goal_left_out "${cfg_label[$c]} flat in guest size: $biggest median vs $smallest (limit +20%)" "${cfg_left_out[$c]}"
+		continue
+	fi
 	worst=0 list=
 	for s in "${sizes[@]}"; do
 		m=${med[lat,$s,$c]}
@@ -453,7 +516,9 @@ if [ "$with_qemu" -eq 1 ]; then
 		want=${p#*:} p=${p%%:*}
 		for c in lazy-memfd lazy-anon; do
 			text="${cfg_label[$c]} >= ${want}x faster than ${cfg_label[qemu-$p]} at 1G touched"
-			if [ -z "$ref" ]; then
+			if [ -n "${cfg_left_out[$c]:-}" ]; then
+				goal_left_out "$text" "${cfg_left_out[$c]}"
+			elif [ -z "$ref" ]; then
 				goal FAIL "$text: not measured (1G is not in --sizes)"
 			elif [ -z "${med[lat,$ref,qemu-$p]:-}" ]; then
 				goal FAIL "$text: not measured (${qemu_why[$p]:-no QEMU numbers})"
