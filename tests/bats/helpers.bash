@@ -3,8 +3,8 @@
 # and gets bats-support, bats-assert and the functions below.
 #
 # The environment comes from AM_TESTS_ENVIRONMENT (Makefile.am): GMVM,
-# TESTGUEST, TESTGUEST_NOPVH, TESTGUEST_BZIMAGE. DENY_IOCTL defaults to the
-# deny_ioctl helper built next to them.
+# TESTGUEST, TESTGUEST_NOPVH, TESTGUEST_BZIMAGE, TOOLS. HIDE_HOST defaults to
+# the hide_host shim built in TOOLS.
 
 BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
 load "$BATS_LIB_DIR/bats-support/load.bash"
@@ -15,14 +15,10 @@ bats_require_minimum_version 1.5.0	# run --separate-stderr
 : "${TESTGUEST:?TESTGUEST is not set: run the suite through make check}"
 : "${TESTGUEST_NOPVH:=$(dirname "$TESTGUEST")/testguest-nopvh.elf}"
 : "${TESTGUEST_BZIMAGE:=$(dirname "$TESTGUEST")/testguest.bzImage}"
-: "${DENY_IOCTL:=$(dirname "$GMVM")/tests/bats/deny_ioctl}"
+: "${HIDE_HOST:=${TOOLS:-$(dirname "$GMVM")/tests/tools}/hide_host}"
 
 # Seconds any one gmvm run may take before the test fails as hung.
 GMVM_TIMEOUT=${GMVM_TIMEOUT:-60}
-
-# ioctl request number of KVM_CREATE_GUEST_MEMFD:
-# _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd), a 64-byte struct.
-KVM_CREATE_GUEST_MEMFD=0xc040aed4
 
 # Skip the test unless this host has a usable /dev/kvm.
 require_kvm() {
@@ -35,9 +31,12 @@ require_kvm() {
 	fi
 }
 
-# Skip the test unless COMMAND is installed.
+# Fail the test unless COMMAND is installed: every command the tests use
+# comes from a package scripts/install-deps installs (PACKAGE, default the
+# command's own name), so a missing one is a broken setup, never a skip.
 require_command() {
-	command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed${2:+ ($2)}"
+	command -v "$1" >/dev/null 2>&1 ||
+		fail "$1 is not installed: run scripts/install-deps (Debian package ${2:-$1})"
 }
 
 # Fail the test unless FILE exists (a missing build output is an error,
@@ -105,13 +104,91 @@ gmvm_run_kernel() {
 	gmvm run --kernel "$kernel" "$@"
 }
 
-# The same, under deny_ioctl with KVM_CREATE_GUEST_MEMFD refused (a host
-# without guest_memfd).
-gmvm_without_gmem() {
-	require_file "$DENY_IOCTL"
+# gmvm_hiding FEATURES [ARG]...: gmvm under hide_host, which makes it see a
+# host without FEATURES (gmem, memory2, uffd-minor, uffd; comma-separated).
+gmvm_hiding() {
+	local features=$1
+	shift
+	require_file "$HIDE_HOST"
 	timeout --kill-after=10 "$GMVM_TIMEOUT" \
-		"$DENY_IOCTL" "$KVM_CREATE_GUEST_MEMFD" -- "$GMVM" "$@" \
-		<"${GMVM_STDIN:-/dev/null}"
+		"$HIDE_HOST" --hide "$features" -- "$GMVM" "$@" <"${GMVM_STDIN:-/dev/null}"
+}
+
+# gmvm_without_gmem [ARG]...: gmvm on a host without guest_memfd.
+gmvm_without_gmem() {
+	gmvm_hiding gmem "$@"
+}
+
+# --- What the host offers ---
+# Tests follow `gmvm caps --json`, read once per .bats file. Under make
+# check's per-feature passes $GMVM runs under hide_host (tests/bats/run-bats),
+# so caps and every run see the same reduced host.
+
+# host_caps: the JSON of `gmvm caps --json`.
+host_caps() {
+	local f=${BATS_FILE_TMPDIR:?}/host-caps.json
+	if [ ! -s "$f" ]; then
+		"$GMVM" caps --json >"$f.new" 2>/dev/null || fail "gmvm caps --json failed"
+		mv "$f.new" "$f"
+	fi
+	cat "$f"
+}
+
+# caps_jq FILTER: jq -e FILTER on host_caps; its status says whether the
+# answer is true (neither false nor null).
+caps_jq() {
+	jq -e "$1" <<<"$(host_caps)" >/dev/null
+}
+
+# offers BACKEND WHAT: whether this host offers WHAT on BACKEND: boot (run,
+# snapshot, eager restore), lazy-load, lazy-missing or lazy-minor.
+offers() {
+	case $2 in
+	boot) caps_jq ".backends.$1.offers.boot" ;;
+	lazy-load) caps_jq ".backends.$1.offers.lazy_load" ;;
+	eager | lazy-missing | lazy-minor)
+		caps_jq ".backends.$1.offers.restore | index(\"$2\") != null" ;;
+	*) fail "offers: unknown feature '$2'" ;;
+	esac
+}
+
+# offer_missing BACKEND WHAT: what the host lacks for it, in words.
+offer_missing() {
+	local uffd
+	uffd=$(jq -r 'if .userfaultfd.available then "" else " (\(.userfaultfd.reason))" end' <<<"$(host_caps)")
+	[ "$1" = gmem ] && ! offers gmem boot && {
+		echo "this host does not offer guest_memfd"
+		return
+	}
+	case $2 in
+	boot | eager) echo "this host cannot back guest RAM with $1" ;;
+	lazy-load | lazy-missing) echo "this host cannot register $1 memory for userfaultfd MISSING faults$uffd" ;;
+	lazy-minor) echo "this host has no userfaultfd MINOR faults on $1 memory$uffd" ;;
+	esac
+}
+
+# require_offer BACKEND WHAT...: skip the test, naming what is missing,
+# unless this host offers every WHAT on BACKEND.
+require_offer() {
+	local backend=$1 what
+	shift
+	for what in "$@"; do
+		offers "$backend" "$what" || skip "$(offer_missing "$backend" "$what")"
+	done
+}
+
+# backends_offering WHAT: the backends that offer WHAT here, one per line.
+backends_offering() {
+	local b
+	for b in gmem memfd anon; do
+		offers "$b" "$1" && echo "$b"
+	done
+	return 0
+}
+
+# default_backend: the backend gmvm picks when none is named.
+default_backend() {
+	jq -r .default_backend <<<"$(host_caps)"
 }
 
 # hex_head FILE N / hex_tail FILE N: the first/last N bytes of FILE as

@@ -22,35 +22,38 @@ setup() {
 }
 
 # restores_ok BACKEND MODE STRATEGY: restore $SNAP on BACKEND with --restore
-# MODE; the guest verifies 3 times, and the stats name STRATEGY.
+# MODE; the guest verifies 3 times, and the stats name STRATEGY. Skips,
+# saying why, where the host offers no STRATEGY on BACKEND.
 restores_ok() {
+	require_offer "$1" "$3"
 	run restore --snapshot "$SNAP" --memory-backend "$1" --restore "$2" \
 		--stats "$BATS_TEST_TMPDIR/stats.json"
 	assert_resumed_ok 3
 	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.strategy)" "$3"
 }
 
-@test "gmem snapshot restored eagerly into gmem" {
+@test "the shared snapshot restored eagerly into gmem" {
 	restores_ok gmem eager eager
 }
 
-@test "gmem snapshot restored eagerly into memfd" {
+@test "the shared snapshot restored eagerly into memfd" {
 	restores_ok memfd eager eager
 }
 
-@test "gmem snapshot restored eagerly into anon" {
+@test "the shared snapshot restored eagerly into anon" {
 	restores_ok anon eager eager
 }
 
-@test "gmem snapshot restored lazily into memfd (uffd MISSING)" {
+@test "the shared snapshot restored lazily into memfd (uffd MISSING)" {
 	restores_ok memfd lazy lazy-missing
 }
 
-@test "gmem snapshot restored lazily into anon (uffd MISSING)" {
+@test "the shared snapshot restored lazily into anon (uffd MISSING)" {
 	restores_ok anon lazy lazy-missing
 }
 
 @test "lazy restore into memfd with minor faults (fill the file, UFFDIO_CONTINUE)" {
+	require_offer memfd lazy-minor
 	run restore --snapshot "$SNAP" --memory-backend memfd --uffd-mode minor \
 		--stats "$BATS_TEST_TMPDIR/stats.json"
 	assert_resumed_ok 3
@@ -61,6 +64,7 @@ restores_ok() {
 }
 
 @test "lazy restore without background filling: faults serve every page touched" {
+	require_offer anon lazy-missing
 	run restore --snapshot "$SNAP" --memory-backend anon --no-background \
 		--stats "$BATS_TEST_TMPDIR/stats.json"
 	assert_resumed_ok 3
@@ -81,15 +85,17 @@ restores_ok() {
 	assert_equal "$(grep '^verify' <<<"$output")" "$(grep '^verify' <<<"$first")"
 }
 
-@test "--restore auto on gmem says it picked eager, and why" {
+@test "--restore auto says what it picked for the snapshot's backend, and why" {
+	local want
+	want=$(jq -r ".backends.$(default_backend).restore" <<<"$(host_caps)")
 	run --separate-stderr restore --snapshot "$SNAP"
 	assert_success
-	[[ "$stderr" == *"restore: eager (auto: userfaultfd cannot register gmem memory"* ]] ||
-		[[ "$stderr" == *"restore: lazy-"*"(auto: "* ]] ||
-		fail "no line saying what auto picked and why: $stderr"
+	[[ "$stderr" == *"restore: $want (auto: "?*")"* ]] ||
+		fail "no line saying auto picked $want, and why: $stderr"
 }
 
 @test "--restore auto on anon picks lazy and the stats say why" {
+	require_offer anon lazy-missing
 	run --separate-stderr restore --snapshot "$SNAP" --memory-backend anon \
 		--stats "$BATS_TEST_TMPDIR/stats.json"
 	assert_success
@@ -107,7 +113,7 @@ restores_ok() {
 		rm -rf "$BATS_TEST_TMPDIR/s"
 		make_snapshot "$BATS_TEST_TMPDIR/s" --cpus "$cpus" \
 			--cmdline "smp=$cpus touch=32M snapshot verify=3"
-		for b in anon gmem; do
+		for b in $(backends_offering boot); do
 			run restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend "$b"
 			assert_resumed_ok 3
 		done
@@ -123,7 +129,7 @@ restores_ok() {
 	assert_success
 	wait "$GMVM_PID" || fail "the original guest failed: $(cat "$out")"
 	grep -q '^churn: 30000 rounds, consistent' "$out"
-	for b in gmem memfd anon; do
+	for b in $(backends_offering boot); do
 		run restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend "$b"
 		assert_success
 		assert_line 'churn: 30000 rounds, consistent'
@@ -133,8 +139,11 @@ restores_ok() {
 }
 
 @test "a lazily booted guest (--lazy-load) runs from its files" {
+	local backends
+	backends=$(backends_offering lazy-load)
+	[ -n "$backends" ] || skip "$(offer_missing memfd lazy-load)"
 	head -c $((8 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/initrd"
-	for b in memfd anon; do
+	for b in $backends; do
 		run gmvm_run --lazy-load --memory-backend "$b" --initrd "$BATS_TEST_TMPDIR/initrd" \
 			--cmdline "hello initrd touch=16M" --stats "$BATS_TEST_TMPDIR/stats.json"
 		assert_success
@@ -146,15 +155,8 @@ restores_ok() {
 	done
 }
 
-@test "--lazy-load on gmem, which cannot be registered here, is refused" {
-	run --separate-stderr gmvm_run --lazy-load --memory-backend gmem
-	if [ "$status" -eq 0 ]; then
-		skip "this host registers guest_memfd with userfaultfd"
-	fi
-	assert_bad_usage '--lazy-load is not possible' 'gmem' 'memfd or anon'
-}
-
 @test "prefetching a recorded working set takes at least 5x fewer faults" {
+	require_offer anon lazy-missing
 	cp -r "$SNAP" "$BATS_TEST_TMPDIR/s"
 	run restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon \
 		--record-working-set --stats "$BATS_TEST_TMPDIR/rec.json"
@@ -174,6 +176,7 @@ restores_ok() {
 }
 
 @test "an external handler serves the faults (--uffd-socket)" {
+	require_offer anon lazy-missing
 	local sock="$BATS_TEST_TMPDIR/uffd.sock"
 	require_file "$TOOLS/uffd_ext_handler"
 	"$TOOLS/uffd_ext_handler" "$sock" "$SNAP/memory" >"$BATS_TEST_TMPDIR/handler.out" 2>&1 &
@@ -190,6 +193,7 @@ restores_ok() {
 }
 
 @test "an external handler that goes away ends gmvm with status 1, no hang" {
+	require_offer anon lazy-missing
 	local sock="$BATS_TEST_TMPDIR/uffd.sock"
 	require_command socat
 	# A "handler" that accepts the connection and leaves at once.
@@ -203,6 +207,7 @@ restores_ok() {
 }
 
 @test "a snapshot of a lazily restored VM that has not fetched its memory yet is complete" {
+	require_offer anon lazy-missing
 	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=64M snapshot echo=1 verify"
 	mkfifo "$BATS_TEST_TMPDIR/in"
 	GMVM_STDIN="$BATS_TEST_TMPDIR/in" gmvm_background "$BATS_TEST_TMPDIR/out" \

@@ -45,7 +45,7 @@ setup() {
 	run gmvm inspect "$BATS_TEST_TMPDIR/s"
 	assert_success
 	assert_line "snapshot $BATS_TEST_TMPDIR/s: format 1, checksum good"
-	assert_line '  2 vCPU(s), 128 MiB of RAM on gmem, boot timer off'
+	assert_line "  2 vCPU(s), 128 MiB of RAM on $(default_backend), boot timer off"
 	assert_line --regexp '^  vCPU 1: rip 0x[0-9a-f]+$'
 	assert_line --partial 'devices with state: serial i8042'
 }

@@ -129,6 +129,18 @@ load helpers
 	assert_output --regexp '^gmvm [0-9]+\.[0-9]+'
 }
 
+@test "the gmvm users run (scripts/build's) has no test hooks; the test build has" {
+	run --separate-stderr "$GMVM" --version
+	assert_success
+	refute_output --partial 'test hooks'
+	# A hook would make a thread break its filter: nothing happens here.
+	GMVM_SECCOMP_TEST=vcpu run --separate-stderr gmvm run --kernel "$TESTGUEST" --cmdline hello
+	assert_success
+	require_file "$GMVM_HOOKED"
+	run "$GMVM_HOOKED" --version
+	assert_output --partial '(with test hooks)'
+}
+
 # options_of CMD: the long options `gmvm CMD --help` lists, one per line.
 options_of() {
 	"$GMVM" "$1" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u

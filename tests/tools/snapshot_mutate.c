@@ -98,8 +98,15 @@ static void copy_memory(const char *in, const char *out)
 		die("cannot write", out);
 }
 
-static void fix_checksum(void *fdt)
+/*
+ * Make the checksum match the damage, over the first cap bytes at most: a
+ * flipped bit in the header's totalsize must not make us read past the
+ * buffer (gmvm refuses such a tree before it sums anything).
+ */
+static void fix_checksum(void *fdt, size_t cap)
 {
+	if (fdt_totalsize(fdt) > cap)
+		return;
 	fdt_setprop_inplace_u32(fdt, 0, "checksum", 0);
 	fdt_setprop_inplace_u32(fdt, 0, "checksum",
 				crc32c(0, fdt, fdt_totalsize(fdt)));
@@ -205,7 +212,7 @@ static void damage_tree(void *fdt)
 		break;
 	}
 	fdt_pack(fdt);
-	fix_checksum(fdt);
+	fix_checksum(fdt, fdt_totalsize(fdt));
 }
 
 static void flip_bits(uint8_t *buf, size_t len)
@@ -264,7 +271,7 @@ int main(int argc, char **argv)
 		flip_bits(vs, len);	/* stale checksum: must be caught */
 	} else if (kind < 16) {
 		flip_bits(vs, len);
-		fix_checksum(vs);
+		fix_checksum(vs, len);
 	} else if (kind == 16) {
 		len = rnd_below(len);
 		printf("vmstate truncated to %zu bytes\n", len);
