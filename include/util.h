@@ -37,6 +37,13 @@ static inline bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
 /* CRC32C (Castagnoli) of len bytes, continuing from crc (start with 0). */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 
+/*
+ * Block every signal in the calling thread but those a fault raises on it
+ * (SIGSYS from seccomp, SIGBUS, SIGSEGV, ...): a helper thread that must not
+ * take a SIGTERM meant for the main thread's signalfd, by its default action.
+ */
+void block_async_signals(void);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t time_now_ns(void);
 

@@ -134,6 +134,7 @@ struct vm {
 	const char *restore_strategy;	/* "eager", "lazy-missing", ... */
 	char restore_reason[320];
 	struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
+	bool fault_service_started;	/* vm_start_fault_service() done */
 	bool uffd_external;		/* --uffd-socket serves guest RAM */
 	_Atomic uint64_t first_run_ns;	/* first KVM_RUN of any vCPU */
 
@@ -252,10 +253,17 @@ void vm_set_irq(struct vm *vm, unsigned int gsi, bool level);
 void vm_request_exit(struct vm *vm, int status);
 
 /*
- * Drop privileges (cfg->privdrop, always every capability), start the uffd
- * thread if there is one, then the vCPU threads; confine the main thread
- * and serve events until an exit is requested; stop every vCPU. Returns the
- * exit status.
+ * Drop privileges (cfg->privdrop, always every capability), then start what
+ * serves lazily loaded guest RAM (the uffd thread, if any). Once: vm_run()
+ * does it unless a restore did it earlier, before giving KVM state that
+ * names guest pages (restore.c says why). Returns 0 or -errno, e filled.
+ */
+int vm_start_fault_service(struct vm *vm, struct err *e);
+
+/*
+ * vm_start_fault_service() if not done yet, then the vCPU threads; confine
+ * the main thread and serve events until an exit is requested; stop every
+ * vCPU. Returns the exit status.
  */
 int vm_run(struct vm *vm);
 

@@ -240,6 +240,17 @@ int memfile_extents(int fd, uint64_t size, const uint8_t *map,
 		if ((uint64_t)data >= size)
 			break;
 		hole = MIN((uint64_t)hole, size);
+		pos = hole;
+		/*
+		 * Widened to pages, extents of a file system with blocks under
+		 * 4 KiB can share a page with the one before: one extent then.
+		 */
+		data = ALIGN_DOWN((uint64_t)data, PAGE_SIZE);
+		if (nr && (uint64_t)data / PAGE_SIZE <= ext[nr - 1].page + ext[nr - 1].nr_pages) {
+			ext[nr - 1].nr_pages = ALIGN_UP((uint64_t)hole, PAGE_SIZE) / PAGE_SIZE -
+					       ext[nr - 1].page;
+			continue;
+		}
 		if (nr == cap) {
 			struct uffd_extent *x;
 
@@ -251,13 +262,11 @@ int memfile_extents(int fd, uint64_t size, const uint8_t *map,
 			}
 			ext = x;
 		}
-		data = ALIGN_DOWN((uint64_t)data, PAGE_SIZE);
 		ext[nr++] = (struct uffd_extent){
 			.page = data / PAGE_SIZE,
 			.nr_pages = (ALIGN_UP((uint64_t)hole, PAGE_SIZE) - data) / PAGE_SIZE,
 			.src = map + data,
 		};
-		pos = hole;
 	}
 	*out = ext;
 	*n = nr;

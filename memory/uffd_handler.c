@@ -214,6 +214,8 @@ static void *uffd_thread(void *arg)
 	struct err e = { 0 };
 	bool more = true;
 
+	/* A restore starts us before the main thread blocks SIGTERM. */
+	block_async_signals();
 	if (h->thread_init && h->thread_init(&e))
 		uffd_fail(h, "%s", e.msg);
 	while (!h->failed) {

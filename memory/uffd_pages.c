@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "guest_mem.h"
 #include "uffd_internal.h"
@@ -222,11 +224,23 @@ long long uffd_fill_range(struct uffd_handler *h, uint64_t first,
 static long long fill_cache(struct uffd_handler *h, uint64_t p, uint64_t n)
 {
 	/*
-	 * Through the second mapping: nothing is registered there, so this
+	 * Into the second mapping: nothing is registered there, so this
 	 * allocates file pages without a fault reaching us. The file may be
-	 * a guest_memfd, which has no write().
+	 * a guest_memfd, which has no write(). The kernel does the copy: a
+	 * source file that shrank underfoot is then a short read (EFAULT),
+	 * where memcpy() would die of SIGBUS.
 	 */
-	memcpy(h->cache_map + p * PAGE_SIZE, source_of(h, p), n * PAGE_SIZE);
+	struct iovec to = { h->cache_map + p * PAGE_SIZE, n * PAGE_SIZE };
+	struct iovec from = { (void *)source_of(h, p), n * PAGE_SIZE };
+	ssize_t got = process_vm_readv(getpid(), &to, 1, &from, 1, 0);
+
+	if (got != (ssize_t)(n * PAGE_SIZE)) {
+		uffd_fail(h, "copying guest pages [%#llx, %#llx) into RAM's file failed: %s (their source file cannot be read)",
+			  (unsigned long long)(p * PAGE_SIZE),
+			  (unsigned long long)((p + n) * PAGE_SIZE),
+			  got < 0 ? strerror(errno) : "short read");
+		return -1;
+	}
 	for (uint64_t i = 0; i < n; i++)
 		page_set(h, p + i, PAGE_CACHED);
 	return n;

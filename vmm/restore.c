@@ -190,7 +190,27 @@ static int restore_read_workingset(struct restore *r, struct err *e)
 			       &r->workingset, &r->nr_workingset, e);
 }
 
-/* Everything up to running; returns the exit status for a failure, or 0. */
+/*
+ * Everything up to running; returns the exit status for a failure, or 0.
+ *
+ * The rule of a lazy restore: whatever serves guest RAM (the uffd thread, or
+ * the external handler once it holds the userfaultfd) serves before anything
+ * can touch RAM that is not there yet. Touching it blocks the toucher until
+ * the page is served, and the toucher need not be a vCPU:
+ *   - KVM itself, inside KVM_SET_MSRS: the kvmclock, steal time, async page
+ *     fault and PV EOI MSRs name guest pages, and KVM pins them (its
+ *     gfn-to-pfn caches) on the calling thread, here the main thread;
+ *     KVM_SET_LAPIC and KVM_RUN of any vCPU may touch those pages again;
+ *   - the devices' state restore and later the main thread's virtqueue,
+ *     console and balloon work read rings and buffers in RAM;
+ *   - a snapshot of the restored VM, prefetch, --record-working-set and
+ *     background filling touch RAM from the uffd thread itself.
+ * So: memory slots and the userfaultfd registration first (they touch
+ * nothing), then the devices and vCPUs are created (KVM_CREATE_* touch
+ * nothing), files are opened, privileges dropped, the fault service
+ * started, and only then is any saved state given back. An eager restore
+ * has copied all of RAM before this point and has nothing to serve.
+ */
 static int restore_prepare(struct restore *r, struct err *e)
 {
 	struct vm *vm = &r->vm;
@@ -252,10 +272,12 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return vm_setup_failure_status(e);
 	if (vm_create_vcpus(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
-	if (snapshot_restore_state(vm, &r->snap, e))
-		return EXIT_BAD_INPUT;
 	if (r->o->common.stats &&
 	    (r->stats_fd = vm_stats_open(r->o->common.stats, e)) < 0)
+		return EXIT_BAD_INPUT;
+	if (vm_start_fault_service(vm, e))
+		return EXIT_FAILURE_RUNTIME;
+	if (snapshot_restore_state(vm, &r->snap, e))
 		return EXIT_BAD_INPUT;
 	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
 	return 0;

@@ -217,6 +217,26 @@ static int allow_memory(scmp_filter_ctx ctx)
 	return ret;
 }
 
+/*
+ * process_vm_readv of gmvm itself only: minor faults fill RAM's file from
+ * the snapshot's with it, so that a file shrinking underfoot is an error,
+ * not SIGBUS. (The sanitizer runtime has it without limits already.)
+ */
+static int allow_own_memory_reads(scmp_filter_ctx ctx)
+{
+#ifdef GMVM_SANITIZERS
+	(void)ctx;
+	return 0;
+#else
+	struct scmp_arg_cmp self = {
+		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (uint32_t)getpid(),
+	};
+
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(process_vm_readv), 1,
+				self);
+#endif
+}
+
 static int build_filter(scmp_filter_ctx ctx, enum thread_kind kind)
 {
 	int ret = allow_calls(ctx, common_calls, ARRAY_SIZE(common_calls));
@@ -236,6 +256,8 @@ static int build_filter(scmp_filter_ctx ctx, enum thread_kind kind)
 		return ret ? ret : allow_ioctls(ctx, vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls));
 	case THREAD_UFFD:
 		ret = allow_calls(ctx, uffd_calls, ARRAY_SIZE(uffd_calls));
+		if (!ret)
+			ret = allow_own_memory_reads(ctx);
 		return ret ? ret : allow_ioctls(ctx, uffd_ioctls, ARRAY_SIZE(uffd_ioctls));
 	}
 	return -EINVAL;

@@ -1,9 +1,23 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+
+void block_async_signals(void)
+{
+	static const int synchronous[] = { SIGSYS, SIGBUS, SIGSEGV, SIGFPE,
+					   SIGILL, SIGTRAP, SIGABRT };
+	sigset_t set;
+
+	sigfillset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(synchronous); i++)
+		sigdelset(&set, synchronous[i]);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
 
 uint64_t time_now_ns(void)
 {

@@ -290,6 +290,20 @@ static int vm_watch_signals(struct vm *vm, struct vm_signals *s, struct err *e)
 	return 0;
 }
 
+int vm_start_fault_service(struct vm *vm, struct err *e)
+{
+	int ret;
+
+	if (vm->fault_service_started)
+		return 0;
+	/* No other thread yet: capabilities are per thread. */
+	ret = privdrop_apply(&vm->cfg->privdrop, e);
+	if (!ret && vm->uffd)
+		ret = uffd_handler_run(vm->uffd, e);
+	vm->fault_service_started = !ret;
+	return ret;
+}
+
 int vm_run(struct vm *vm)
 {
 	struct vm_signals sigs = { .src.fd = -1 };
@@ -313,11 +327,8 @@ int vm_run(struct vm *vm)
 		if (ret)
 			err_set(&e, -ret, "console: %s", strerror(-ret));
 	}
-	/* No other thread yet: capabilities are per thread. */
 	if (!ret)
-		ret = privdrop_apply(&vm->cfg->privdrop, &e);
-	if (!ret && vm->uffd)
-		ret = uffd_handler_run(vm->uffd, &e);
+		ret = vm_start_fault_service(vm, &e);
 	for (; !ret && started < vm->nr_vcpus; started++)
 		ret = vcpu_start(&vm->vcpus[started], &e);
 	/* Every thread exists now: the main thread confines itself last. */

@@ -229,3 +229,23 @@ restores_ok() {
 	assert_line --regexp '^verify: pass 1: 0 bad words'
 	assert_line 'testguest: ok'
 }
+
+@test "a snapshot copied sparsely onto a file system with 1 KiB blocks restores lazily" {
+	require_offer anon lazy-missing
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a file system image"
+	local img=$BATS_TEST_TMPDIR/fs.img mnt=$BATS_TEST_TMPDIR/mnt
+	truncate -s 600M "$img"
+	mkfs.ext4 -q -F -b 1024 "$img" || fail "mkfs.ext4 -b 1024 failed"
+	mkdir "$mnt"
+	mount -o loop "$img" "$mnt" || skip "cannot loop-mount a file system image here"
+	# Zero 1 KiB blocks become holes: extents end and start inside pages.
+	cp -r --sparse=always "$SNAP" "$mnt/s"
+	run gmvm inspect "$mnt/s"
+	local inspected=$status
+	run restore --snapshot "$mnt/s" --memory-backend anon --restore lazy \
+		--stats "$BATS_TEST_TMPDIR/stats.json"
+	umount "$mnt"
+	assert_equal "$inspected" 0
+	assert_resumed_ok 3
+	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.strategy)" lazy-missing
+}

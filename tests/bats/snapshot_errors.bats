@@ -159,3 +159,29 @@ refused() {
 		fail "no message about the memory file: $(cat "$BATS_TEST_TMPDIR/err")"
 	grep -q 'cannot be read' "$BATS_TEST_TMPDIR/err"
 }
+
+@test "a memory file that shrinks under a minor-fault restore: status 1 and a message, no SIGBUS, no partial snapshot" {
+	require_offer memfd lazy-minor
+	# Minor mode copies the snapshot's pages into RAM's file as the guest
+	# waits; a snapshot of it asks for all of them at once.
+	rm -rf "$S"
+	make_snapshot "$S" --cmdline "touch=32M snapshot echo=1 verify"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	GMVM_STDIN="$BATS_TEST_TMPDIR/in" gmvm_background "$BATS_TEST_TMPDIR/out" \
+		"$BATS_TEST_TMPDIR/err" restore --snapshot "$S" --memory-backend memfd \
+		--uffd-mode minor --no-background --control "$BATS_TEST_TMPDIR/ctl"
+	exec 7>"$BATS_TEST_TMPDIR/in"	# not 3: bats owns it
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^echo: waiting'
+	truncate -s 0 "$S/memory"
+	run gmvm snapshot --control "$BATS_TEST_TMPDIR/ctl" "$BATS_TEST_TMPDIR/s2"
+	assert_failure
+	local status=0
+	wait "$GMVM_PID" || status=$?
+	exec 7>&-
+	assert_equal "$status" 1
+	grep -q "lazy restore: copying guest pages .* failed: .*(their source file cannot be read)" \
+		"$BATS_TEST_TMPDIR/err" ||
+		fail "no message about the memory file: $(cat "$BATS_TEST_TMPDIR/err")"
+	[ ! -e "$BATS_TEST_TMPDIR/s2" ] || fail "a snapshot was written"
+	assert_equal "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 's2.partial-*')" ''
+}
