@@ -33,6 +33,7 @@ struct restore_opts {
 	bool record;
 	bool prefetch;
 	const char *uffd_socket;
+	uint64_t fault_timeout_ns;	/* --fault-timeout; 0: the default */
 	/* Backend (NULL: the snapshot's), console (not given: the snapshot's)... */
 	struct cli_common common;
 	uint64_t start_ns;
@@ -45,10 +46,12 @@ int restore_vm(const struct restore_opts *o);
  * Register guest RAM with a userfaultfd and hand it, with a JSON array of
  * {base_host_virt_addr, size, offset, page_size} per region, to the handler
  * listening on the UNIX socket path (Firecracker's page-fault handler
- * protocol). Returns the connected socket (its end means the handler is
- * gone) and *uffd (kept, to unregister on the way out), or -errno with e set.
+ * protocol). Connecting and sending give up after timeout_ns (a handler
+ * that never accepts). Returns the connected socket (its end means the
+ * handler is gone) and *uffd (kept, to unregister on the way out), or
+ * -errno with e set.
  */
 int uffd_external_handoff(const struct guest_mem *mem, const char *path,
-			  int *uffd, struct err *e);
+			  uint64_t timeout_ns, int *uffd, struct err *e);
 
 #endif /* GMVM_RESTORE_H */

@@ -22,6 +22,7 @@ enum thread_kind {
 	THREAD_MAIN,		/* event loop, devices, control socket */
 	THREAD_VCPU,		/* KVM_RUN and the exits it returns */
 	THREAD_UFFD,		/* userfaultfd fault service */
+	THREAD_WATCH,		/* the fault watchdog */
 };
 
 /* Parse "kill", "log" or "off". Returns 0 or -EINVAL. */
@@ -36,13 +37,16 @@ int seccomp_setup(enum seccomp_mode mode, struct err *e);
 /*
  * Install the calling thread's allowlist for kind (a no-op when the mode is
  * off). Returns 0 or -errno with e set. With test hooks built in and
- * GMVM_SECCOMP_TEST naming this kind ("main", "vcpu", "uffd"), the thread
+ * GMVM_SECCOMP_TEST naming this kind ("main", "vcpu", "uffd", "watch"), the thread
  * then makes one forbidden call, for the tests.
  */
 int seccomp_install(enum thread_kind kind, struct err *e);
 
 /* seccomp_install(THREAD_UFFD): for the uffd handler's thread_init. */
 int uffd_thread_confine(struct err *e);
+
+/* seccomp_install(THREAD_WATCH): for the fault watchdog's thread_init. */
+int watch_thread_confine(struct err *e);
 
 struct privdrop {
 	const char *chroot_dir;	/* NULL: none */

@@ -134,6 +134,16 @@ void uffd_handler_stats(struct uffd_handler *h, struct uffd_stats *st);
  */
 int uffd_handler_complete(struct uffd_handler *h, struct err *e);
 
+/* The handler's userfaultfd (the watchdog polls it too). */
+int uffd_handler_fd(const struct uffd_handler *h);
+
+/*
+ * The fault the handler's thread is serving now: 0, or since when
+ * (time_now_ns()), with the faulting host address and thread id (0 where the
+ * kernel gives none).
+ */
+uint64_t uffd_handler_serving(struct uffd_handler *h, uint64_t *addr, int *tid);
+
 /* Write the recorded fault order (see workingset_write()). */
 int uffd_handler_write_workingset(struct uffd_handler *h, int dir_fd,
 				  const char *dir, struct err *e);
@@ -143,6 +153,44 @@ int uffd_handler_write_workingset(struct uffd_handler *h, int dir_fd,
  * MISSING mode, for an external handler. Returns the fd or -errno, e set.
  */
 int uffd_register_guest_mem(const struct guest_mem *mem, struct err *e);
+
+/*
+ * The fault watchdog (memory/uffd_watch.c): no fault on lazily served guest
+ * RAM waits longer than bound_ns, whoever serves it.
+ */
+struct uffd_watch;
+
+struct uffd_watch_config {
+	int uffd;			/* gmvm's copy of the userfaultfd */
+	const struct guest_mem *mem;
+	struct uffd_handler *handler;	/* the server in gmvm, or NULL: external */
+	const char *server;		/* who serves, for messages */
+	uint64_t bound_ns;
+	/* Name the thread tid in a message ("vCPU 1"); may be NULL. */
+	void (*name_thread)(void *opaque, int tid, char *buf, size_t len);
+	/* Called once, from the watchdog's thread, after RAM is released. */
+	void (*fatal)(void *opaque, const char *msg);
+	void *opaque;
+	int (*thread_init)(struct err *e);	/* its seccomp filter; or NULL */
+};
+
+/*
+ * Create the watchdog (opening what it reads while /proc is still there);
+ * uffd_watch_run() starts its thread. Returns 0 or -errno with e set.
+ */
+int uffd_watch_create(struct uffd_watch **w, const struct uffd_watch_config *cfg,
+		      struct err *e);
+int uffd_watch_run(struct uffd_watch *w, struct err *e);
+
+/*
+ * Unregister guest RAM: every thread waiting on a fault wakes, and no fault
+ * waits again (pages not yet served read as zeros). For a VM that is ending
+ * with a fault nobody serves. Returns false when done already or w is NULL.
+ */
+bool uffd_watch_release(struct uffd_watch *w);
+
+/* Stop the thread and free. Safe on NULL. */
+void uffd_watch_stop(struct uffd_watch *w);
 
 /*
  * Read a working set file: page indices below nr_pages, at most nr_pages of

@@ -28,6 +28,11 @@
 #define VM_MAX_VCPUS 64
 #define VM_MAX_DISKS 8
 #define VM_MAX_NETS 4
+/* How long a fault on lazily served RAM may wait (--fault-timeout). */
+#define VM_FAULT_TIMEOUT_DEFAULT_S 10
+#define VM_FAULT_TIMEOUT_MAX_S 3600
+/* How long a vCPU may take to stop once told to. */
+#define VM_VCPU_STOP_NS (1000 * 1000000ull)
 
 /* --disk PATH[,ro] */
 struct disk_config {
@@ -70,6 +75,7 @@ struct vm_config {
 	enum console_mode console;
 	bool boot_timer;
 	bool async_teardown;		/* --async-teardown */
+	uint64_t fault_timeout_ns;	/* --fault-timeout; 0: the default */
 	uint64_t start_ns;		/* time_now_ns() when gmvm started */
 	const char *snapshot_dir;	/* --snapshot-on-request; NULL: off */
 	bool snapshot_then_stop;	/* --then stop */
@@ -90,6 +96,8 @@ struct vm_config {
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;
+	_Atomic int tid;		/* its thread's id, once started */
+	bool abandoned;			/* did not stop: leave its resources */
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
@@ -134,7 +142,10 @@ struct vm {
 	const char *restore_strategy;	/* "eager", "lazy-missing", ... */
 	char restore_reason[320];
 	struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
+	struct uffd_watch *uffd_watch;	/* its fault watchdog, or NULL */
 	bool fault_service_started;	/* vm_start_fault_service() done */
+	/* What the main thread is doing, for the watchdog's messages. */
+	const char *_Atomic main_activity;
 	bool uffd_external;		/* --uffd-socket serves guest RAM */
 	_Atomic uint64_t first_run_ns;	/* first KVM_RUN of any vCPU */
 
@@ -261,6 +272,21 @@ void vm_request_exit(struct vm *vm, int status);
 int vm_start_fault_service(struct vm *vm, struct err *e);
 
 /*
+ * Watch the faults on guest RAM (memory/uffd_watch.c) served by vm->uffd,
+ * or, when vm->uffd is NULL, by the external handler server (a message's
+ * words) on uffd, gmvm's copy. Past cfg->fault_timeout_ns a stuck fault ends
+ * the VM with status 1 and a message. Before vm_start_fault_service().
+ */
+int vm_watch_faults(struct vm *vm, int uffd, const char *server,
+		    struct err *e);
+
+/* cfg->fault_timeout_ns, or the default. */
+uint64_t vm_fault_timeout_ns(const struct vm *vm);
+
+/* Stop the fault watchdog and the uffd thread, if any (after vm_run). */
+void vm_stop_fault_service(struct vm *vm);
+
+/*
  * vm_start_fault_service() if not done yet, then the vCPU threads; confine
  * the main thread and serve events until an exit is requested; stop every
  * vCPU. Returns the exit status.
@@ -286,8 +312,11 @@ int vm_stats_write(struct vm *vm, int fd, struct err *e);
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 		struct err *e);
 int vcpu_start(struct vcpu *vcpu, struct err *e);
-/* Make the vCPU leave KVM_RUN and its thread end; then join it. */
-void vcpu_stop(struct vcpu *vcpu);
+/*
+ * Join a vCPU's thread (after vcpu_kick() and vm_request_exit()), waiting
+ * at most timeout_ns. Returns true once it has ended (or never started).
+ */
+bool vcpu_join(struct vcpu *vcpu, uint64_t timeout_ns);
 /* Make the vCPU leave KVM_RUN soon (it then checks pause and exit). */
 void vcpu_kick(struct vcpu *vcpu);
 

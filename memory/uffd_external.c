@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -64,9 +65,13 @@ static int uffd_send(int sock, int uffd, const char *text)
 	return (size_t)n == iov.iov_len ? 0 : -EIO;
 }
 
-static int uffd_connect(const char *path, struct err *e)
+static int uffd_connect(const char *path, uint64_t timeout_ns, struct err *e)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = {
+		.tv_sec = timeout_ns / 1000000000ull,
+		.tv_usec = timeout_ns % 1000000000ull / 1000,
+	};
 	int sock;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
@@ -75,8 +80,11 @@ static int uffd_connect(const char *path, struct err *e)
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return err_set(e, errno, "socket: %s", strerror(errno));
+	/* A full backlog (a handler that never accepts) blocks connect(). */
+	setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int ret = err_set(e, errno, "--uffd-socket %s: %s", path,
+				  errno == EAGAIN ? "the handler does not accept connections" :
 				  strerror(errno));
 
 		close(sock);
@@ -86,7 +94,7 @@ static int uffd_connect(const char *path, struct err *e)
 }
 
 int uffd_external_handoff(const struct guest_mem *mem, const char *path,
-			  int *uffd, struct err *e)
+			  uint64_t timeout_ns, int *uffd, struct err *e)
 {
 	char *text;
 	int sock, ret;
@@ -94,7 +102,7 @@ int uffd_external_handoff(const struct guest_mem *mem, const char *path,
 	*uffd = uffd_register_guest_mem(mem, e);
 	if (*uffd < 0)
 		return *uffd;
-	sock = uffd_connect(path, e);
+	sock = uffd_connect(path, timeout_ns, e);
 	if (sock < 0)
 		goto fail_uffd;
 	text = uffd_layout_json(mem);

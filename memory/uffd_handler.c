@@ -23,17 +23,21 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "guest_mem.h"
 #include "uffd_internal.h"
 #include "util.h"
 
-#define UFFD_FEATURES (UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_EVENT_REMOVE)
+/* THREAD_ID: the fault watchdog names the thread a stuck fault holds. */
+#define UFFD_FEATURES (UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_EVENT_REMOVE | \
+		       UFFD_FEATURE_THREAD_ID)
 #define UFFD_MINOR_FEATURES (UFFD_FEATURES | UFFD_FEATURE_MINOR_SHMEM)
 #define UFFD_MSG_BATCH 64
 #define UFFD_BG_BATCH 64		/* pages per background step */
 #define UFFD_MAX_LATENCIES (1u << 20)
+#define UFFD_STOP_TIMEOUT_S 2
 
 static void uffd_account(struct uffd_handler *h, const struct fill_count *c,
 			 uint64_t *counter)
@@ -77,6 +81,22 @@ static void uffd_note_fault(struct uffd_handler *h, uint64_t page, bool minor,
 	pthread_mutex_unlock(&h->lock);
 }
 
+#ifdef GMVM_TEST_HOOKS
+/* Tests: GMVM_UFFD_TEST=stall makes serving a fault never end. */
+static void uffd_test_hook(void)
+{
+	const char *want = getenv("GMVM_UFFD_TEST");
+
+	if (want && !strcmp(want, "stall"))
+		for (;;)
+			poll(NULL, 0, -1);
+}
+#else
+static void uffd_test_hook(void)
+{
+}
+#endif
+
 static void uffd_serve_fault(struct uffd_handler *h, uint64_t addr,
 			     uint64_t flags)
 {
@@ -89,6 +109,7 @@ static void uffd_serve_fault(struct uffd_handler *h, uint64_t addr,
 			  (unsigned long long)addr);
 		return;
 	}
+	uffd_test_hook();
 	page = (addr - (uintptr_t)h->base) / PAGE_SIZE;
 	if (h->record)
 		uffd_record(h, page);
@@ -148,10 +169,18 @@ static void uffd_drain(struct uffd_handler *h)
 		return;
 	}
 	for (size_t i = 0; i < (size_t)n / sizeof(msgs[0]) && !h->failed; i++) {
-		if (msgs[i].event == UFFD_EVENT_PAGEFAULT)
+		if (msgs[i].event == UFFD_EVENT_PAGEFAULT) {
+			pthread_mutex_lock(&h->lock);
+			h->serving_since = time_now_ns();
+			h->serving_addr = msgs[i].arg.pagefault.address;
+			h->serving_tid = (int)msgs[i].arg.pagefault.feat.ptid;
+			pthread_mutex_unlock(&h->lock);
 			uffd_serve_fault(h, msgs[i].arg.pagefault.address,
 					 msgs[i].arg.pagefault.flags);
-		else if (msgs[i].event == UFFD_EVENT_REMOVE)
+			pthread_mutex_lock(&h->lock);
+			h->serving_since = 0;
+			pthread_mutex_unlock(&h->lock);
+		} else if (msgs[i].event == UFFD_EVENT_REMOVE)
 			uffd_remove(h, msgs[i].arg.remove.start,
 				    msgs[i].arg.remove.end);
 	}
@@ -393,12 +422,22 @@ int uffd_handler_run(struct uffd_handler *h, struct err *e)
 
 void uffd_handler_stop(struct uffd_handler *h)
 {
+	struct timespec until;
 	uint64_t one = 1;
 
 	if (!h)
 		return;
-	if (h->started && write(h->stop_efd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(h->thread, NULL);
+	if (h->started && write(h->stop_efd, &one, sizeof(one)) == sizeof(one)) {
+		/*
+		 * A thread stuck serving one fault (the watchdog said so) never
+		 * reads the stop request: gmvm ends without it, leaving it
+		 * what it uses.
+		 */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += UFFD_STOP_TIMEOUT_S;
+		if (pthread_timedjoin_np(h->thread, NULL, &until))
+			return;
+	}
 	uffd_handler_free(h);
 }
 
@@ -420,6 +459,23 @@ int uffd_handler_complete(struct uffd_handler *h, struct err *e)
 	__atomic_store_n(&h->complete, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&h->lock);
 	return ret;
+}
+
+int uffd_handler_fd(const struct uffd_handler *h)
+{
+	return h->uffd;
+}
+
+uint64_t uffd_handler_serving(struct uffd_handler *h, uint64_t *addr, int *tid)
+{
+	uint64_t since;
+
+	pthread_mutex_lock(&h->lock);
+	since = h->serving_since;
+	*addr = h->serving_addr;
+	*tid = h->serving_tid;
+	pthread_mutex_unlock(&h->lock);
+	return since;
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -58,6 +58,10 @@ struct uffd_handler {
 	bool complete;			/* under lock */
 	pthread_cond_t completed;
 
+	/* The fault being served, for the watchdog (under lock). */
+	uint64_t serving_since, serving_addr;
+	int serving_tid;
+
 	pthread_mutex_t lock;		/* stats, latencies, completion */
 	struct uffd_stats stats;
 	uint32_t *lat;

@@ -47,6 +47,10 @@ static const char restore_usage[] =
 	"      --prefetch             lazy: fill DIR/workingset's pages first\n"
 	"      --uffd-socket SOCK     lazy: hand the userfaultfd and the memory layout\n"
 	"                             to an external handler listening on SOCK\n"
+	"      --fault-timeout SECONDS\n"
+	"                             lazy: a fault on guest RAM not served within\n"
+	"                             SECONDS (1 to 3600, default 10) ends gmvm with\n"
+	"                             status 1, naming it\n"
 	"      --control SOCK         serve control requests on the UNIX socket SOCK\n"
 	"      --stats FILE           write statistics as JSON to FILE at exit\n"
 	"      --console MODE         where stdin/stdout go: serial, virtio (a VM that\n"
@@ -71,6 +75,7 @@ enum {
 	OPT_PREFETCH,
 	OPT_UFFD_SOCKET,
 	OPT_UFFD_MODE,
+	OPT_FAULT_TIMEOUT,
 };
 
 static const struct option restore_options[] = {
@@ -82,6 +87,7 @@ static const struct option restore_options[] = {
 	{ "prefetch", no_argument, NULL, OPT_PREFETCH },
 	{ "uffd-socket", required_argument, NULL, OPT_UFFD_SOCKET },
 	{ "uffd-mode", required_argument, NULL, OPT_UFFD_MODE },
+	{ "fault-timeout", required_argument, NULL, OPT_FAULT_TIMEOUT },
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -103,6 +109,7 @@ static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 	static const char *const modes[] = { "auto", "lazy", "eager" };
 	static const char *const uffd_modes[] = { "auto", "missing", "minor" };
 	struct restore_opts *o = ctx;
+	unsigned long n;
 	int i;
 
 	switch (opt) {
@@ -133,6 +140,11 @@ static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 		return 0;
 	case OPT_UFFD_SOCKET:
 		o->uffd_socket = arg;
+		return 0;
+	case OPT_FAULT_TIMEOUT:
+		if (parse_uint(arg, 1, VM_FAULT_TIMEOUT_MAX_S, &n, e))
+			return err_prefix(e, "--fault-timeout");
+		o->fault_timeout_ns = n * 1000000000ull;
 		return 0;
 	default:
 		return cli_common_option(&o->common, opt, arg, e);

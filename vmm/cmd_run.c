@@ -271,8 +271,7 @@ static void run_finish(struct vm *vm, int stats_fd)
 		log_error("%s", e.msg);
 	if (stats_fd >= 0)
 		close(stats_fd);
-	uffd_handler_stop(vm->uffd);
-	vm->uffd = NULL;
+	vm_stop_fault_service(vm);
 	vm_destroy(vm);
 }
 

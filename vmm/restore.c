@@ -39,6 +39,7 @@ struct restore {
 	struct uffd_extent *extents;
 	size_t nr_extents;
 	struct event_source ext_peer;	/* the handler's connection */
+	char ext_server[256];		/* its name in messages */
 };
 
 /*
@@ -130,7 +131,7 @@ static int restore_lazy(struct restore *r, struct err *e)
 		.fatal_opaque = vm,
 		.thread_init = uffd_thread_confine,
 	};
-	int sock;
+	int sock, ret;
 
 	vm->restore_strategy = r->minor ? "lazy-minor" : "lazy-missing";
 	if (!o->uffd_socket) {
@@ -146,11 +147,13 @@ static int restore_lazy(struct restore *r, struct err *e)
 			return -EIO;
 		hc.extents = r->extents;
 		hc.nr_extents = r->nr_extents;
-		return uffd_handler_create(&vm->uffd, &hc, e);
+		ret = uffd_handler_create(&vm->uffd, &hc, e);
+		return ret ? ret : vm_watch_faults(vm, -1, "the uffd thread", e);
 	}
 	vm->restore_strategy = "lazy-external";
 	vm->uffd_external = true;
-	sock = uffd_external_handoff(&vm->mem, o->uffd_socket, &r->ext_uffd, e);
+	sock = uffd_external_handoff(&vm->mem, o->uffd_socket,
+				     vm_fault_timeout_ns(vm), &r->ext_uffd, e);
 	if (sock < 0)
 		return sock;
 	r->ext_peer = (struct event_source){
@@ -158,7 +161,10 @@ static int restore_lazy(struct restore *r, struct err *e)
 		.handler = restore_ext_peer_event,
 		.opaque = r,
 	};
-	return event_loop_add(&vm->loop, &r->ext_peer, EPOLLIN | EPOLLRDHUP);
+	snprintf(r->ext_server, sizeof(r->ext_server),
+		 "the external page-fault handler on %.200s", o->uffd_socket);
+	ret = vm_watch_faults(vm, r->ext_uffd, r->ext_server, e);
+	return ret ? ret : event_loop_add(&vm->loop, &r->ext_peer, EPOLLIN | EPOLLRDHUP);
 }
 
 static int restore_eager(struct restore *r, struct err *e)
@@ -215,6 +221,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 {
 	struct vm *vm = &r->vm;
 	bool lazy = false;
+	int ret;
 
 	if (snapshot_open(&r->snap, r->o->dir, e) ||
 	    restore_read_workingset(r, e))
@@ -242,6 +249,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.control_path = r->o->common.control,
 		.privdrop = r->o->common.privdrop,
 		.async_teardown = r->o->common.async_teardown,
+		.fault_timeout_ns = r->o->fault_timeout_ns,
 	};
 	memcpy(r->cfg.disks, r->snap.disks, sizeof(r->cfg.disks));
 	memcpy(r->cfg.nets, r->snap.nets, sizeof(r->cfg.nets));
@@ -277,7 +285,13 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return EXIT_BAD_INPUT;
 	if (vm_start_fault_service(vm, e))
 		return EXIT_FAILURE_RUNTIME;
-	if (snapshot_restore_state(vm, &r->snap, e))
+	atomic_store(&vm->main_activity, "restoring the saved state");
+	ret = snapshot_restore_state(vm, &r->snap, e);
+	atomic_store(&vm->main_activity, NULL);
+	/* A fault the watchdog gave up on has been reported already. */
+	if (atomic_load(&vm->exiting))
+		return vm->exit_status;
+	if (ret)
 		return EXIT_BAD_INPUT;
 	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
 	return 0;
@@ -309,13 +323,13 @@ int restore_vm(const struct restore_opts *o)
 
 	status = restore_prepare(&r, &e);
 	if (status) {
-		log_error("%s", e.msg);
+		if (e.msg[0])
+			log_error("%s", e.msg);
 	} else {
 		status = vm_run(&r.vm);
 		restore_finish(&r);
 	}
-	uffd_handler_stop(r.vm.uffd);
-	r.vm.uffd = NULL;
+	vm_stop_fault_service(&r.vm);
 	if (r.ext_peer.fd >= 0)
 		close(r.ext_peer.fd);
 	if (r.ext_uffd >= 0)

@@ -40,6 +40,7 @@ static const char *const kind_names[] = {
 	[THREAD_MAIN] = "main",
 	[THREAD_VCPU] = "vcpu",
 	[THREAD_UFFD] = "uffd",
+	[THREAD_WATCH] = "watch",
 };
 
 /* Every kind: memory, locks, signals, logging, dying. */
@@ -90,6 +91,15 @@ static const unsigned long uffd_ioctls[] = {
 };
 
 static const int uffd_calls[] = { SCMP_SYS(poll), SCMP_SYS(ppoll) };
+
+/* The fault watchdog: the userfaultfd's fdinfo and RAM's residency. */
+static const unsigned long watch_ioctls[] = {
+	UFFDIO_UNREGISTER, UFFDIO_WAKE, TCSETS,
+};
+
+static const int watch_calls[] = {
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(pread64), SCMP_SYS(mincore),
+};
 
 /*
  * What the ASan/UBSan runtime does on any thread: tear down its alternate
@@ -259,6 +269,9 @@ static int build_filter(scmp_filter_ctx ctx, enum thread_kind kind)
 		if (!ret)
 			ret = allow_own_memory_reads(ctx);
 		return ret ? ret : allow_ioctls(ctx, uffd_ioctls, ARRAY_SIZE(uffd_ioctls));
+	case THREAD_WATCH:
+		ret = allow_calls(ctx, watch_calls, ARRAY_SIZE(watch_calls));
+		return ret ? ret : allow_ioctls(ctx, watch_ioctls, ARRAY_SIZE(watch_ioctls));
 	}
 	return -EINVAL;
 }
@@ -305,4 +318,9 @@ int seccomp_install(enum thread_kind kind, struct err *e)
 int uffd_thread_confine(struct err *e)
 {
 	return seccomp_install(THREAD_UFFD, e);
+}
+
+int watch_thread_confine(struct err *e)
+{
+	return seccomp_install(THREAD_WATCH, e);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_abi.h"
@@ -180,7 +181,9 @@ static void *vcpu_thread(void *arg)
 	sigset_t kick;
 	struct err e = { 0 };
 	uint64_t none = 0;
+	int ret;
 
+	atomic_store(&vcpu->tid, (int)gettid());
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
@@ -198,7 +201,14 @@ static void *vcpu_thread(void *arg)
 			vcpu_park(vcpu);
 			continue;
 		}
-		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		ret = ioctl(vcpu->fd, KVM_RUN, 0);
+		/*
+		 * The VM is ending: what this exit says may come of it (a
+		 * watchdog that released guest RAM leaves the guest zeros).
+		 */
+		if (atomic_load(&vm->exiting))
+			break;
+		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/*
 				 * A kick: whoever kicked set the pause or
@@ -249,17 +259,30 @@ int vcpu_start(struct vcpu *vcpu, struct err *e)
 	return 0;
 }
 
-void vcpu_stop(struct vcpu *vcpu)
+bool vcpu_join(struct vcpu *vcpu, uint64_t timeout_ns)
 {
+	struct timespec until;
+
 	if (!vcpu->started)
-		return;
-	vcpu_kick(vcpu);
-	pthread_join(vcpu->thread, NULL);
+		return true;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ns / 1000000000ull;
+	until.tv_nsec += timeout_ns % 1000000000ull;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	if (pthread_timedjoin_np(vcpu->thread, NULL, &until))
+		return false;
 	vcpu->started = false;
+	return true;
 }
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
+	/* Its thread may still be in KVM_RUN: leave it what it uses. */
+	if (vcpu->abandoned)
+		return;
 	if (vcpu->run)
 		munmap(vcpu->run, vcpu->vm->vcpu_mmap_size);
 	if (vcpu->fd >= 0)

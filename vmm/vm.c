@@ -2,6 +2,7 @@
 /* VM life cycle: creation, interrupts, the request to end, and teardown. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -300,8 +301,100 @@ int vm_start_fault_service(struct vm *vm, struct err *e)
 	ret = privdrop_apply(&vm->cfg->privdrop, e);
 	if (!ret && vm->uffd)
 		ret = uffd_handler_run(vm->uffd, e);
+	if (!ret && vm->uffd_watch)
+		ret = uffd_watch_run(vm->uffd_watch, e);
 	vm->fault_service_started = !ret;
 	return ret;
+}
+
+void vm_stop_fault_service(struct vm *vm)
+{
+	uffd_watch_stop(vm->uffd_watch);
+	vm->uffd_watch = NULL;
+	uffd_handler_stop(vm->uffd);
+	vm->uffd = NULL;
+}
+
+/* The watchdog's words for a thread of ours. */
+static void vm_name_thread(void *opaque, int tid, char *buf, size_t len)
+{
+	struct vm *vm = opaque;
+	const char *activity;
+
+	if (tid == getpid()) {
+		activity = atomic_load(&vm->main_activity);
+		snprintf(buf, len, "the main thread%s%s", activity ? ", " : "",
+			 activity ? activity : "");
+		return;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (atomic_load(&vm->vcpus[i].tid) == tid) {
+			snprintf(buf, len, "vCPU %u", i);
+			return;
+		}
+	}
+	snprintf(buf, len, "thread %d", tid);
+}
+
+static void vm_fault_fatal(void *opaque, const char *msg)
+{
+	log_error("%s", msg);
+	vm_request_exit(opaque, 1);
+}
+
+uint64_t vm_fault_timeout_ns(const struct vm *vm)
+{
+	return vm->cfg->fault_timeout_ns ? vm->cfg->fault_timeout_ns :
+	       VM_FAULT_TIMEOUT_DEFAULT_S * 1000000000ull;
+}
+
+int vm_watch_faults(struct vm *vm, int uffd, const char *server,
+		    struct err *e)
+{
+	struct uffd_watch_config wc = {
+		.uffd = vm->uffd ? uffd_handler_fd(vm->uffd) : uffd,
+		.mem = &vm->mem,
+		.handler = vm->uffd,
+		.server = server,
+		.bound_ns = vm_fault_timeout_ns(vm),
+		.name_thread = vm_name_thread,
+		.fatal = vm_fault_fatal,
+		.opaque = vm,
+		.thread_init = watch_thread_confine,
+	};
+
+	return uffd_watch_create(&vm->uffd_watch, &wc, e);
+}
+
+/*
+ * Stop the first n vCPUs, in bounded time. One that does not stop waits on
+ * a guest RAM fault nobody serves (a vCPU otherwise leaves KVM_RUN on its
+ * kick): guest RAM is released, which wakes it, and failing that gmvm exits
+ * without it.
+ */
+static void vm_stop_vcpus(struct vm *vm, unsigned int n)
+{
+	unsigned int stuck = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < n; i++)
+		stuck += !vcpu_join(&vm->vcpus[i], VM_VCPU_STOP_NS);
+	if (!stuck)
+		return;
+	if (uffd_watch_release(vm->uffd_watch))
+		log_error("%u vCPU(s) did not stop within %llu ms: they wait on guest RAM that is not being served; guest RAM released",
+			  stuck, (unsigned long long)(VM_VCPU_STOP_NS / 1000000));
+	for (unsigned int i = 0; i < n; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->started || vcpu_join(v, 2 * VM_VCPU_STOP_NS))
+			continue;
+		log_error("vCPU %u does not stop: gmvm ends without it", i);
+		v->abandoned = true;
+	}
+	if (!vm->exit_status)
+		vm->exit_status = 1;
 }
 
 int vm_run(struct vm *vm)
@@ -344,8 +437,7 @@ int vm_run(struct vm *vm)
 			vm_request_exit(vm, 1);
 		}
 	}
-	for (unsigned int i = 0; i < started; i++)
-		vcpu_stop(&vm->vcpus[i]);
+	vm_stop_vcpus(vm, started);
 	if (sigs.src.fd >= 0)
 		close(sigs.src.fd);
 	return vm->exit_status;

@@ -86,6 +86,7 @@ static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
 		.thread_init = uffd_thread_confine,
 	};
 	size_t n = 0;
+	int ret;
 
 	for (unsigned int i = 0; i < img->nr_seg; i++) {
 		ext[n] = lazy_split(&vm->mem, img->seg[i].gpa, img->seg[i].src,
@@ -100,7 +101,8 @@ static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
 	qsort(ext, n, sizeof(ext[0]), extent_cmp);
 	hc.nr_extents = n;
 	vm->restore_strategy = "lazy-load";
-	return uffd_handler_create(&vm->uffd, &hc, e);
+	ret = uffd_handler_create(&vm->uffd, &hc, e);
+	return ret ? ret : vm_watch_faults(vm, -1, "the uffd thread", e);
 }
 
 static int vm_load_kernel_with(struct vm *vm, const struct vm_config *cfg,

@@ -38,7 +38,8 @@ seccomp_of() {
 	(($(wc -l <<<"$output") >= 3))
 }
 
-@test "a lazy restore's uffd thread has a filter too" {
+@test "a lazy restore's uffd thread and fault watchdog have filters too" {
+	require_offer anon lazy-missing
 	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=16M snapshot spin"
 	gmvm_background "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" restore \
 		--snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon
@@ -50,6 +51,7 @@ seccomp_of() {
 	kill "$GMVM_PID"
 	wait "$GMVM_PID" || true
 	grep -qx uffd <<<"$names" || fail "no uffd thread among: $names"
+	grep -qx uffd-watch <<<"$names" || fail "no fault watchdog thread among: $names"
 	assert_equal "$(sort -u <<<"$output")" 2
 }
 
@@ -73,8 +75,15 @@ dies_by_sigsys() {
 }
 
 @test "the uffd thread that breaks its filter kills gmvm by SIGSYS, saying so" {
+	require_offer anon lazy-missing
 	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=16M snapshot verify"
 	dies_by_sigsys uffd restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon
+}
+
+@test "the fault watchdog thread that breaks its filter kills gmvm by SIGSYS, saying so" {
+	require_offer anon lazy-missing
+	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=16M snapshot verify"
+	dies_by_sigsys watch restore --snapshot "$BATS_TEST_TMPDIR/s" --memory-backend anon
 }
 
 @test "--seccomp log lets a forbidden call through" {

@@ -7,13 +7,23 @@
  * with one page copied from MEMORY_FILE at the region's offset. It exits
  * when gmvm goes away and prints how many faults it served.
  *
- * usage: uffd_ext_handler SOCKET MEMORY_FILE
+ * usage: uffd_ext_handler [--misbehave HOW] SOCKET MEMORY_FILE
+ *
+ * HOW makes it a broken handler, for gmvm's fault watchdog to catch (each
+ * waits until gmvm goes away):
+ *   never-accept   listen, never accept the connection
+ *   full-backlog   listen with a backlog already full: connect() blocks
+ *   no-answer      take the userfaultfd, read faults, never serve them
+ *   garbage        take it, write garbage on the socket, serve nothing
+ *   close-uffd     take it and close it, keep the socket
+ *   shut-read      take it, shut the socket's read side, serve nothing
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +50,7 @@ static void die(const char *what)
 	exit(1);
 }
 
-static int listen_on(const char *path)
+static int listen_on(const char *path, int backlog)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -49,9 +59,21 @@ static int listen_on(const char *path)
 		die("socket");
 	strcpy(addr.sun_path, path);
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0)
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(fd, backlog) < 0)
 		die("bind");
 	return fd;
+}
+
+/* A connection of our own that fills a backlog of 0. */
+static void fill_backlog(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(addr.sun_path, path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		die("connect");
 }
 
 static int receive(int conn, char *buf, size_t size)
@@ -135,6 +157,63 @@ static void serve(int uffd, const uint8_t *file, uint64_t file_size,
 	exit(1);
 }
 
+/* Wait until gmvm closes its end of conn (or for ever, without one). */
+static void wait_for_gmvm(int conn, const char *path)
+{
+	char buf[64];
+
+	if (conn < 0)
+		for (;;)
+			pause();
+	while (read(conn, buf, sizeof(buf)) > 0)
+		;
+	unlink(path);
+	exit(0);
+}
+
+static void misbehave(const char *how, int lfd, const char *path)
+{
+	char text[4096], buf[64];
+	struct uffd_msg msg;
+	int conn, uffd;
+
+	if (!strcmp(how, "never-accept") || !strcmp(how, "full-backlog"))
+		wait_for_gmvm(-1, path);
+	conn = accept(lfd, NULL, NULL);
+	if (conn < 0)
+		die("accept");
+	uffd = receive(conn, text, sizeof(text));
+	if (!strcmp(how, "no-answer")) {
+		struct pollfd p = { uffd, POLLIN, 0 };
+
+		/* Read every fault, answer none, until gmvm's end closes. */
+		fcntl(conn, F_SETFL, O_NONBLOCK);
+		for (;;) {
+			if (poll(&p, 1, 100) > 0)
+				(void)!read(uffd, &msg, sizeof(msg));
+			if (read(conn, buf, sizeof(buf)) == 0) {
+				unlink(path);
+				exit(0);
+			}
+		}
+	} else if (!strcmp(how, "garbage")) {
+		static const char junk[] = "\xff\xfe{not json at all\n\x01";
+
+		for (int i = 0; i < 100; i++)
+			(void)!write(conn, junk, sizeof(junk));
+	} else if (!strcmp(how, "close-uffd")) {
+		close(uffd);
+	} else if (!strcmp(how, "shut-read")) {
+		shutdown(conn, SHUT_RD);
+		for (;;)
+			pause();
+	} else {
+		fprintf(stderr, "uffd_ext_handler: unknown --misbehave '%s'\n", how);
+		exit(2);
+	}
+	wait_for_gmvm(conn, path);
+}
+
 int main(int argc, char **argv)
 {
 	char text[4096];
@@ -143,8 +222,15 @@ int main(int argc, char **argv)
 	struct stat st;
 	int lfd, conn, uffd, mfd;
 
+	const char *how = NULL;
+
+	if (argc == 5 && !strcmp(argv[1], "--misbehave")) {
+		how = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: uffd_ext_handler SOCKET MEMORY_FILE\n");
+		fprintf(stderr, "usage: uffd_ext_handler [--misbehave HOW] SOCKET MEMORY_FILE\n");
 		return 2;
 	}
 	mfd = open(argv[2], O_RDONLY);
@@ -153,7 +239,15 @@ int main(int argc, char **argv)
 	file = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, mfd, 0);
 	if (file == MAP_FAILED)
 		die("mmap");
-	lfd = listen_on(argv[1]);
+	if (how) {
+		bool full = !strcmp(how, "full-backlog");
+
+		lfd = listen_on(argv[1], full ? 0 : 1);
+		if (full)
+			fill_backlog(argv[1]);
+		misbehave(how, lfd, argv[1]);
+	}
+	lfd = listen_on(argv[1], 1);
 	conn = accept(lfd, NULL, NULL);
 	if (conn < 0)
 		die("accept");
