@@ -47,6 +47,9 @@ void block_async_signals(void);
 /* Monotonic clock in nanoseconds. */
 uint64_t time_now_ns(void);
 
+/* The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch. */
+uint64_t time_realtime_ns(void);
+
 /*
  * Read exactly len bytes at offset from fd. Returns 0, -errno on failure, or
  * -EIO when the file ends first.

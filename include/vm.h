@@ -141,6 +141,7 @@ struct vm {
 	char backend_reason[320];	/* why mem.backend was chosen */
 	const char *restore_strategy;	/* "eager", "lazy-missing", ... */
 	char restore_reason[320];
+	uint64_t restore_sat_ns;	/* how long the snapshot sat */
 	struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
 	struct uffd_watch *uffd_watch;	/* its fault watchdog, or NULL */
 	bool fault_service_started;	/* vm_start_fault_service() done */

@@ -68,6 +68,7 @@ static json_object *restore_json(struct vm *vm)
 	json_object_object_add(o, "snapshot", json_object_new_string(vm->restored_from));
 	json_object_object_add(o, "strategy", json_object_new_string(vm->restore_strategy));
 	json_object_object_add(o, "reason", json_object_new_string(vm->restore_reason));
+	add_u64(o, "snapshot_age_ms", vm->restore_sat_ns / 1000000);
 	if (first)
 		add_u64(o, "latency_us", (first - vm->start_ns) / 1000);
 	return o;

@@ -16,6 +16,7 @@
 #include "snapshot.h"
 
 #define VCPU_MAX_MSRS 512
+#define MSR_IA32_TSC 0x10
 #define VCPU_XSAVE_MIN 4096
 
 /* State kept as one fixed-size KVM structure, in restore order. */
@@ -192,6 +193,23 @@ static int vcpu_restore_cpuid(struct vcpu *vcpu, const struct vmstate *vs,
 	return ret;
 }
 
+/*
+ * The TSC goes on by the time the snapshot sat, as the kvmclock does
+ * (vm_restore_clock): a guest that keeps time with the TSC sees its wall
+ * clock right, and every vCPU's TSC moves by the same amount.
+ */
+static void vcpu_advance_tsc(struct vcpu *vcpu, struct kvm_msrs *msrs)
+{
+	uint64_t sat = vcpu->vm->restore_sat_ns;
+	int khz;
+
+	if (!sat || (khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0)) <= 0)
+		return;
+	for (uint32_t i = 0; i < msrs->nmsrs; i++)
+		if (msrs->entries[i].index == MSR_IA32_TSC)
+			msrs->entries[i].data += (uint64_t)((unsigned __int128)sat * khz / 1000000);
+}
+
 static int vcpu_restore_msrs(struct vcpu *vcpu, const struct vmstate *vs,
 			     int node, struct err *e)
 {
@@ -212,6 +230,7 @@ static int vcpu_restore_msrs(struct vcpu *vcpu, const struct vmstate *vs,
 		return err_set(e, ENOMEM, "out of memory");
 	msrs->nmsrs = len / ent;
 	memcpy(msrs->entries, data, len);
+	vcpu_advance_tsc(vcpu, msrs);
 	n = ioctl(vcpu->fd, KVM_SET_MSRS, msrs);
 	if (n != (int)msrs->nmsrs)
 		ret = err_set(e, EINVAL, "vCPU %u: KVM refused MSR %#x of the snapshot",

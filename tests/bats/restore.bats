@@ -249,3 +249,15 @@ restores_ok() {
 	assert_resumed_ok 3
 	assert_equal "$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.strategy)" lazy-missing
 }
+
+@test "the guest's clocks go on by the time the snapshot sat" {
+	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=16M snapshot verify"
+	sleep 2
+	run --separate-stderr restore -v --snapshot "$BATS_TEST_TMPDIR/s" --stats "$BATS_TEST_TMPDIR/stats.json"
+	assert_success
+	[[ "$stderr" == *"restore: the snapshot sat "*" s; the guest's clocks go on by as much ("* ]] ||
+		fail "no line saying how long the snapshot sat: $stderr"
+	local age
+	age=$(jq_stats "$BATS_TEST_TMPDIR/stats.json" .restore.snapshot_age_ms)
+	((age >= 2000 && age < 60000)) || fail "snapshot_age_ms is $age"
+}
