@@ -24,6 +24,7 @@
 #include "log.h"
 #include "virtio.h"
 #include "vm.h"
+#include "vmstate.h"
 
 #define BLK_QUEUE_SIZE 256
 #define BLK_SECTOR 512ull
@@ -212,6 +213,33 @@ static int blk_open(struct virtio_blk *b, struct err *e)
 	return 0;
 }
 
+/* The guest knows the disk's size: a restore must give it the same. */
+static void blk_save(struct virtio_dev *vd, struct vmstate_writer *w)
+{
+	struct virtio_blk *b = vd->priv;
+
+	vmstate_put_u64(w, "blk-sectors", b->sectors);
+}
+
+static int blk_restore(struct virtio_dev *vd, const struct vmstate *vs,
+		       int node, struct err *e)
+{
+	struct virtio_blk *b = vd->priv;
+	uint64_t sectors;
+
+	/* Snapshots from before the size was kept: nothing to check. */
+	if (!vmstate_has(vs, node, "blk-sectors"))
+		return 0;
+	if (vmstate_get_u64(vs, node, "blk-sectors", &sectors, e))
+		return -EINVAL;
+	if (sectors != b->sectors)
+		return err_set(e, EINVAL, "%s: disk %s has %llu bytes, the snapshot's had %llu: give it a disk of that size",
+			       vd->dev.id, b->path,
+			       (unsigned long long)(b->sectors * BLK_SECTOR),
+			       (unsigned long long)(sectors * BLK_SECTOR));
+	return 0;
+}
+
 static void blk_describe(struct virtio_blk *b, unsigned int index)
 {
 	uint64_t f = (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
@@ -242,6 +270,8 @@ static void blk_describe(struct virtio_blk *b, unsigned int index)
 		.config_size = sizeof(*c),
 		.config_read = blk_config_read,
 		.notify = blk_notify,
+		.save = blk_save,
+		.restore = blk_restore,
 		.destroy = blk_destroy,
 	};
 }

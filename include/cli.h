@@ -36,6 +36,15 @@ struct net_config;
 int parse_disk_spec(char *s, struct disk_config *d, struct err *e);
 /* "tap=NAME[,mac=XX:XX:XX:XX:XX:XX]". Returns 0 or -EINVAL. */
 int parse_net_spec(const char *s, struct net_config *n, struct err *e);
+/*
+ * --disk ARG and --net ARG of run and restore: parsed into the next entry of
+ * disks or nets, of which there are *n (at most VM_MAX_DISKS / _NETS).
+ * Returns 0 or -EINVAL with e naming the option.
+ */
+int cli_add_disk(struct disk_config *disks, unsigned int *n, char *arg,
+		 struct err *e);
+int cli_add_net(struct net_config *nets, unsigned int *n, const char *arg,
+		struct err *e);
 /* A unicast MAC address "xx:xx:xx:xx:xx:xx". Returns 0 or -EINVAL. */
 int parse_mac(const char *s, uint8_t mac[6], struct err *e);
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "vm.h"
 #include "err.h"
 
 struct guest_mem;
@@ -34,6 +35,17 @@ struct restore_opts {
 	bool prefetch;
 	const char *uffd_socket;
 	uint64_t fault_timeout_ns;	/* --fault-timeout; 0: the default */
+	/*
+	 * Host resources of this VM, matched in order to the snapshot's
+	 * devices (--disk, --net), or the ones the snapshot recorded
+	 * (--recorded-resources): never those by default, so that clones of
+	 * one snapshot do not share a disk.
+	 */
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	struct net_config nets[VM_MAX_NETS];
+	unsigned int nr_nets;
+	bool recorded_resources;
 	/* Backend (NULL: the snapshot's), console (not given: the snapshot's)... */
 	struct cli_common common;
 	uint64_t start_ns;
@@ -41,17 +53,5 @@ struct restore_opts {
 
 /* Restore and run; returns the exit status. */
 int restore_vm(const struct restore_opts *o);
-
-/*
- * Register guest RAM with a userfaultfd and hand it, with a JSON array of
- * {base_host_virt_addr, size, offset, page_size} per region, to the handler
- * listening on the UNIX socket path (Firecracker's page-fault handler
- * protocol). Connecting and sending give up after timeout_ns (a handler
- * that never accepts). Returns the connected socket (its end means the
- * handler is gone) and *uffd (kept, to unregister on the way out), or
- * -errno with e set.
- */
-int uffd_external_handoff(const struct guest_mem *mem, const char *path,
-			  uint64_t timeout_ns, int *uffd, struct err *e);
 
 #endif /* GMVM_RESTORE_H */

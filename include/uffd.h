@@ -193,6 +193,18 @@ bool uffd_watch_release(struct uffd_watch *w);
 void uffd_watch_stop(struct uffd_watch *w);
 
 /*
+ * Register guest RAM with a userfaultfd and hand it, with a JSON array of
+ * {base_host_virt_addr, size, offset, page_size} per region, to the handler
+ * listening on the UNIX socket path (Firecracker's page-fault handler
+ * protocol). Connecting and sending give up after timeout_ns (a handler
+ * that never accepts). Returns the connected socket (its end means the
+ * handler is gone) and *uffd (kept, to unregister on the way out), or
+ * -errno with e set.
+ */
+int uffd_external_handoff(const struct guest_mem *mem, const char *path,
+			  uint64_t timeout_ns, int *uffd, struct err *e);
+
+/*
  * Read a working set file: page indices below nr_pages, at most nr_pages of
  * them. Returns 0 and a malloc'ed array, or -EINVAL with e naming the problem.
  */

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "guest_mem.h"
-#include "restore.h"
 #include "uffd.h"
 
 static char *uffd_layout_json(const struct guest_mem *mem)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vm.h"
 #include "guest_mem.h"
 #include "log.h"
 
@@ -48,6 +49,28 @@ static int parse_seccomp(struct cli_common *c, const char *arg, struct err *e)
 	if (seccomp_parse_mode(arg, &c->seccomp))
 		return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
 			       arg);
+	return 0;
+}
+
+int cli_add_disk(struct disk_config *disks, unsigned int *n, char *arg,
+		 struct err *e)
+{
+	if (*n == VM_MAX_DISKS)
+		return err_set(e, EINVAL, "--disk: at most %d disks", VM_MAX_DISKS);
+	if (parse_disk_spec(arg, &disks[*n], e))
+		return err_prefix(e, "--disk %s", arg);
+	(*n)++;
+	return 0;
+}
+
+int cli_add_net(struct net_config *nets, unsigned int *n, const char *arg,
+		struct err *e)
+{
+	if (*n == VM_MAX_NETS)
+		return err_set(e, EINVAL, "--net: at most %d network devices", VM_MAX_NETS);
+	if (parse_net_spec(arg, &nets[*n], e))
+		return err_prefix(e, "--net %s", arg);
+	(*n)++;
 	return 0;
 }
 

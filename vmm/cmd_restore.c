@@ -47,6 +47,14 @@ static const char restore_usage[] =
 	"      --prefetch             lazy: fill DIR/workingset's pages first\n"
 	"      --uffd-socket SOCK     lazy: hand the userfaultfd and the memory layout\n"
 	"                             to an external handler listening on SOCK\n"
+	"      --disk PATH[,ro]       this VM's disk image for the snapshot's next\n"
+	"                             virtio-blk device: as many as it has, each the\n"
+	"                             same size and ro as there (clones of one snapshot\n"
+	"                             each get their own copy)\n"
+	"      --net tap=NAME         this VM's tap for the snapshot's next virtio-net\n"
+	"                             device (the guest keeps its MAC)\n"
+	"      --recorded-resources   reopen the disks and taps the snapshot recorded\n"
+	"                             instead (one VM of that snapshot at a time)\n"
 	"      --fault-timeout SECONDS\n"
 	"                             lazy: a fault on guest RAM not served within\n"
 	"                             SECONDS (1 to 3600, default 10) ends gmvm with\n"
@@ -76,6 +84,9 @@ enum {
 	OPT_UFFD_SOCKET,
 	OPT_UFFD_MODE,
 	OPT_FAULT_TIMEOUT,
+	OPT_DISK,
+	OPT_NET,
+	OPT_RECORDED,
 };
 
 static const struct option restore_options[] = {
@@ -88,6 +99,9 @@ static const struct option restore_options[] = {
 	{ "uffd-socket", required_argument, NULL, OPT_UFFD_SOCKET },
 	{ "uffd-mode", required_argument, NULL, OPT_UFFD_MODE },
 	{ "fault-timeout", required_argument, NULL, OPT_FAULT_TIMEOUT },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "recorded-resources", no_argument, NULL, OPT_RECORDED },
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -141,6 +155,13 @@ static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 	case OPT_UFFD_SOCKET:
 		o->uffd_socket = arg;
 		return 0;
+	case OPT_DISK:
+		return cli_add_disk(o->disks, &o->nr_disks, arg, e);
+	case OPT_NET:
+		return cli_add_net(o->nets, &o->nr_nets, arg, e);
+	case OPT_RECORDED:
+		o->recorded_resources = true;
+		return 0;
 	case OPT_FAULT_TIMEOUT:
 		if (parse_uint(arg, 1, VM_FAULT_TIMEOUT_MAX_S, &n, e))
 			return err_prefix(e, "--fault-timeout");
@@ -170,6 +191,13 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 		return err_set(e, EINVAL, "--uffd-mode minor does not apply to an external handler (--uffd-socket)");
 	if (o->prefetch && o->record)
 		return err_set(e, EINVAL, "--prefetch and --record-working-set do not go together");
+	if (o->recorded_resources && (o->nr_disks || o->nr_nets))
+		return err_set(e, EINVAL, "--recorded-resources reopens the snapshot's disks and taps: --%s does not go with it",
+			       o->nr_disks ? "disk" : "net");
+	for (unsigned int i = 0; i < o->nr_nets; i++)
+		if (o->nets[i].mac_set)
+			return err_set(e, EINVAL, "--net tap=%s: a restored guest keeps the MAC it has (mac= does not apply)",
+				       o->nets[i].tap);
 	return seccomp_setup(o->common.seccomp, e) ? -EINVAL : 0;
 }
 

@@ -111,26 +111,6 @@ struct run_args {
 	bool then_given;
 };
 
-static int run_add_disk(struct vm_config *cfg, char *arg, struct err *e)
-{
-	if (cfg->nr_disks == VM_MAX_DISKS)
-		return err_set(e, EINVAL, "--disk: at most %d disks", VM_MAX_DISKS);
-	if (parse_disk_spec(arg, &cfg->disks[cfg->nr_disks], e))
-		return err_prefix(e, "--disk %s", arg);
-	cfg->nr_disks++;
-	return 0;
-}
-
-static int run_add_net(struct vm_config *cfg, const char *arg, struct err *e)
-{
-	if (cfg->nr_nets == VM_MAX_NETS)
-		return err_set(e, EINVAL, "--net: at most %d network devices", VM_MAX_NETS);
-	if (parse_net_spec(arg, &cfg->nets[cfg->nr_nets], e))
-		return err_prefix(e, "--net %s", arg);
-	cfg->nr_nets++;
-	return 0;
-}
-
 /* The options naming a word from a list. */
 static int run_choice_option(struct run_args *a, int opt, const char *arg,
 			     struct err *e)
@@ -190,9 +170,9 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 		cfg->balloon = true;
 		return 0;
 	case OPT_DISK:
-		return run_add_disk(cfg, arg, e);
+		return cli_add_disk(cfg->disks, &cfg->nr_disks, arg, e);
 	case OPT_NET:
-		return run_add_net(cfg, arg, e);
+		return cli_add_net(cfg->nets, &cfg->nr_nets, arg, e);
 	case OPT_DISCOVERY:
 	case OPT_THEN:
 		return run_choice_option(a, opt, arg, e);

@@ -197,6 +197,42 @@ static int restore_read_workingset(struct restore *r, struct err *e)
 }
 
 /*
+ * This VM's disks and taps: the command line's, matched in order to the
+ * snapshot's devices (the guest knows their number, sizes and whether they
+ * are read-only: virtio-blk checks the size at its restore), or with
+ * --recorded-resources the ones the snapshot recorded.
+ */
+static int restore_host_resources(struct restore *r, struct err *e)
+{
+	const struct restore_opts *o = r->o;
+	const struct snapshot *s = &r->snap;
+
+	if (o->recorded_resources) {
+		memcpy(r->cfg.disks, s->disks, sizeof(r->cfg.disks));
+		memcpy(r->cfg.nets, s->nets, sizeof(r->cfg.nets));
+		return 0;
+	}
+	if (o->nr_disks != s->nr_disks)
+		return err_set(e, EINVAL, "the snapshot has %u virtio-blk disk(s)%s%s%s, and %u --disk given: give one --disk per disk, or --recorded-resources to reopen those it recorded",
+			       s->nr_disks, s->nr_disks ? " (the first was " : "",
+			       s->nr_disks ? s->disks[0].path : "", s->nr_disks ? ")" : "",
+			       o->nr_disks);
+	if (o->nr_nets != s->nr_nets)
+		return err_set(e, EINVAL, "the snapshot has %u virtio-net device(s)%s%s%s, and %u --net given: give one --net per device, or --recorded-resources to reopen the taps it recorded",
+			       s->nr_nets, s->nr_nets ? " (the first was on tap " : "",
+			       s->nr_nets ? s->nets[0].tap : "", s->nr_nets ? ")" : "",
+			       o->nr_nets);
+	for (unsigned int i = 0; i < s->nr_disks; i++)
+		if (o->disks[i].readonly != s->disks[i].readonly)
+			return err_set(e, EINVAL, "--disk %s: %s, but the snapshot's disk %u was %s",
+				       o->disks[i].path, o->disks[i].readonly ? "read-only" : "read-write",
+				       i + 1, s->disks[i].readonly ? "read-only (add ,ro)" : "read-write (drop ,ro)");
+	memcpy(r->cfg.disks, o->disks, sizeof(r->cfg.disks));
+	memcpy(r->cfg.nets, o->nets, sizeof(r->cfg.nets));
+	return 0;
+}
+
+/*
  * Everything up to running; returns the exit status for a failure, or 0.
  *
  * The rule of a lazy restore: whatever serves guest RAM (the uffd thread, or
@@ -251,8 +287,8 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.async_teardown = r->o->common.async_teardown,
 		.fault_timeout_ns = r->o->fault_timeout_ns,
 	};
-	memcpy(r->cfg.disks, r->snap.disks, sizeof(r->cfg.disks));
-	memcpy(r->cfg.nets, r->snap.nets, sizeof(r->cfg.nets));
+	if (restore_host_resources(r, e))
+		return EXIT_BAD_INPUT;
 	/*
 	 * The devices are the snapshot's; --console only routes stdin and
 	 * stdout: by default to the console the snapshot's guest used.

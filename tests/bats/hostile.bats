@@ -631,7 +631,7 @@ snapshot_then_restore() {
 	assert_success
 	assert_line 'hostile: QueueNum written, snapshot'
 	refute_line 'hostile: resumed'
-	run --separate-stderr gmvm restore --snapshot "$snap"
+	run --separate-stderr gmvm restore --snapshot "$snap" --recorded-resources
 	survived
 	assert_line 'hostile: resumed'
 	# The restore says how it restored; one warning, the refusal.

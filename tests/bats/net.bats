@@ -138,16 +138,20 @@ assert_pinged() {
 	assert_pinged
 	for how in "--restore lazy --memory-backend anon" "--restore eager"; do
 		# shellcheck disable=SC2086
-		run gmvm_ns restore --snapshot "$snap" $how
+		run gmvm_ns restore --snapshot "$snap" --net "tap=$TAP" $how
 		assert_success
 		assert_line 'snapshot: resumed'
 		assert_line "net: mac $GUEST_MAC"
 		assert_pinged
 		assert_line 'testguest: ok'
 	done
-	# The snapshot names the tap; without it there is nothing to restore onto.
-	ip -n "$NS" link del "$TAP"
+	# A restore names its tap; without it there is nothing to restore onto.
 	run --separate-stderr gmvm_ns restore --snapshot "$snap"
+	assert_bad_usage 'the snapshot has 1 virtio-net device(s)' "the first was on tap $TAP" '0 --net given'
+	run --separate-stderr gmvm_ns restore --snapshot "$snap" --net "tap=$TAP,mac=$GUEST_MAC"
+	assert_bad_usage "--net tap=$TAP: a restored guest keeps the MAC it has"
+	ip -n "$NS" link del "$TAP"
+	run --separate-stderr gmvm_ns restore --snapshot "$snap" --recorded-resources
 	assert_bad_usage "tap $TAP: no such network device"
 }
 
@@ -168,7 +172,7 @@ assert_pinged() {
 	BG_PIDS=
 	# An echo request may have left before the snapshot and its reply gone
 	# to the VM above: the restored guest sends it again.
-	run gmvm_ns restore --snapshot "$snap"
+	run gmvm_ns restore --snapshot "$snap" --net "tap=$TAP"
 	assert_success
 	assert_line 'testguest: ok'
 }

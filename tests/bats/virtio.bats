@@ -144,8 +144,9 @@ new_disk() {
 	run gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
 		--then stop --cmdline "blk=64 snapshot blkcheck=64 blk=32"
 	assert_success
-	# Eagerly, and lazily where the host can (auto: eager where not).
-	for how in "--restore eager" "--memory-backend anon"; do
+	# Eagerly on the disk named again, and lazily where the host can
+	# (auto: eager where not) on the disk the snapshot recorded.
+	for how in "--restore eager --disk $disk" "--memory-backend anon --recorded-resources"; do
 		# shellcheck disable=SC2086
 		run gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" $how
 		assert_success
@@ -153,6 +154,56 @@ new_disk() {
 		assert_line 'blk: 32 sectors read back right'
 		assert_line 'testguest: ok'
 	done
+}
+
+@test "virtio-blk: two clones of one snapshot at once, each on its own copy of the disk" {
+	local disk
+	disk=$(new_disk clone.img 4M)
+	run gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
+		--then stop --cmdline "blk=64 snapshot blkcheck=64 blk=32"
+	assert_success
+	cp --sparse=always "$disk" "$BATS_TEST_TMPDIR/a.img"
+	cp --sparse=always "$disk" "$BATS_TEST_TMPDIR/b.img"
+	local before a_before b_before
+	before=$(stat -c %y "$disk")
+	a_before=$(stat -c %y "$BATS_TEST_TMPDIR/a.img")
+	b_before=$(stat -c %y "$BATS_TEST_TMPDIR/b.img")
+	# The same recorded disk twice would be refused: it is locked.
+	gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --disk "$BATS_TEST_TMPDIR/a.img" \
+		>"$BATS_TEST_TMPDIR/a.out" 2>&1 &
+	local a=$!
+	run gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --disk "$BATS_TEST_TMPDIR/b.img"
+	wait "$a" || fail "the first clone failed: $(cat "$BATS_TEST_TMPDIR/a.out")"
+	assert_success
+	assert_line 'blk: 32 sectors read back right'
+	grep -qx 'blk: 32 sectors read back right' "$BATS_TEST_TMPDIR/a.out"
+	# Each wrote its own copy (blk=32 writes what it wrote before: the
+	# times tell); the snapshot's disk is as it was left.
+	cmp -s "$BATS_TEST_TMPDIR/a.img" "$BATS_TEST_TMPDIR/b.img" ||
+		fail "the clones' disks differ"
+	[ "$(stat -c %y "$BATS_TEST_TMPDIR/a.img")" != "$a_before" ] || fail "clone a did not write its disk"
+	[ "$(stat -c %y "$BATS_TEST_TMPDIR/b.img")" != "$b_before" ] || fail "clone b did not write its disk"
+	assert_equal "$(stat -c %y "$disk")" "$before"
+}
+
+@test "virtio-blk: a restore's disks must match the snapshot's in number, size and ro" {
+	local disk
+	disk=$(new_disk m.img 4M)
+	run gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
+		--then stop --cmdline "blk=8 snapshot blk=8"
+	assert_success
+	run --separate-stderr gmvm restore --snapshot "$BATS_TEST_TMPDIR/s"
+	assert_bad_usage 'the snapshot has 1 virtio-blk disk(s)' "the first was $disk" \
+		'0 --disk given' '--recorded-resources'
+	run --separate-stderr gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --disk "$disk" --disk "$disk"
+	assert_bad_usage 'the snapshot has 1 virtio-blk disk(s)' '2 --disk given'
+	run --separate-stderr gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --disk "$disk,ro"
+	assert_bad_usage "--disk $disk: read-only, but the snapshot's disk 1 was read-write"
+	truncate -s 8M "$BATS_TEST_TMPDIR/big.img"
+	run --separate-stderr gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --disk "$BATS_TEST_TMPDIR/big.img"
+	assert_bad_usage "disk $BATS_TEST_TMPDIR/big.img has 8388608 bytes, the snapshot's had 4194304"
+	run --separate-stderr gmvm restore --snapshot "$BATS_TEST_TMPDIR/s" --recorded-resources --disk "$disk"
+	assert_bad_usage '--recorded-resources' '--disk does not go with it'
 }
 
 @test "ACPI tables describe every CPU and, with --discovery acpi, every virtio window" {

@@ -34,7 +34,7 @@ for ((i = 0; i < count; i++, seed++)); do
 		mode=(--restore eager)
 	fi
 	status=0
-	timeout -k 5 "$limit" "$gmvm" restore --snapshot "$dir" "${mode[@]}" \
+	timeout -k 5 "$limit" "$gmvm" restore --snapshot "$dir" "${mode[@]}" --recorded-resources \
 		--console none >/dev/null 2>"$work/err" || status=$?
 	verdict=
 	if grep -qE 'Sanitizer|runtime error:' "$work/err"; then
