@@ -40,6 +40,7 @@ struct restore {
 	size_t nr_extents;
 	struct event_source ext_peer;	/* the handler's connection */
 	char ext_server[256];		/* its name in messages */
+	uint64_t phase_ns;		/* restore_phase() */
 };
 
 /*
@@ -196,6 +197,16 @@ static int restore_read_workingset(struct restore *r, struct err *e)
 			       &r->workingset, &r->nr_workingset, e);
 }
 
+/* -v -v: where a restore's time goes, phase by phase. */
+static void restore_phase(struct restore *r, const char *what)
+{
+	uint64_t now = time_now_ns();
+
+	log_debug("restore: %s in %llu us", what,
+		  (unsigned long long)((now - r->phase_ns) / 1000));
+	r->phase_ns = now;
+}
+
 /*
  * This VM's disks and taps: the command line's, matched in order to the
  * snapshot's devices (the guest knows their number, sizes and whether they
@@ -259,6 +270,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 	bool lazy = false;
 	int ret;
 
+	r->phase_ns = r->o->start_ns;
 	if (snapshot_open(&r->snap, r->o->dir, e) ||
 	    restore_read_workingset(r, e))
 		return EXIT_BAD_INPUT;
@@ -300,27 +312,35 @@ static int restore_prepare(struct restore *r, struct err *e)
 		err_set(e, EINVAL, "--console virtio: the snapshot has no virtio-console device");
 		return EXIT_BAD_INPUT;
 	}
+	restore_phase(r, "exec, options and snapshot checks");
 	if (vm_create(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
 	vm->restored_from = r->o->dir;
 	if (vm_check_config(vm, &r->cfg, e) ||
 	    (r->o->common.control && control_start(vm, r->o->common.control, e)))
 		return EXIT_BAD_INPUT;
+	restore_phase(r, "VM");
 	if (vm_create_memory(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
+	restore_phase(r, "RAM and memory slots");
 	if (restore_pick(r, &lazy, e))
 		return EXIT_BAD_INPUT;
 	if (lazy ? restore_lazy(r, e) : restore_eager(r, e))
 		return lazy ? EXIT_FAILURE_RUNTIME : EXIT_BAD_INPUT;
+	restore_phase(r, lazy ? "userfaultfd registration and the memory file's extents" :
+		      "copying the memory file");
 	if (vm_setup_devices(vm, &r->cfg, e))
 		return vm_setup_failure_status(e);
+	restore_phase(r, "devices");
 	if (vm_create_vcpus(vm, &r->cfg, e))
 		return EXIT_FAILURE_RUNTIME;
+	restore_phase(r, "vCPUs");
 	if (r->o->common.stats &&
 	    (r->stats_fd = vm_stats_open(r->o->common.stats, e)) < 0)
 		return EXIT_BAD_INPUT;
 	if (vm_start_fault_service(vm, e))
 		return EXIT_FAILURE_RUNTIME;
+	restore_phase(r, "privileges dropped, fault service started");
 	atomic_store(&vm->main_activity, "restoring the saved state");
 	ret = snapshot_restore_state(vm, &r->snap, e);
 	atomic_store(&vm->main_activity, NULL);
@@ -329,6 +349,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return vm->exit_status;
 	if (ret)
 		return EXIT_BAD_INPUT;
+	restore_phase(r, "saved state given back");
 	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
 	return 0;
 }

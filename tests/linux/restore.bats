@@ -346,7 +346,10 @@ restores_and_works() {
 	restores_and_works s2-anon "$D/s2" lazy-missing --memory-backend anon --restore lazy
 }
 
-@test "S2 (2 vCPUs) restores eagerly" {
+@test "S2 (2 vCPUs) restores eagerly on every backend this host offers" {
 	require_snapshot S2
-	restores_and_works s2-eager "$D/s2" eager --restore eager
+	local b
+	for b in $(backends_offering boot); do
+		restores_and_works "s2-eager-$b" "$D/s2" eager --memory-backend "$b" --restore eager
+	done
 }
