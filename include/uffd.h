@@ -122,6 +122,13 @@ int uffd_handler_create(struct uffd_handler **h,
 			const struct uffd_handler_config *cfg, struct err *e);
 int uffd_handler_run(struct uffd_handler *h, struct err *e);
 
+/*
+ * Let the thread prefetch and fill in the background. Until then it only
+ * serves faults: a restore is quickest with the CPUs left to it, and the
+ * VM core calls this once its vCPUs run.
+ */
+void uffd_handler_fill(struct uffd_handler *h);
+
 /* Stop the thread, unregister and free. */
 void uffd_handler_stop(struct uffd_handler *h);
 
@@ -181,6 +188,12 @@ struct uffd_watch_config {
 int uffd_watch_create(struct uffd_watch **w, const struct uffd_watch_config *cfg,
 		      struct err *e);
 int uffd_watch_run(struct uffd_watch *w, struct err *e);
+
+/*
+ * Whether it can tell a fault that was read but never answered (an external
+ * handler's is seen in /proc/self/fdinfo): false where /proc is missing.
+ */
+bool uffd_watch_sees_answers(const struct uffd_watch *w);
 
 /*
  * Unregister guest RAM: every thread waiting on a fault wakes, and no fault

@@ -192,6 +192,10 @@ static bool uffd_background_step(struct uffd_handler *h)
 	struct fill_count c = { 0 };
 	long long filled;
 
+	if (!__atomic_load_n(&h->filling, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&h->complete, __ATOMIC_ACQUIRE))
+		return false;
+
 	while (h->prefetch_pos < h->nr_prefetch) {
 		uint64_t p = h->prefetch[h->prefetch_pos++];
 		uint64_t first = ALIGN_DOWN(p, h->fault_around);
@@ -418,6 +422,16 @@ int uffd_handler_run(struct uffd_handler *h, struct err *e)
 	pthread_setname_np(h->thread, "uffd");
 	h->started = true;
 	return 0;
+}
+
+void uffd_handler_fill(struct uffd_handler *h)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&h->filling, true, __ATOMIC_RELEASE);
+	if (write(h->wake_efd, &one, sizeof(one)) < 0) {
+		/* The counter is full: a wake-up is pending anyway. */
+	}
 }
 
 void uffd_handler_stop(struct uffd_handler *h)

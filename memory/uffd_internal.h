@@ -43,6 +43,8 @@ struct uffd_handler {
 	uint8_t *in_ws;			/* page is in the prefetch list */
 	unsigned int fault_around;
 	bool background;
+	/* Prefetch and background filling wait for the vCPUs (uffd_handler_fill). */
+	bool filling;			/* atomic */
 	const uint64_t *prefetch;
 	size_t nr_prefetch, prefetch_pos;
 	uint64_t bg_pos;

@@ -262,21 +262,25 @@ int uffd_watch_create(struct uffd_watch **wp, const struct uffd_watch_config *cf
 		return err_set(e, errno, "eventfd: %s", strerror(errno));
 	}
 	if (!cfg->handler) {
-		/* Opened now: later a chroot may hide /proc. */
+		/*
+		 * Opened now: later a chroot may hide /proc. Without /proc
+		 * (some containers) only faults nobody reads are caught.
+		 */
 		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", cfg->uffd);
 		w->fdinfo_fd = open(path, O_RDONLY | O_CLOEXEC);
 		w->residency = malloc(cfg->mem->size / PAGE_SIZE);
-		if (w->fdinfo_fd < 0 || !w->residency) {
-			int ret = err_set(e, w->fdinfo_fd < 0 ? errno : ENOMEM,
-					  "the fault watchdog cannot follow the external handler (%s): %s",
-					  path, w->fdinfo_fd < 0 ? strerror(errno) : "out of memory");
-
+		if (!w->residency) {
 			uffd_watch_stop(w);
-			return ret;
+			return err_set(e, ENOMEM, "out of memory for the fault watchdog");
 		}
 	}
 	*wp = w;
 	return 0;
+}
+
+bool uffd_watch_sees_answers(const struct uffd_watch *w)
+{
+	return w->cfg.handler || w->fdinfo_fd >= 0;
 }
 
 int uffd_watch_run(struct uffd_watch *w, struct err *e)

@@ -137,17 +137,23 @@ refused() {
 	assert_bad_usage '--snapshot is required'
 }
 
-@test "a memory file that breaks during a lazy restore: status 1 and a message, no hang" {
-	require_offer anon lazy-missing
-	# The restored guest waits for a byte on its serial port before it
-	# reads its memory; the file is emptied before that byte is sent.
+# restore_waiting [RESTORE ARG]...: a snapshot in $S of a guest that waits
+# for a byte on its serial port before it reads its memory, restored in the
+# background; the byte goes to fd 7 (not 3: bats owns it).
+restore_waiting() {
 	rm -rf "$S"
 	make_snapshot "$S" --cmdline "touch=32M snapshot echo=1 verify"
 	mkfifo "$BATS_TEST_TMPDIR/in"
 	GMVM_STDIN="$BATS_TEST_TMPDIR/in" gmvm_background "$BATS_TEST_TMPDIR/out" \
-		"$BATS_TEST_TMPDIR/err" restore --snapshot "$S" --memory-backend anon \
-		--no-background
-	exec 7>"$BATS_TEST_TMPDIR/in"	# not 3: bats owns it
+		"$BATS_TEST_TMPDIR/err" restore --snapshot "$S" "$@"
+	exec 7>"$BATS_TEST_TMPDIR/in"
+}
+
+@test "a memory file that breaks during a lazy restore: status 1 and a message, no hang" {
+	require_offer anon lazy-missing
+	# The restored guest waits for a byte on its serial port before it
+	# reads its memory; the file is emptied before that byte is sent.
+	restore_waiting --memory-backend anon --no-background
 	wait_for_line "$BATS_TEST_TMPDIR/out" '^echo: waiting'
 	truncate -s 0 "$S/memory"
 	printf x >&7
@@ -164,13 +170,8 @@ refused() {
 	require_offer memfd lazy-minor
 	# Minor mode copies the snapshot's pages into RAM's file as the guest
 	# waits; a snapshot of it asks for all of them at once.
-	rm -rf "$S"
-	make_snapshot "$S" --cmdline "touch=32M snapshot echo=1 verify"
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	GMVM_STDIN="$BATS_TEST_TMPDIR/in" gmvm_background "$BATS_TEST_TMPDIR/out" \
-		"$BATS_TEST_TMPDIR/err" restore --snapshot "$S" --memory-backend memfd \
-		--uffd-mode minor --no-background --control "$BATS_TEST_TMPDIR/ctl"
-	exec 7>"$BATS_TEST_TMPDIR/in"	# not 3: bats owns it
+	restore_waiting --memory-backend memfd --uffd-mode minor --no-background \
+		--control "$BATS_TEST_TMPDIR/ctl"
 	wait_for_line "$BATS_TEST_TMPDIR/out" '^echo: waiting'
 	truncate -s 0 "$S/memory"
 	run gmvm snapshot --control "$BATS_TEST_TMPDIR/ctl" "$BATS_TEST_TMPDIR/s2"

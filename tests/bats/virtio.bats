@@ -138,12 +138,21 @@ new_disk() {
 	assert_bad_usage 'smaller than one 512-byte sector'
 }
 
+# blk_snapshot NAME: a 4 MiB disk NAME, written by the guest before it asks
+# for a snapshot in $BATS_TEST_TMPDIR/s (gmvm stops); after the snapshot
+# it checks what it wrote and writes again. Prints the disk's path.
+blk_snapshot() {
+	local disk
+	disk=$(new_disk "$1" 4M)
+	gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
+		--then stop --cmdline "blk=64 snapshot blkcheck=64 blk=32" >/dev/null ||
+		fail "could not snapshot a guest with disk $disk"
+	echo "$disk"
+}
+
 @test "virtio-blk: data written before a snapshot reads back after restore, lazily and eagerly" {
 	local disk
-	disk=$(new_disk snap.img 4M)
-	run gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
-		--then stop --cmdline "blk=64 snapshot blkcheck=64 blk=32"
-	assert_success
+	disk=$(blk_snapshot snap.img)
 	# Eagerly on the disk named again, and lazily where the host can
 	# (auto: eager where not) on the disk the snapshot recorded.
 	for how in "--restore eager --disk $disk" "--memory-backend anon --recorded-resources"; do
@@ -158,10 +167,7 @@ new_disk() {
 
 @test "virtio-blk: two clones of one snapshot at once, each on its own copy of the disk" {
 	local disk
-	disk=$(new_disk clone.img 4M)
-	run gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
-		--then stop --cmdline "blk=64 snapshot blkcheck=64 blk=32"
-	assert_success
+	disk=$(blk_snapshot clone.img)
 	cp --sparse=always "$disk" "$BATS_TEST_TMPDIR/a.img"
 	cp --sparse=always "$disk" "$BATS_TEST_TMPDIR/b.img"
 	local before a_before b_before
@@ -188,10 +194,7 @@ new_disk() {
 
 @test "virtio-blk: a restore's disks must match the snapshot's in number, size and ro" {
 	local disk
-	disk=$(new_disk m.img 4M)
-	run gmvm_run --disk "$disk" --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
-		--then stop --cmdline "blk=8 snapshot blk=8"
-	assert_success
+	disk=$(blk_snapshot m.img)
 	run --separate-stderr gmvm restore --snapshot "$BATS_TEST_TMPDIR/s"
 	assert_bad_usage 'the snapshot has 1 virtio-blk disk(s)' "the first was $disk" \
 		'0 --disk given' '--recorded-resources'

@@ -33,13 +33,12 @@
 # (default 400; a loaded 2-core host has taken 100).
 
 load ../bats/helpers
+load linux_helpers
 
 GUEST_IP=10.77.0.2
 HOST_IP=10.77.0.1
 TAP=gmvmlx0
-BOOT_TIMEOUT=${GMVM_LINUX_TIMEOUT:-400}
-# The recommended command line (images/README.md), less the console.
-CMDLINE="panic=-1 reboot=k tsc=reliable no_timer_check noxsave clearcpuid=smap,popcnt,erms,fsrm noreplace-smp rodata=off percpu_alloc=page quiet"
+CMDLINE=$LINUX_CMDLINE
 # gmvm's boot-timer window (--boot-timer): /init writes to it through
 # /dev/mem once user space is up, and gmvm logs the time.
 CMDLINE+=" gmvm_boot_timer=0xc0000000"
@@ -175,17 +174,7 @@ boot_c() {
 
 setup_file() {
 	require_kvm
-	: "${GMVM_VMLINUX:?GMVM_VMLINUX is not set: run these tests through make check-linux}"
-	: "${GMVM_INITRAMFS:?GMVM_INITRAMFS is not set: run these tests through make check-linux}"
-	: "${GMVM_ROOTFS:?GMVM_ROOTFS is not set: run these tests through make check-linux}"
-	: "${GMVM_BZIMAGE:?GMVM_BZIMAGE is not set: run these tests through make check-linux}"
-	local f
-	for f in "$GMVM" "$GMVM_VMLINUX" "$GMVM_INITRAMFS" "$GMVM_ROOTFS" "$GMVM_BZIMAGE"; do
-		[ -f "$f" ] || {
-			echo "$f is missing: run these tests through make check-linux" >&2
-			return 1
-		}
-	done
+	require_linux_images || return 1
 	boot_a
 	boot_b
 	boot_c

@@ -22,12 +22,12 @@
 
 load ../bats/helpers
 load ../bats/snapshot_helpers
+load linux_helpers
 
 GUEST_IP=10.78.0.2
 HOST_IP=10.78.0.1
 TAP=gmvmrs0
-BOOT_TIMEOUT=${GMVM_LINUX_TIMEOUT:-400}
-CMDLINE="console=hvc0 panic=-1 reboot=k tsc=reliable no_timer_check noxsave clearcpuid=smap,popcnt,erms,fsrm noreplace-smp rodata=off percpu_alloc=page quiet"
+CMDLINE="console=hvc0 $LINUX_CMDLINE"
 CMDLINE+=" ip=$GUEST_IP::$HOST_IP:255.255.255.0::eth0:off gmvm_end=shell"
 # What a restored session may take, from exec to its power-off.
 SESSION_TIMEOUT=180
@@ -68,9 +68,7 @@ wait_file_line() {
 
 setup_file() {
 	require_kvm
-	: "${GMVM_VMLINUX:?GMVM_VMLINUX is not set: run these tests through make check-linux}"
-	: "${GMVM_INITRAMFS:?GMVM_INITRAMFS is not set: run these tests through make check-linux}"
-	: "${GMVM_ROOTFS:?GMVM_ROOTFS is not set: run these tests through make check-linux}"
+	require_linux_images || return 1
 	local d=$BATS_FILE_TMPDIR
 	[ "$(id -u)" = 0 ] || skip "needs root for a network namespace and a tap"
 	make_ns "$d/ns" || return 1
