@@ -17,21 +17,10 @@ int boot_map_file(const char *path, const uint8_t **buf, size_t *len,
 	void *p;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A link is the user's own choice here: followed. */
+	fd = open_regular(path, false, &st);
 	if (fd < 0)
-		return err_set(e, errno, "%s", strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		int ret = err_set(e, errno, "%s", strerror(errno));
-
-		close(fd);
-		return ret;
-	}
-	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
-			       S_ISDIR(st.st_mode) ? "is a directory" :
-			       "is not a regular file");
-	}
+		return err_set(e, -fd, "%s", open_regular_error(fd, &st));
 	if (st.st_size == 0) {
 		close(fd);
 		return err_set(e, ENOEXEC, "is empty");

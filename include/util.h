@@ -44,6 +44,31 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
  */
 void block_async_signals(void);
 
+struct stat;
+
+/*
+ * Open path to read it as a regular file, so that nothing else can trap
+ * gmvm: O_NONBLOCK (a FIFO returns at once, no writer needed), O_NOCTTY,
+ * O_NOFOLLOW when nofollow (files gmvm made itself: a link there is not
+ * its own), then anything but a regular file is refused. Returns the fd
+ * (blocking again) with *st filled, or -errno: -ELOOP for a link, -EISDIR,
+ * -EINVAL for another kind (file_kind() names it).
+ */
+int open_regular(const char *path, bool nofollow, struct stat *st);
+
+/*
+ * Open path to write it from the start as a regular file, created 0644 if
+ * missing (user-named outputs such as --stats): a FIFO, a device or a
+ * directory is refused (-EINVAL, -EISDIR) before anything is written.
+ */
+int open_regular_output(const char *path, struct stat *st);
+
+/* Words for a failure of either: "is a FIFO, not a regular file", ... */
+const char *open_regular_error(int ret, const struct stat *st);
+
+/* "a FIFO", "a directory", "a character device", ... for st_mode. */
+const char *file_kind(unsigned int mode);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t time_now_ns(void);
 

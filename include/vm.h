@@ -307,7 +307,7 @@ struct json_object *vm_stats_object(struct vm *vm);
  * -errno with e set.
  */
 int vm_stats_open(const char *path, struct err *e);
-int vm_stats_write(struct vm *vm, int fd, struct err *e);
+int vm_stats_write(struct vm *vm, int fd, const char *path, struct err *e);
 
 /* vCPUs (vmm/vcpu.c). */
 int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,

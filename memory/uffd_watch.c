@@ -37,6 +37,7 @@
 #include "util.h"
 
 #define WATCH_TICK_NS (100 * 1000000ull)
+#define WATCH_NAME_TRIES 8
 
 struct uffd_watch {
 	struct uffd_watch_config cfg;
@@ -180,14 +181,20 @@ static void check_unanswered(struct uffd_watch *w, uint64_t now,
 		*resident = resident_pages(w);
 		return;
 	}
-	/* The handler holds the fault: make its thread fault again, for us. */
-	{
+	/*
+	 * The handler holds the fault: make its thread fault again, and read
+	 * that for ourselves. A handler that still reads may take it first:
+	 * a few tries, then the fault goes unnamed.
+	 */
+	for (int i = 0; i < WATCH_NAME_TRIES; i++) {
 		struct uffdio_range all = { (uintptr_t)w->cfg.mem->base, w->cfg.mem->size };
 
 		ioctl(w->cfg.uffd, UFFDIO_WAKE, &all);
+		if (take_fault(w, 100 * 1000000ull, &hva, &tid)) {
+			describe_fault(w, hva, tid, what, sizeof(what));
+			break;
+		}
 	}
-	if (take_fault(w, 200 * 1000000ull, &hva, &tid))
-		describe_fault(w, hva, tid, what, sizeof(what));
 	watch_fail(w, "%s has not been served within %llu s: %s reads faults but does not answer them",
 		   what, (unsigned long long)(w->cfg.bound_ns / 1000000000ull),
 		   w->cfg.server);

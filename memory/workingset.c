@@ -33,7 +33,13 @@ int workingset_write(int dir_fd, const char *dir, const uint64_t *pages,
 	memcpy(hdr + 16, &count, 8);
 	/* Under a temporary name, so that the file is whole or absent. */
 	snprintf(tmp, sizeof(tmp), "%s.partial-%d", WS_FILE, (int)getpid());
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/*
+	 * A name nobody may have put there first, not even as a link: one
+	 * left over (or planted) is removed, never followed, and one put
+	 * back in between makes the open fail.
+	 */
+	unlinkat(dir_fd, tmp, 0);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set(e, errno, "%s/%s: %s", dir, tmp, strerror(errno));
 	ret = write_full(fd, hdr, sizeof(hdr));
@@ -78,11 +84,10 @@ int workingset_read(const char *path, uint64_t nr_pages, uint64_t **pages,
 	struct stat st;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, true, &st);
 	if (fd < 0)
-		return err_set(e, errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > WS_HEADER + nr_pages * 8) {
+		return err_set(e, -fd, "%s: %s", path, open_regular_error(fd, &st));
+	if ((uint64_t)st.st_size > WS_HEADER + nr_pages * 8) {
 		close(fd);
 		return err_set(e, EINVAL, "%s: not a working set of this snapshot", path);
 	}

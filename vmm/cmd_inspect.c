@@ -30,7 +30,8 @@ static uint64_t memfile_data_bytes(int fd, uint64_t size)
 	while ((uint64_t)pos < size) {
 		off_t data = lseek(fd, pos, SEEK_DATA), hole;
 
-		if (data < 0)
+		/* Data past RAM's end (the file may be longer) is not RAM's. */
+		if (data < 0 || (uint64_t)data >= size)
 			break;
 		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
@@ -39,6 +40,22 @@ static uint64_t memfile_data_bytes(int fd, uint64_t size)
 		pos = hole;
 	}
 	return total;
+}
+
+/*
+ * The host files and taps the snapshot names: hostile input like the rest,
+ * so shown, and opened only when a restore asks (--recorded-resources).
+ */
+static void inspect_host_resources(const struct snapshot *s)
+{
+	if (!s->nr_disks && !s->nr_nets)
+		return;
+	printf("  host resources recorded (a restore opens them only with --recorded-resources):\n");
+	for (unsigned int i = 0; i < s->nr_disks; i++)
+		printf("    disk %u: %s (%s)\n", i + 1, s->disks[i].path,
+		       s->disks[i].readonly ? "read-only" : "read-write");
+	for (unsigned int i = 0; i < s->nr_nets; i++)
+		printf("    net %u: tap %s\n", i + 1, s->nets[i].tap);
 }
 
 static void inspect_cpus(const struct snapshot *s)
@@ -116,6 +133,7 @@ int cmd_inspect(int argc, char **argv)
 	       (unsigned long long)(memfile_data_bytes(s.mem_fd, s.mem_size) / MIB));
 	inspect_cpus(&s);
 	inspect_devices(&s);
+	inspect_host_resources(&s);
 	ret = inspect_workingset(&s, &e);
 	if (ret)
 		log_error("snapshot %s: %s", s.dir, e.msg);

@@ -2,8 +2,10 @@
 /* `gmvm run`: boot a kernel in a new VM. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -199,6 +201,34 @@ static int run_check_memory(uint64_t size, struct err *e)
 }
 
 /* Returns 0, 'h' or 'V' (help or version asked for), or -EINVAL. */
+/*
+ * --snapshot-on-request DIR is found wanting now, not when the guest asks:
+ * DIR must not exist and its parent must be a directory (inside the
+ * --chroot directory when there is one: that is where it is written).
+ */
+static int run_check_snapshot_dir(const char *dir, const char *chroot_dir,
+				  struct err *e)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", chroot_dir ? chroot_dir : "",
+			     dir) >= sizeof(path))
+		return err_set(e, ENAMETOOLONG, "--snapshot-on-request %s: name too long", dir);
+	if (lstat(path, &st) == 0)
+		return err_set(e, EEXIST, "--snapshot-on-request %s: already exists (a snapshot goes into a new directory)",
+			       dir);
+	slash = strrchr(path, '/');
+	if (slash)
+		*(slash == path ? slash + 1 : slash) = '\0';
+	else
+		strcpy(path, ".");
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_set(e, ENOENT, "--snapshot-on-request %s: %s is not a directory it can be made in",
+			       dir, path);
+	return 0;
+}
+
 static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		     struct err *e)
 {
@@ -221,6 +251,9 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 	cfg->stats_path = a.common.stats;
 	cfg->privdrop = a.common.privdrop;
 	cfg->async_teardown = a.common.async_teardown;
+	if (cfg->snapshot_dir &&
+	    run_check_snapshot_dir(cfg->snapshot_dir, cfg->privdrop.chroot_dir, e))
+		return -EINVAL;
 	if (seccomp_setup(a.common.seccomp, e))
 		return -EINVAL;
 	return run_check_memory(cfg->mem_size, e);
@@ -243,16 +276,21 @@ static void run_unmap_files(struct vm_config *cfg)
 	cfg->kernel = cfg->initrd = NULL;
 }
 
-static void run_finish(struct vm *vm, int stats_fd)
+/* Write the stats, tear down; status 1 for a failed write, else status. */
+static int run_finish(struct vm *vm, int stats_fd, int status)
 {
 	struct err e = { 0 };
 
-	if (stats_fd >= 0 && vm_stats_write(vm, stats_fd, &e))
+	if (stats_fd >= 0 && vm_stats_write(vm, stats_fd, vm->cfg->stats_path, &e)) {
 		log_error("%s", e.msg);
+		if (!status)
+			status = EXIT_FAILURE_RUNTIME;
+	}
 	if (stats_fd >= 0)
 		close(stats_fd);
 	vm_stop_fault_service(vm);
 	vm_destroy(vm);
+	return status;
 }
 
 /* Returns the exit status. */
@@ -292,12 +330,10 @@ static int run_vm(struct vm_config *cfg)
 		goto fail;
 	}
 	status = vm_run(&vm);
-	run_finish(&vm, stats_fd);
-	return status;
+	return run_finish(&vm, stats_fd, status);
 fail:
 	log_error("%s", e.msg);
-	run_finish(&vm, stats_fd);
-	return status;
+	return run_finish(&vm, stats_fd, status);
 }
 
 int cmd_run(int argc, char **argv)

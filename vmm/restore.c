@@ -354,21 +354,28 @@ static int restore_prepare(struct restore *r, struct err *e)
 	return 0;
 }
 
-static void restore_finish(struct restore *r)
+/* What is written at the end; false when any of it failed. */
+static bool restore_finish(struct restore *r)
 {
 	struct vm *vm = &r->vm;
 	struct err e = { 0 };
+	bool ok = true;
 
 	if (vm->uffd && r->record_dir_fd >= 0) {
 		if (uffd_handler_write_workingset(vm->uffd, r->record_dir_fd,
-						  r->o->dir, &e))
+						  r->o->dir, &e)) {
 			log_error("--record-working-set: %s", e.msg);
-		else
+			ok = false;
+		} else {
 			log_info("working set written to %s/%s", r->o->dir,
 				 SNAPSHOT_WORKINGSET);
+		}
 	}
-	if (r->stats_fd >= 0 && vm_stats_write(vm, r->stats_fd, &e))
+	if (r->stats_fd >= 0 && vm_stats_write(vm, r->stats_fd, r->o->common.stats, &e)) {
 		log_error("%s", e.msg);
+		ok = false;
+	}
+	return ok;
 }
 
 int restore_vm(const struct restore_opts *o)
@@ -384,7 +391,9 @@ int restore_vm(const struct restore_opts *o)
 			log_error("%s", e.msg);
 	} else {
 		status = vm_run(&r.vm);
-		restore_finish(&r);
+		/* What was asked for was not all done: no success. */
+		if (!restore_finish(&r) && !status)
+			status = EXIT_FAILURE_RUNTIME;
 	}
 	vm_stop_fault_service(&r.vm);
 	if (r.ext_peer.fd >= 0)

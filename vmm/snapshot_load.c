@@ -24,13 +24,9 @@ static int snapshot_read_vmstate(struct snapshot *s, const char *path,
 	struct stat st;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, true, &st);
 	if (fd < 0)
-		return err_set(e, errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, EINVAL, "%s: not a regular file", path);
-	}
+		return err_set(e, -fd, "%s: %s", path, open_regular_error(fd, &st));
 	if (st.st_size > VMSTATE_MAX_SIZE || st.st_size == 0) {
 		close(fd);
 		return err_set(e, EINVAL, "%s: size %lld is not that of a vmstate",
@@ -216,11 +212,10 @@ static int snapshot_open_memory(struct snapshot *s, const char *path,
 {
 	struct stat st;
 
-	s->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	s->mem_fd = open_regular(path, true, &st);
 	if (s->mem_fd < 0)
-		return err_set(e, errno, "%s: %s", path, strerror(errno));
-	if (fstat(s->mem_fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return err_set(e, EINVAL, "%s: not a regular file", path);
+		return err_set(e, -s->mem_fd, "%s: %s", path,
+			       open_regular_error(s->mem_fd, &st));
 	s->mem_file_size = st.st_size;
 	if (s->mem_file_size < s->mem_size)
 		return err_set(e, EINVAL, "%s: %llu bytes, shorter than the %llu bytes of its regions",

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "balloon.h"
@@ -109,12 +110,13 @@ char *vm_stats_json(struct vm *vm)
 
 int vm_stats_open(const char *path, struct err *e)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct stat st;
+	int fd = open_regular_output(path, &st);
 
-	return fd < 0 ? err_set(e, errno, "--stats %s: %s", path, strerror(errno)) : fd;
+	return fd < 0 ? err_set(e, -fd, "--stats %s: %s", path, open_regular_error(fd, &st)) : fd;
 }
 
-int vm_stats_write(struct vm *vm, int fd, struct err *e)
+int vm_stats_write(struct vm *vm, int fd, const char *path, struct err *e)
 {
 	char *text = vm_stats_json(vm);
 	int ret;
@@ -125,5 +127,5 @@ int vm_stats_write(struct vm *vm, int fd, struct err *e)
 	if (!ret)
 		ret = write_full(fd, "\n", 1);
 	free(text);
-	return ret ? err_set(e, -ret, "--stats: %s", strerror(-ret)) : 0;
+	return ret ? err_set(e, -ret, "--stats %s: %s", path, strerror(-ret)) : 0;
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,90 @@ void block_async_signals(void)
 	for (size_t i = 0; i < ARRAY_SIZE(synchronous); i++)
 		sigdelset(&set, synchronous[i]);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+const char *file_kind(unsigned int mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	case S_IFLNK: return "a symbolic link";
+	default: return "not a file";
+	}
+}
+
+const char *open_regular_error(int ret, const struct stat *st)
+{
+	static const struct {
+		unsigned int mode;
+		const char *why;
+	} kinds[] = {
+		{ S_IFDIR, "is a directory, not a regular file" },
+		{ S_IFIFO, "is a FIFO, not a regular file" },
+		{ S_IFCHR, "is a character device, not a regular file" },
+		{ S_IFBLK, "is a block device, not a regular file" },
+		{ S_IFSOCK, "is a socket, not a regular file" },
+	};
+
+	if (ret == -ELOOP)
+		return "is a symbolic link, not a regular file";
+	if (ret == -EINVAL || ret == -EISDIR)
+		for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+			if ((st->st_mode & S_IFMT) == kinds[i].mode)
+				return kinds[i].why;
+	return strerror(-ret);
+}
+
+/*
+ * open() with O_NONBLOCK, then the fd back to blocking once it is known to
+ * be a regular file. A socket, or a FIFO without a reader opened for
+ * writing, fails to open (ENXIO): then say what it is.
+ */
+static int open_checked(const char *path, int flags, struct stat *st)
+{
+	int fd, fl, ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ENXIO && stat(path, st) == 0 && !S_ISREG(st->st_mode))
+			ret = -EINVAL;
+		return ret;
+	}
+	if (fstat(fd, st) < 0)
+		ret = -errno;
+	else if (!S_ISREG(st->st_mode))
+		ret = S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+	else if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		ret = -errno;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int open_regular(const char *path, bool nofollow, struct stat *st)
+{
+	return open_checked(path, O_RDONLY | (nofollow ? O_NOFOLLOW : 0), st);
+}
+
+int open_regular_output(const char *path, struct stat *st)
+{
+	int fd = open_checked(path, O_WRONLY | O_CREAT, st);
+
+	if (fd >= 0 && ftruncate(fd, 0) < 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 uint64_t time_now_ns(void)

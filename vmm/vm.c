@@ -362,7 +362,6 @@ int vm_watch_faults(struct vm *vm, int uffd, const char *server,
 		.opaque = vm,
 		.thread_init = watch_thread_confine,
 	};
-
 	int ret = uffd_watch_create(&vm->uffd_watch, &wc, e);
 
 	if (!ret && !uffd_watch_sees_answers(vm->uffd_watch))

@@ -25,6 +25,33 @@ make_elf_variant() {
 	assert_bad_usage "kernel $BATS_TEST_TMPDIR" 'directory'
 }
 
+# A FIFO, a device, a socket: refused at once, never waited on (gmvm()'s
+# time limit would turn a hang into status 124).
+@test "a FIFO, a character device or a socket as the kernel: status 2, says why" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	run --separate-stderr gmvm run --kernel "$BATS_TEST_TMPDIR/fifo"
+	assert_bad_usage "kernel $BATS_TEST_TMPDIR/fifo" 'is a FIFO, not a regular file'
+	run --separate-stderr gmvm run --kernel /dev/null
+	assert_bad_usage 'kernel /dev/null' 'is a character device, not a regular file'
+	require_command socat
+	timeout 20 socat UNIX-LISTEN:"$BATS_TEST_TMPDIR/sock" /dev/null 3>&- &
+	local listener=$! i
+	for ((i = 0; i < 50; i++)); do [ -S "$BATS_TEST_TMPDIR/sock" ] && break; sleep 0.1; done
+	run --separate-stderr gmvm run --kernel "$BATS_TEST_TMPDIR/sock"
+	kill "$listener" 2>/dev/null || true
+	assert_bad_usage "kernel $BATS_TEST_TMPDIR/sock" 'is a socket, not a regular file'
+}
+
+@test "a FIFO as the initrd or the --stats file: status 2, nothing written, no hang" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	run --separate-stderr gmvm_run --initrd "$BATS_TEST_TMPDIR/fifo"
+	assert_bad_usage "initrd $BATS_TEST_TMPDIR/fifo" 'is a FIFO, not a regular file'
+	run --separate-stderr gmvm_run --cmdline hello --stats "$BATS_TEST_TMPDIR/fifo"
+	assert_bad_usage "--stats $BATS_TEST_TMPDIR/fifo" 'is a FIFO, not a regular file'
+	run --separate-stderr gmvm_run --cmdline hello --stats "$BATS_TEST_TMPDIR"
+	assert_bad_usage "--stats $BATS_TEST_TMPDIR" 'directory'
+}
+
 @test "an empty kernel file: status 2, says it is empty" {
 	: >"$BATS_TEST_TMPDIR/empty"
 	run --separate-stderr gmvm run --kernel "$BATS_TEST_TMPDIR/empty"

@@ -50,15 +50,66 @@ setup() {
 	assert_line --partial 'devices with state: serial i8042'
 }
 
-@test "a snapshot is never half-written: an existing directory is refused" {
+@test "--snapshot-on-request into an existing directory is refused up front, status 2" {
 	mkdir "$BATS_TEST_TMPDIR/s"
 	run --separate-stderr gmvm_run --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
 		--then continue --cmdline "snapshot"
-	assert_failure 1
-	[[ "$stderr" == *"snapshot directory $BATS_TEST_TMPDIR/s already exists"* ]] ||
-		fail "no message naming the directory: $stderr"
+	assert_bad_usage "--snapshot-on-request $BATS_TEST_TMPDIR/s: already exists"
 	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/s")" ''
 	assert_equal "$(ls -d "$BATS_TEST_TMPDIR"/s.partial* 2>/dev/null)" ''
+}
+
+@test "--snapshot-on-request whose parent does not exist is refused up front, status 2" {
+	run --separate-stderr gmvm_run --snapshot-on-request "$BATS_TEST_TMPDIR/no/s" \
+		--cmdline "hello snapshot"
+	assert_bad_usage "--snapshot-on-request $BATS_TEST_TMPDIR/no/s" "$BATS_TEST_TMPDIR/no is not a directory"
+}
+
+@test "a snapshot is never half-written: a directory made after start is refused at snapshot time" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	GMVM_STDIN="$BATS_TEST_TMPDIR/in" gmvm_background "$BATS_TEST_TMPDIR/out" \
+		"$BATS_TEST_TMPDIR/err" run --kernel "$TESTGUEST" \
+		--snapshot-on-request "$BATS_TEST_TMPDIR/s" --then continue --cmdline "echo=1 snapshot"
+	exec 7>"$BATS_TEST_TMPDIR/in"	# not 3: bats owns it
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^echo: waiting'
+	mkdir "$BATS_TEST_TMPDIR/s"
+	printf x >&7
+	local status=0
+	wait "$GMVM_PID" || status=$?
+	exec 7>&-
+	assert_equal "$status" 1
+	grep -q "snapshot directory $BATS_TEST_TMPDIR/s already exists" "$BATS_TEST_TMPDIR/err" ||
+		fail "no message naming the directory: $(cat "$BATS_TEST_TMPDIR/err")"
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/s")" ''
+	assert_equal "$(ls -d "$BATS_TEST_TMPDIR"/s.partial* 2>/dev/null)" ''
+}
+
+@test "gmvm inspect names the host resources a snapshot records, and counts only RAM's data" {
+	truncate -s 1M "$BATS_TEST_TMPDIR/disk"
+	make_snapshot "$BATS_TEST_TMPDIR/s" --disk "$BATS_TEST_TMPDIR/disk,ro" --cmdline "touch=4M snapshot"
+	# Holes over all of RAM, data past its end: no data of RAM's.
+	local size
+	size=$(file_size "$BATS_TEST_TMPDIR/s/memory")
+	truncate -s 0 "$BATS_TEST_TMPDIR/s/memory"
+	truncate -s "$size" "$BATS_TEST_TMPDIR/s/memory"
+	printf data >>"$BATS_TEST_TMPDIR/s/memory"
+	run gmvm inspect "$BATS_TEST_TMPDIR/s"
+	assert_success
+	assert_line '  host resources recorded (a restore opens them only with --recorded-resources):'
+	assert_line "    disk 1: $BATS_TEST_TMPDIR/disk (read-only)"
+	assert_line "  memory file: $((size + 4)) bytes, 0 MiB of data"
+}
+
+@test "a --stats file that cannot be written: the error, and no success" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a full file system"
+	mkdir "$BATS_TEST_TMPDIR/full"
+	mount -t tmpfs -o size=4k tmpfs "$BATS_TEST_TMPDIR/full" || skip "cannot mount a tmpfs here"
+	head -c 4096 /dev/zero >"$BATS_TEST_TMPDIR/full/filler" 2>/dev/null || true
+	run --separate-stderr gmvm_run --cmdline hello --stats "$BATS_TEST_TMPDIR/full/stats.json"
+	umount "$BATS_TEST_TMPDIR/full"
+	assert_failure 1
+	assert_line 'testguest: ok'
+	[[ "$stderr" == *"gmvm: error: "*"stats.json"* ]] || fail "no error naming the file: $stderr"
 }
 
 @test "--then without --snapshot-on-request is bad usage" {

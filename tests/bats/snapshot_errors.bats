@@ -75,6 +75,47 @@ refused() {
 	refused "$S" 'No such file'
 }
 
+@test "snapshot files that are FIFOs, links, directories or devices: status 2 naming the kind, no hang" {
+	local f
+	for f in vmstate memory; do
+		rm "$S/$f"
+		mkfifo "$S/$f"
+		refused "$S/$f" 'is a FIFO, not a regular file'
+		run --separate-stderr gmvm inspect "$S"
+		assert_bad_usage "$S/$f" 'is a FIFO, not a regular file'
+		rm "$S/$f"
+		ln -s "$GOOD/$f" "$S/$f"
+		refused "$S/$f" 'is a symbolic link, not a regular file'
+		rm "$S/$f"
+		mkdir "$S/$f"
+		refused "$S/$f" 'is a directory, not a regular file'
+		rmdir "$S/$f"
+		ln /dev/null "$S/$f" 2>/dev/null || mknod "$S/$f" c 1 3
+		refused "$S/$f" 'is a character device, not a regular file'
+		rm "$S/$f"
+		cp "$GOOD/$f" "$S/$f"
+	done
+	mkfifo "$S/workingset"
+	RESTORE_ARGS=(--memory-backend anon --prefetch)
+	refused "$S/workingset" 'is a FIFO, not a regular file'
+}
+
+@test "--record-working-set never follows a link planted where it writes" {
+	require_offer anon lazy-missing
+	echo precious >"$BATS_TEST_TMPDIR/victim"
+	# gmvm keeps the shell's pid (exec): the temporary name is known.
+	# shellcheck disable=SC2016
+	run timeout --kill-after=10 60 sh -c 'ln -s "$1" "$2/workingset.partial-$$" &&
+		ln -s "$1" "$2/workingset" &&
+		exec "$3" restore --snapshot "$2" --memory-backend anon --record-working-set' \
+		sh "$BATS_TEST_TMPDIR/victim" "$S" "$GMVM" </dev/null
+	assert_success
+	assert_line 'testguest: ok'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" precious
+	[ -f "$S/workingset" ] && [ ! -L "$S/workingset" ] || fail "no working set of its own written"
+	assert_equal "$(find "$S" -name 'workingset.partial-*')" ''
+}
+
 @test "gmvm inspect refuses a damaged snapshot" {
 	truncate -s 100 "$S/vmstate"
 	run --separate-stderr gmvm inspect "$S"

@@ -13,7 +13,7 @@
  * waits until gmvm goes away):
  *   never-accept   listen, never accept the connection
  *   full-backlog   listen with a backlog already full: connect() blocks
- *   no-answer      take the userfaultfd, read faults, never serve them
+ *   no-answer      take the userfaultfd, read a fault, never serve it
  *   garbage        take it, write garbage on the socket, serve nothing
  *   close-uffd     take it and close it, keep the socket
  *   shut-read      take it, shut the socket's read side, serve nothing
@@ -186,11 +186,17 @@ static void misbehave(const char *how, int lfd, const char *path)
 	if (!strcmp(how, "no-answer")) {
 		struct pollfd p = { uffd, POLLIN, 0 };
 
-		/* Read every fault, answer none, until gmvm's end closes. */
+		/*
+		 * Read the first fault, answer none, until gmvm's end closes
+		 * (reading on would race gmvm's watchdog for the fault it
+		 * makes happen again to name it).
+		 */
 		fcntl(conn, F_SETFL, O_NONBLOCK);
-		for (;;) {
-			if (poll(&p, 1, 100) > 0)
-				(void)!read(uffd, &msg, sizeof(msg));
+		for (bool taken = false;;) {
+			if (!taken && poll(&p, 1, 100) > 0)
+				taken = read(uffd, &msg, sizeof(msg)) == sizeof(msg);
+			else
+				usleep(100 * 1000);
 			if (read(conn, buf, sizeof(buf)) == 0) {
 				unlink(path);
 				exit(0);
