@@ -4,6 +4,11 @@
  * line is one JSON request, parsed with json-c, answered with one JSON line.
  * Lines longer than CONTROL_LINE_MAX, or that are not JSON objects, get an
  * error reply; the connection stays usable.
+ *
+ * Stuck clients never keep the owner out: with every slot taken, a new
+ * connection takes the slot of the one idle longest, which is told so and
+ * closed; that is logged at most once per CONTROL_LOG_EVERY_NS, with how
+ * many there were. The socket is the owner's only (mode 0600).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -24,10 +29,12 @@
 #include "vm.h"
 
 #define CONTROL_MAX_CONNS 16
+#define CONTROL_LOG_EVERY_NS (10 * 1000000000ull)
 
 struct control_conn {
 	struct event_source src;
 	struct control_server *srv;
+	uint64_t active_ns;		/* last request or accept */
 	char buf[CONTROL_LINE_MAX];
 	size_t len;
 	bool overflow;			/* dropping the rest of a long line */
@@ -38,6 +45,8 @@ struct control_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct event_source listen;
 	struct control_conn *conns[CONTROL_MAX_CONNS];
+	uint64_t evict_logged_ns;	/* rate limit of the eviction log */
+	unsigned int evicted_unlogged;
 };
 
 static json_object *reply_ok(void)
@@ -241,11 +250,35 @@ static void control_conn_event(struct event_source *src, uint32_t events)
 	ssize_t n;
 
 	(void)events;
+	c->active_ns = time_now_ns();
 	n = recv(src->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0 || (c->len += n, control_lines(c)))
 		control_conn_close(c);
+}
+
+/* Every slot is taken: free the one idle longest. Returns its slot. */
+static unsigned int control_evict_idlest(struct control_server *srv)
+{
+	unsigned int idlest = 0;
+	uint64_t now = time_now_ns();
+
+	for (unsigned int i = 1; i < CONTROL_MAX_CONNS; i++)
+		if (srv->conns[i]->active_ns < srv->conns[idlest]->active_ns)
+			idlest = i;
+	control_reply(srv->conns[idlest],
+		      reply_error("closed: %d connections were open and this one was idle longest",
+				  CONTROL_MAX_CONNS));
+	control_conn_close(srv->conns[idlest]);
+	srv->evicted_unlogged++;
+	if (now - srv->evict_logged_ns >= CONTROL_LOG_EVERY_NS || !srv->evict_logged_ns) {
+		log_warn("control: %u idle connection(s) closed to let new ones in (%d open at most)",
+			 srv->evicted_unlogged, CONTROL_MAX_CONNS);
+		srv->evicted_unlogged = 0;
+		srv->evict_logged_ns = now;
+	}
+	return idlest;
 }
 
 static void control_accept(struct event_source *src, uint32_t events)
@@ -261,14 +294,15 @@ static void control_accept(struct event_source *src, uint32_t events)
 		return;
 	for (slot = 0; slot < CONTROL_MAX_CONNS && srv->conns[slot]; slot++)
 		;
-	c = slot < CONTROL_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+	if (slot == CONTROL_MAX_CONNS)
+		slot = control_evict_idlest(srv);
+	c = calloc(1, sizeof(*c));
 	if (!c) {
-		log_warn("control: refusing a connection: %d already open",
-			 CONTROL_MAX_CONNS);
 		close(fd);
 		return;
 	}
 	c->srv = srv;
+	c->active_ns = time_now_ns();
 	c->src = (struct event_source){ fd, control_conn_event, c };
 	if (event_loop_add(&srv->vm->loop, &c->src, EPOLLIN)) {
 		close(fd);
@@ -316,7 +350,9 @@ int control_start(struct vm *vm, const char *path, struct err *e)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return err_set(e, errno, "socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	/* bind() gives the file this mode (less the umask): the owner's only. */
+	if (fchmod(fd, 0600) < 0 ||
+	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    listen(fd, 8) < 0) {
 		ret = err_set(e, errno, "--control %s: %s", path, strerror(errno));
 		close(fd);

@@ -116,6 +116,30 @@ request() {
 	assert_equal "$(jq -r .ok <<<"$output")" true
 }
 
+@test "the socket is the owner's only (mode 0600)" {
+	assert_equal "$(stat -c %a "$SOCK")" 600
+}
+
+@test "idle clients never lock the owner out: the idlest gives way, logged once" {
+	require_command socat
+	local i pids=()
+	# More idle connections than there are slots, each held open.
+	for ((i = 0; i < 24; i++)); do
+		timeout 30 socat -u EXEC:'sleep 30' UNIX-CONNECT:"$SOCK" 2>/dev/null 3>&- &
+		pids+=($!)
+	done
+	sleep 1
+	run gmvm status --control "$SOCK"
+	assert_success
+	assert_equal "$(jq -r .state <<<"$output")" running
+	run gmvm stop --control "$SOCK"
+	assert_success
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "$GMVM_PID" || fail "gmvm failed: $(cat "$BATS_TEST_TMPDIR/err")"
+	GMVM_PID=
+	assert_equal "$(grep -c 'idle connection(s) closed to let new ones in' "$BATS_TEST_TMPDIR/err")" 1
+}
+
 @test "a second gmvm cannot take over a live control socket" {
 	run --separate-stderr gmvm_run --control "$SOCK" --cmdline hello
 	assert_bad_usage "--control $SOCK" 'another process is serving it'
