@@ -219,7 +219,7 @@ static void write_queue_reg(struct virtio_dev *vd, uint64_t off, uint32_t v)
 	 * Nothing to set up, or set up already: the driver errs. Except
 	 * that it stops a queue by writing 0 to QueueReady (4.2.2.2).
 	 */
-	if (!vq || (vq->ready && off != VIRTIO_MMIO_QUEUE_READY)) {
+	if (!vq || (vq->ready && !(off == VIRTIO_MMIO_QUEUE_READY && !v))) {
 		virtio_bad_access(vd, vq ? "queue setup while ready" :
 				  "setup of a queue that does not exist", off, 4);
 		return;

@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
@@ -53,8 +54,12 @@
 /* Frames per wake-up, so that other event sources get their turn. */
 #define NET_RX_BUDGET 64
 #define NET_TX_BUDGET 256
-/* Header + every buffer of the longest chain + one overflow byte. */
-#define NET_IOV_MAX (VIRTQ_MAX_CHAIN + 2)
+/*
+ * What readv() and writev() take: the header, the chain's buffers and one
+ * overflow byte must fit, so a chain of more than IOV_MAX - 2 buffers (legal,
+ * through an indirect table; no driver we know makes one) is refused.
+ */
+#define NET_IOV_MAX IOV_MAX
 /* Config space: mac and status; the fields after need features not offered. */
 #define NET_CONFIG_SIZE offsetof(struct virtio_net_config, max_virtqueue_pairs)
 
@@ -101,16 +106,6 @@ static int net_pop(struct virtio_dev *vd, unsigned int q, struct virtq_req *req)
 	if (ret < 0)
 		virtio_needs_reset(vd, e.msg);
 	return ret;
-}
-
-/*
- * Give back the chain just popped, unused: it is again the next available
- * one. Nothing was pushed, and the driver cannot reuse its avail slot
- * before the device has used the chain, so the entry is still there.
- */
-static void net_unpop(struct virtq *vq)
-{
-	vq->last_avail--;
 }
 
 /* Has the driver receive buffers the device has not taken? */
@@ -162,7 +157,8 @@ net_tap_readv(int fd, const struct iovec *iov, int cnt)
 /*
  * Read one frame from the tap into n->req. Returns the bytes written into
  * the chain (header included), 0 when the frame was dropped, -EAGAIN when
- * the tap has nothing, or another -errno when the tap is broken.
+ * the tap has nothing, -E2BIG for a chain of more buffers than readv()
+ * takes, or another -errno when the tap is broken.
  */
 static ssize_t net_rx_frame(struct virtio_net *n)
 {
@@ -178,7 +174,7 @@ static ssize_t net_rx_frame(struct virtio_net *n)
 	nr = virtq_req_iovec(req, true, NET_HDR_LEN, req->in_len - NET_HDR_LEN,
 			     n->iov + 1, NET_IOV_MAX - 2);
 	if (nr < 0)
-		return -EIO;	/* cannot be: the array holds any chain */
+		return -E2BIG;
 	/* A frame that reaches this byte did not fit, whatever tun reports. */
 	n->iov[nr + 1] = (struct iovec){ &overflow, 1 };
 	got = net_tap_readv(n->tap_fd, n->iov, nr + 2);
@@ -235,8 +231,13 @@ static void net_rx(struct virtio_net *n)
 			break;
 		}
 		got = net_rx_frame(n);
+		if (got == -E2BIG) {
+			/* The driver's fault, not the tap's: the link stays up. */
+			virtio_needs_reset(vd, "a receive chain has more buffers than gmvm takes (1022)");
+			break;
+		}
 		if (got <= 0)
-			net_unpop(vq);
+			virtq_unpop(vq);
 		if (got == -EAGAIN)
 			return;	/* stay armed: epoll says when more comes */
 		if (got < 0) {

@@ -161,6 +161,13 @@ static int chain_walk(struct virtq *vq, struct chain_walk *w, uint16_t head)
 	}
 }
 
+/* avail_event (the word after the used ring): notify me from last_avail. */
+static void virtq_publish_avail_event(struct virtq *vq)
+{
+	__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail,
+			 __ATOMIC_RELEASE);
+}
+
 int virtq_pop(struct virtq *vq, const struct guest_mem *mem,
 	      struct virtq_req *req, struct err *e)
 {
@@ -168,11 +175,24 @@ int virtq_pop(struct virtq *vq, const struct guest_mem *mem,
 	uint16_t avail_idx, head;
 
 	avail_idx = load16(&vq->avail->idx);
+	if (avail_idx == vq->last_avail) {
+		if (!vq->event_idx)
+			return 0;
+		/*
+		 * Empty: ask to be notified when the next one comes, then
+		 * look once more. The full fence orders that store before
+		 * the load: else the driver could add one after our first
+		 * look, read the old avail_event and not notify us.
+		 */
+		virtq_publish_avail_event(vq);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = load16(&vq->avail->idx);
+		if (avail_idx == vq->last_avail)
+			return 0;
+	}
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size)
 		return err_set(e, EINVAL, "available index jumped from %u to %u in a queue of %u",
 			       vq->last_avail, avail_idx, vq->size);
-	if (avail_idx == vq->last_avail)
-		return 0;
 	head = load16(&vq->avail->ring[vq->last_avail % vq->size]);
 	req->head = head;
 	req->nr_out = req->nr_in = 0;
@@ -182,17 +202,17 @@ int virtq_pop(struct virtq *vq, const struct guest_mem *mem,
 	if (req->out_len > UINT32_MAX || req->in_len > UINT32_MAX)
 		return err_set(e, EINVAL, "request longer than 4 GiB");
 	vq->last_avail++;
-	/*
-	 * With event idx, ask to be notified when the next one comes. The
-	 * full fence orders this store before the next load of avail->idx:
-	 * else the driver could miss it, and we its next request.
-	 */
-	if (vq->event_idx) {
-		__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail,
-				 __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	}
+	/* Keep the driver's notifications for what is new (no fence: see above). */
+	if (vq->event_idx)
+		virtq_publish_avail_event(vq);
 	return 1;
+}
+
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+	if (vq->event_idx)
+		virtq_publish_avail_event(vq);
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)

@@ -84,6 +84,9 @@ int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
  * refuses a node no device of vm owns. Neither needs KVM.
  */
 void snapshot_write_devices(struct vm *vm, struct vmstate_writer *w);
+/* The "config" and "memory" nodes (also what the fuzz seeds are made of). */
+void snapshot_write_config(struct vm *vm, struct vmstate_writer *w);
+void snapshot_write_regions(struct vm *vm, struct vmstate_writer *w);
 int snapshot_restore_devices(struct vm *vm, const struct vmstate *vs,
 			     struct err *e);
 

@@ -76,6 +76,13 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem, struct err *e);
 int virtq_pop(struct virtq *vq, const struct guest_mem *mem,
 	      struct virtq_req *req, struct err *e);
 
+/*
+ * Give back the chain just popped, unused: it is again the next available
+ * one (the driver cannot reuse its slot before the device has used it), and
+ * the driver is asked to notify from it again.
+ */
+void virtq_unpop(struct virtq *vq);
+
 /* Hand request head back with len bytes written into its buffers. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 

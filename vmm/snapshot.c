@@ -45,7 +45,7 @@ static void snapshot_write_disks_nets(const struct vm_config *cfg,
 	}
 }
 
-static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
+void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 {
 	vmstate_begin(w, "config");
 	vmstate_put_u32(w, "vcpus", vm->nr_vcpus);
@@ -61,7 +61,7 @@ static void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_end(w);
 }
 
-static void snapshot_write_regions(struct vm *vm, struct vmstate_writer *w)
+void snapshot_write_regions(struct vm *vm, struct vmstate_writer *w)
 {
 	char name[32];
 

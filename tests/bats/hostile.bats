@@ -540,19 +540,19 @@ served() {
 }
 
 @test "latesetup: virtio-rng, queue setup while ready, features after FEATURES_OK" {
-	ignored latesetup rng 'queue setup while ready at offset 0x38 (4 bytes)'
+	ignored latesetup rng 'queue setup while ready at offset 0x44 (4 bytes)'
 }
 
 @test "latesetup: virtio-blk, queue setup while ready, features after FEATURES_OK" {
-	ignored latesetup blk 'queue setup while ready at offset 0x38 (4 bytes)'
+	ignored latesetup blk 'queue setup while ready at offset 0x44 (4 bytes)'
 }
 
 @test "latesetup: virtio-console, queue setup while ready, features after FEATURES_OK" {
-	ignored latesetup console 'queue setup while ready at offset 0x38 (4 bytes)'
+	ignored latesetup console 'queue setup while ready at offset 0x44 (4 bytes)'
 }
 
 @test "latesetup: virtio-balloon, queue setup while ready, features after FEATURES_OK" {
-	ignored latesetup balloon 'queue setup while ready at offset 0x38 (4 bytes)'
+	ignored latesetup balloon 'queue setup while ready at offset 0x44 (4 bytes)'
 }
 
 @test "queuestop: virtio-rng, a queue stopped with QueueReady 0 serves nothing, set up again it does (4.2.2.2)" {
@@ -750,7 +750,7 @@ snapshot_then_restore() {
 }
 
 @test "latesetup: virtio-net, queue setup while ready, features after FEATURES_OK" {
-	ignored latesetup net 'queue setup while ready at offset 0x38 (4 bytes)'
+	ignored latesetup net 'queue setup while ready at offset 0x44 (4 bytes)'
 }
 
 @test "queuestop: virtio-net, a queue stopped with QueueReady 0 serves nothing, set up again it does (4.2.2.2)" {

@@ -329,33 +329,6 @@ static void write_cpu(struct vmstate_writer *w)
 }
 
 /* Configuration and regions as snapshot.c writes them, for cfg and mem. */
-static void write_config(struct vmstate_writer *w, const struct vm_config *cfg,
-			 const struct guest_mem *mem)
-{
-	vmstate_begin(w, "config");
-	vmstate_put_u32(w, "vcpus", 1);
-	vmstate_put_u64(w, "memory-size", mem->size);
-	vmstate_put_str(w, "backend", "anon");
-	vmstate_put_u32(w, "boot-timer", cfg->boot_timer);
-	vmstate_put_u32(w, "rng", cfg->rng);
-	vmstate_put_u32(w, "balloon", cfg->balloon);
-	vmstate_put_u32(w, "virtio-console", cfg->virtio_console);
-	vmstate_put_u32(w, "disks", cfg->nr_disks);
-	vmstate_put_str(w, "disk0-path", "/var/lib/gmvm/disk.img");
-	vmstate_put_u32(w, "disk0-readonly", 0);
-	vmstate_put_u32(w, "nets", 0);
-	vmstate_end(w);
-	vmstate_begin(w, "memory");
-	vmstate_begin(w, "region@0");
-	vmstate_put_u64(w, "gpa", mem->regions[0].gpa);
-	vmstate_put_u64(w, "size", mem->regions[0].size);
-	vmstate_put_u64(w, "offset", mem->regions[0].offset);
-	vmstate_end(w);
-	vmstate_end(w);
-	vmstate_begin(w, "vm");
-	vmstate_end(w);
-}
-
 void seeds_vmstate(void)
 {
 	struct vm_config cfg = {
@@ -389,7 +362,13 @@ void seeds_vmstate(void)
 	fuzz_vm_pio(&vm, 0x3fb, &lcr, 1, true);
 	if (vmstate_writer_init(&w))
 		exit(1);
-	write_config(&w, &cfg, &mem);
+	/* gmvm's own writer: a seed that stays what gmvm writes. */
+	vm.nr_vcpus = 1;
+	snapshot_write_config(&vm, &w);
+	snapshot_write_regions(&vm, &w);
+	vmstate_begin(&w, "vm");
+	vmstate_end(&w);
+	vm.nr_vcpus = 0;
 	write_cpu(&w);
 	snapshot_write_devices(&vm, &w);
 	if (vmstate_finish(&w, &blob, &len))

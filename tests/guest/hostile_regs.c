@@ -67,6 +67,8 @@ int attack_latesetup(const struct target *t, struct vdev *d)
 	if (!dev_open(t, d, 0))
 		return -1;
 	vdev_write(d, VM_QUEUE_SEL, t->q);
+	/* First: "ready" again on a live queue must not set it up again. */
+	vdev_write(d, VM_QUEUE_READY, 1);
 	vdev_write(d, VM_QUEUE_NUM, VQ_SIZE / 2);
 	write64(d, VM_QUEUE_DESC, ram_top() + PAGE);
 	write64(d, VM_QUEUE_USED, 0);
