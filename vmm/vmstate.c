@@ -158,6 +158,17 @@ int vmstate_open(struct vmstate *vs, const void *buf, size_t len,
 
 	if (len < sizeof(struct fdt_header) || len > VMSTATE_MAX_SIZE)
 		return err_set(e, EINVAL, "size %zu is not that of a vmstate", len);
+	/*
+	 * gmvm writes version 17 trees only. libfdt 1.6's fdt_check_full()
+	 * dereferences NULL on some trees of the old versions (< 16, names
+	 * inline in the structure block): never hand it one.
+	 */
+	r = fdt_check_header(buf);
+	if (r < 0)
+		return err_set(e, EINVAL, "not a valid device tree: %s", fdt_strerror(r));
+	if (fdt_version(buf) != 17 || fdt_last_comp_version(buf) != 16)
+		return err_set(e, EINVAL, "device tree version %u (compatible with %u), not 17 (16) as gmvm writes",
+			       fdt_version(buf), fdt_last_comp_version(buf));
 	r = fdt_check_full(buf, len);
 	if (r < 0)
 		return err_set(e, EINVAL, "not a valid device tree: %s", fdt_strerror(r));

@@ -116,6 +116,16 @@ refused() {
 	assert_equal "$(find "$S" -name 'workingset.partial-*')" ''
 }
 
+@test "a vmstate of an old device-tree version is refused before libfdt's full check (which crashed on it)" {
+	# Found by fuzz_vmstate: libfdt 1.6 dereferences NULL in
+	# fdt_check_full() on this version-4 tree. The corpus file is the
+	# fuzz input: a flag byte, then the vmstate.
+	tail -c +2 "$BATS_TEST_DIRNAME/../fuzz/corpus/vmstate/regress-fdt-version-4" >"$S/vmstate"
+	refused "$S/vmstate" 'device tree version 4' 'not 17 (16) as gmvm writes'
+	run --separate-stderr gmvm inspect "$S"
+	assert_bad_usage "$S/vmstate" 'device tree version 4'
+}
+
 @test "gmvm inspect refuses a damaged snapshot" {
 	truncate -s 100 "$S/vmstate"
 	run --separate-stderr gmvm inspect "$S"

@@ -24,7 +24,10 @@
 /* What the writer does last: the CRC32C with the checksum itself 0. */
 static void fix_checksum(void *fdt, size_t len)
 {
-	if (len < sizeof(struct fdt_header) || fdt_check_full(fdt, len) ||
+	/* As vmstate_open(): libfdt's full check only on version 17 trees. */
+	if (len < sizeof(struct fdt_header) || fdt_check_header(fdt) ||
+	    fdt_version(fdt) != 17 || fdt_last_comp_version(fdt) != 16 ||
+	    fdt_check_full(fdt, len) ||
 	    fdt_totalsize(fdt) != len ||
 	    fdt_setprop_inplace_u32(fdt, 0, "checksum", 0))
 		return;

@@ -362,7 +362,12 @@ void seeds_vmstate(void)
 	fuzz_vm_pio(&vm, 0x3fb, &lcr, 1, true);
 	if (vmstate_writer_init(&w))
 		exit(1);
-	/* gmvm's own writer: a seed that stays what gmvm writes. */
+	/*
+	 * gmvm's own writer: a seed that stays what gmvm writes. The disk's
+	 * path as a user would give it, not the memfd's (whose fd number
+	 * varies): the same seed every time.
+	 */
+	cfg.disks[0].path = "/var/lib/gmvm/disk.img";
 	vm.nr_vcpus = 1;
 	snapshot_write_config(&vm, &w);
 	snapshot_write_regions(&vm, &w);
