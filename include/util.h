@@ -3,6 +3,7 @@
 #ifndef GMVM_UTIL_H
 #define GMVM_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +69,12 @@ const char *open_regular_error(int ret, const struct stat *st);
 
 /* "a FIFO", "a directory", "a character device", ... for st_mode. */
 const char *file_kind(unsigned int mode);
+
+/*
+ * pthread_join() that gives up after timeout_ns: true once the thread has
+ * ended and been joined, false when it still runs.
+ */
+bool thread_join_within(pthread_t thread, uint64_t timeout_ns);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t time_now_ns(void);

@@ -23,7 +23,6 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "guest_mem.h"
@@ -37,7 +36,7 @@
 #define UFFD_MSG_BATCH 64
 #define UFFD_BG_BATCH 64		/* pages per background step */
 #define UFFD_MAX_LATENCIES (1u << 20)
-#define UFFD_STOP_TIMEOUT_S 2
+#define UFFD_STOP_TIMEOUT_NS (2 * 1000000000ull)
 
 static void uffd_account(struct uffd_handler *h, const struct fill_count *c,
 			 uint64_t *counter)
@@ -436,7 +435,6 @@ void uffd_handler_fill(struct uffd_handler *h)
 
 void uffd_handler_stop(struct uffd_handler *h)
 {
-	struct timespec until;
 	uint64_t one = 1;
 
 	if (!h)
@@ -447,9 +445,7 @@ void uffd_handler_stop(struct uffd_handler *h)
 		 * reads the stop request: gmvm ends without it, leaving it
 		 * what it uses.
 		 */
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += UFFD_STOP_TIMEOUT_S;
-		if (pthread_timedjoin_np(h->thread, NULL, &until))
+		if (!thread_join_within(h->thread, UFFD_STOP_TIMEOUT_NS))
 			return;
 	}
 	uffd_handler_free(h);

@@ -161,7 +161,7 @@ static void check_unanswered(struct uffd_watch *w, uint64_t now,
 			     uint64_t *since, uint64_t *resident)
 {
 	char what[192] = "a fault the handler took (its address unknown)";
-	uint64_t hva;
+	uint64_t hva, now_resident;
 	int tid;
 
 	if (faults_read_unanswered(w) <= 0) {
@@ -175,10 +175,11 @@ static void check_unanswered(struct uffd_watch *w, uint64_t now,
 	}
 	if (now - *since < w->cfg.bound_ns)
 		return;
-	if (resident_pages(w) != *resident) {
+	now_resident = resident_pages(w);
+	if (now_resident != *resident) {
 		/* Slow, not stuck: it answered others meanwhile. */
 		*since = now;
-		*resident = resident_pages(w);
+		*resident = now_resident;
 		return;
 	}
 	/*

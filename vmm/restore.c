@@ -102,7 +102,6 @@ static void restore_uffd_fatal(void *opaque, const char *msg)
 static void restore_ext_peer_event(struct event_source *src, uint32_t events)
 {
 	struct restore *r = src->opaque;
-	struct uffdio_range range = { (uintptr_t)r->vm.mem.base, r->vm.mem.size };
 	char buf[64];
 
 	(void)events;
@@ -110,8 +109,8 @@ static void restore_ext_peer_event(struct event_source *src, uint32_t events)
 		return;
 	log_error("the external page-fault handler on %s went away",
 		  r->o->uffd_socket);
-	/* Wake any vCPU waiting on it, then stop. */
-	ioctl(r->ext_uffd, UFFDIO_UNREGISTER, &range);
+	/* Wake any vCPU waiting on it (the watchdog has nothing left to say), then stop. */
+	uffd_watch_release(r->vm.uffd_watch);
 	event_loop_remove(&r->vm.loop, src);
 	vm_request_exit(&r->vm, EXIT_FAILURE_RUNTIME);
 }

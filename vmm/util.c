@@ -106,6 +106,20 @@ int open_regular_output(const char *path, struct stat *st)
 	return fd;
 }
 
+bool thread_join_within(pthread_t thread, uint64_t timeout_ns)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ns / 1000000000ull;
+	until.tv_nsec += timeout_ns % 1000000000ull;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	return pthread_timedjoin_np(thread, NULL, &until) == 0;
+}
+
 uint64_t time_now_ns(void)
 {
 	struct timespec ts;

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kvm_abi.h"
@@ -261,21 +260,9 @@ int vcpu_start(struct vcpu *vcpu, struct err *e)
 
 bool vcpu_join(struct vcpu *vcpu, uint64_t timeout_ns)
 {
-	struct timespec until;
-
-	if (!vcpu->started)
-		return true;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ns / 1000000000ull;
-	until.tv_nsec += timeout_ns % 1000000000ull;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	if (pthread_timedjoin_np(vcpu->thread, NULL, &until))
-		return false;
-	vcpu->started = false;
-	return true;
+	if (vcpu->started && thread_join_within(vcpu->thread, timeout_ns))
+		vcpu->started = false;
+	return !vcpu->started;
 }
 
 void vcpu_destroy(struct vcpu *vcpu)
