@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "kvm.h"
+#include "log.h"
 #include "vm.h"
 #include "snapshot.h"
 
@@ -274,6 +275,14 @@ int vcpu_restore_state(struct vcpu *vcpu, const struct vmstate *vs, int node,
 		ret = vcpu_restore_blob(vcpu, vs, node, "events",
 					KVM_SET_VCPU_EVENTS,
 					sizeof(struct kvm_vcpu_events), e);
+	/*
+	 * Tell a kvmclock guest it was stopped (PVCLOCK_GUEST_STOPPED), as
+	 * QEMU does on resume: its soft-lockup and RCU stall detectors then
+	 * take the jump of its clocks for the pause it was, not for a hang.
+	 * EINVAL: the guest has no kvmclock page, nothing to tell.
+	 */
+	if (!ret && ioctl(vcpu->fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
+		log_warn("vCPU %u: KVM_KVMCLOCK_CTRL: %s", vcpu->id, strerror(errno));
 	return ret;
 }
 
