@@ -143,14 +143,20 @@ static void serve(int uffd, const uint8_t *file, uint64_t file_size,
 			exit(1);
 		}
 		c = (struct uffdio_copy){ page, (uintptr_t)(file + off), r->page_size, 0, 0 };
-		if (ioctl(uffd, UFFDIO_COPY, &c) < 0 && errno != EEXIST)
-			die("UFFDIO_COPY");
-		if (errno == EEXIST) {
+		if (ioctl(uffd, UFFDIO_COPY, &c) == 0)
+			return;
+		/*
+		 * EEXIST: there already. EAGAIN: the mapping is changing (a
+		 * balloon's UFFD_EVENT_REMOVE we have not read yet): wake the
+		 * faulting thread, which faults again once we have read it.
+		 */
+		if (errno == EEXIST || errno == EAGAIN) {
 			struct uffdio_range w = { page, r->page_size };
 
 			ioctl(uffd, UFFDIO_WAKE, &w);
+			return;
 		}
-		return;
+		die("UFFDIO_COPY");
 	}
 	fprintf(stderr, "uffd_ext_handler: fault at %#llx outside every region\n",
 		(unsigned long long)addr);
