@@ -114,6 +114,9 @@ struct vm {
 	int vm_fd;
 	size_t vcpu_mmap_size;
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+	/* The MSRs a snapshot saves: probed at the first one (vcpu_state.c). */
+	uint32_t *msr_indices;
+	unsigned int nr_msr_indices;
 	struct guest_mem mem;
 	struct bus pio_bus;
 	struct bus mmio_bus;

@@ -41,14 +41,20 @@ static size_t vcpu_xsave_size(const struct vm *vm)
 	return n > VCPU_XSAVE_MIN ? (size_t)n : VCPU_XSAVE_MIN;
 }
 
-/* MSRs KVM can save for this VM: its list, less what this vCPU refuses. */
-static int vcpu_msr_indices(struct vcpu *vcpu, uint32_t *out, unsigned int *n)
+/*
+ * The MSRs KVM can save for this VM: its list, less what a vCPU refuses.
+ * Probed one index at a time, so once per VM and not per vCPU per snapshot:
+ * every vCPU has the same CPUID, so the same MSRs.
+ */
+static int vm_msr_indices(struct vm *vm, struct vcpu *probe)
 {
 	struct kvm_msr_list *list;
 	struct kvm_msrs *one;
 	unsigned int kept = 0;
 	int ret = 0;
 
+	if (vm->msr_indices)
+		return 0;
 	list = calloc(1, sizeof(*list) + VCPU_MAX_MSRS * sizeof(uint32_t));
 	one = calloc(1, sizeof(*one) + sizeof(one->entries[0]));
 	if (!list || !one) {
@@ -56,17 +62,24 @@ static int vcpu_msr_indices(struct vcpu *vcpu, uint32_t *out, unsigned int *n)
 		goto out;
 	}
 	list->nmsrs = VCPU_MAX_MSRS;
-	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
 		ret = -errno;
 		goto out;
 	}
+	/* Kept in place: list->indices is the array vm keeps. */
 	for (uint32_t i = 0; i < list->nmsrs; i++) {
 		one->nmsrs = 1;
 		one->entries[0].index = list->indices[i];
-		if (ioctl(vcpu->fd, KVM_GET_MSRS, one) == 1)
-			out[kept++] = list->indices[i];
+		if (ioctl(probe->fd, KVM_GET_MSRS, one) == 1)
+			list->indices[kept++] = list->indices[i];
 	}
-	*n = kept;
+	vm->msr_indices = malloc(kept * sizeof(uint32_t) + 1);
+	if (!vm->msr_indices) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(vm->msr_indices, list->indices, kept * sizeof(uint32_t));
+	vm->nr_msr_indices = kept;
 out:
 	free(one);
 	free(list);
@@ -76,16 +89,18 @@ out:
 static void vcpu_save_msrs(struct vcpu *vcpu, struct vmstate_writer *w,
 			   struct err *e)
 {
-	uint32_t idx[VCPU_MAX_MSRS];
+	struct vm *vm = vcpu->vm;
 	struct kvm_msrs *msrs;
-	unsigned int n = 0;
-	int got;
+	unsigned int n;
+	int got, ret;
 
-	if (vcpu_msr_indices(vcpu, idx, &n)) {
-		err_set(e, errno, "KVM_GET_MSR_INDEX_LIST: %s", strerror(errno));
-		w->err = -EIO;
+	ret = vm_msr_indices(vm, vcpu);
+	if (ret) {
+		err_set(e, -ret, "KVM_GET_MSR_INDEX_LIST: %s", strerror(-ret));
+		w->err = ret;
 		return;
 	}
+	n = vm->nr_msr_indices;
 	msrs = calloc(1, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
 	if (!msrs) {
 		w->err = -ENOMEM;
@@ -93,7 +108,7 @@ static void vcpu_save_msrs(struct vcpu *vcpu, struct vmstate_writer *w,
 	}
 	msrs->nmsrs = n;
 	for (unsigned int i = 0; i < n; i++)
-		msrs->entries[i].index = idx[i];
+		msrs->entries[i].index = vm->msr_indices[i];
 	got = ioctl(vcpu->fd, KVM_GET_MSRS, msrs);
 	if (got != (int)n) {
 		err_set(e, EIO, "vCPU %u: KVM_GET_MSRS read %d of %u MSRs",

@@ -471,6 +471,8 @@ void vm_destroy(struct vm *vm)
 	event_loop_destroy(&vm->loop);
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	free(vm->msr_indices);
+	vm->msr_indices = NULL;
 	if (vm->exit_efd >= 0)
 		close(vm->exit_efd);
 	if (vm->snapshot_source.fd >= 0)

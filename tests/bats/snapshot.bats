@@ -50,6 +50,25 @@ setup() {
 	assert_line --partial 'devices with state: serial i8042'
 }
 
+# msr_reads CPUS: the KVM_GET_MSRS calls a CPUS-vCPU snapshot makes.
+msr_reads() {
+	strace -f -qq -e trace=ioctl -o "$BATS_TEST_TMPDIR/trace.$1" "$GMVM" run \
+		--kernel "$TESTGUEST" --cpus "$1" --snapshot-on-request "$BATS_TEST_TMPDIR/s$1" \
+		--then stop --cmdline "snapshot" </dev/null >/dev/null 2>&1 ||
+		fail "snapshot of $1 vCPUs under strace failed"
+	grep -c 'KVM_GET_MSRS' "$BATS_TEST_TMPDIR/trace.$1"
+}
+
+@test "the MSRs a snapshot saves are probed once per VM, not once per vCPU" {
+	require_command strace
+	local one two
+	one=$(msr_reads 1)
+	two=$(msr_reads 2)
+	# A second vCPU adds its one bulk read; probing again would add dozens.
+	assert_equal "$((two - one))" 1
+	assert_equal "$(grep -c KVM_GET_MSR_INDEX_LIST "$BATS_TEST_TMPDIR/trace.2")" 1
+}
+
 @test "--snapshot-on-request into an existing directory is refused up front, status 2" {
 	mkdir "$BATS_TEST_TMPDIR/s"
 	run --separate-stderr gmvm_run --snapshot-on-request "$BATS_TEST_TMPDIR/s" \
