@@ -7,7 +7,7 @@
  *
  * Stuck clients never keep the owner out: with every slot taken, a new
  * connection takes the slot of the one idle longest, which is told so and
- * closed; that is logged at most once per CONTROL_LOG_EVERY_NS, with how
+ * closed; that is logged at most once a second (log_limit), with how
  * many there were. The socket is the owner's only (mode 0600).
  */
 #include <errno.h>
@@ -29,7 +29,6 @@
 #include "vm.h"
 
 #define CONTROL_MAX_CONNS 16
-#define CONTROL_LOG_EVERY_NS (10 * 1000000000ull)
 
 struct control_conn {
 	struct event_source src;
@@ -45,8 +44,7 @@ struct control_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct event_source listen;
 	struct control_conn *conns[CONTROL_MAX_CONNS];
-	uint64_t evict_logged_ns;	/* rate limit of the eviction log */
-	unsigned int evicted_unlogged;
+	struct log_limit evict_log;
 };
 
 static json_object *reply_ok(void)
@@ -261,8 +259,7 @@ static void control_conn_event(struct event_source *src, uint32_t events)
 /* Every slot is taken: free the one idle longest. Returns its slot. */
 static unsigned int control_evict_idlest(struct control_server *srv)
 {
-	unsigned int idlest = 0;
-	uint64_t now = time_now_ns();
+	unsigned int idlest = 0, held;
 
 	for (unsigned int i = 1; i < CONTROL_MAX_CONNS; i++)
 		if (srv->conns[i]->active_ns < srv->conns[idlest]->active_ns)
@@ -271,13 +268,9 @@ static unsigned int control_evict_idlest(struct control_server *srv)
 		      reply_error("closed: %d connections were open and this one was idle longest",
 				  CONTROL_MAX_CONNS));
 	control_conn_close(srv->conns[idlest]);
-	srv->evicted_unlogged++;
-	if (now - srv->evict_logged_ns >= CONTROL_LOG_EVERY_NS || !srv->evict_logged_ns) {
+	if (log_limit_pass(&srv->evict_log, &held))
 		log_warn("control: %u idle connection(s) closed to let new ones in (%d open at most)",
-			 srv->evicted_unlogged, CONTROL_MAX_CONNS);
-		srv->evicted_unlogged = 0;
-		srv->evict_logged_ns = now;
-	}
+			 held + 1, CONTROL_MAX_CONNS);
 	return idlest;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,4 +45,21 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	/* One write per line: lines from several threads never interleave. */
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;
+}
+
+bool log_limit_pass(struct log_limit *limit, unsigned int *held)
+{
+	unsigned long long last = limit->last_ns, now;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	/* The first line always goes out; a racing thread's is held back. */
+	if ((last && now - last < LOG_LIMIT_INTERVAL_NS) ||
+	    !atomic_compare_exchange_strong(&limit->last_ns, &last, now)) {
+		limit->held++;
+		return false;
+	}
+	*held = atomic_exchange(&limit->held, 0);
+	return true;
 }

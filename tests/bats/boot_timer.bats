@@ -43,3 +43,13 @@ setup() {
 	assert_line 'testguest: ok'
 	[[ "$stderr" != *"guest booted"* ]] || fail "boot-timer line without the guest's write: $stderr"
 }
+
+@test "--boot-timer: a guest writing 123 100000 times gets one line a second, not 100000" {
+	run --separate-stderr gmvm_run --boot-timer --cmdline "boottimer=100000"
+	assert_success
+	local lines
+	lines=$(grep -c 'boot-timer: guest booted' <<<"$stderr")
+	# One at the first write, then at most one per second of the run.
+	((lines >= 1 && lines <= 1 + SECONDS)) ||
+		fail "$lines boot-timer lines in $SECONDS s: $stderr"
+}

@@ -120,9 +120,9 @@ request() {
 	assert_equal "$(stat -c %a "$SOCK")" 600
 }
 
-@test "idle clients never lock the owner out: the idlest gives way, logged once" {
+@test "idle clients never lock the owner out: the idlest gives way, logged at most once a second" {
 	require_command socat
-	local i pids=()
+	local i pids=() start=$SECONDS lines
 	# More idle connections than there are slots, each held open.
 	for ((i = 0; i < 24; i++)); do
 		timeout 30 socat -u EXEC:'sleep 30' UNIX-CONNECT:"$SOCK" 2>/dev/null 3>&- &
@@ -137,7 +137,9 @@ request() {
 	kill "${pids[@]}" 2>/dev/null || true
 	wait "$GMVM_PID" || fail "gmvm failed: $(cat "$BATS_TEST_TMPDIR/err")"
 	GMVM_PID=
-	assert_equal "$(grep -c 'idle connection(s) closed to let new ones in' "$BATS_TEST_TMPDIR/err")" 1
+	lines=$(grep -c 'idle connection(s) closed to let new ones in' "$BATS_TEST_TMPDIR/err")
+	((lines >= 1 && lines <= 1 + SECONDS - start)) ||
+		fail "$lines eviction lines in $((SECONDS - start)) s: $(cat "$BATS_TEST_TMPDIR/err")"
 }
 
 @test "a second gmvm cannot take over a live control socket" {

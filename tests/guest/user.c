@@ -11,7 +11,7 @@
  *                    each checking the last (snapshot it mid-way)
  *   snapshot         ask the monitor for a snapshot (port 0x4f0), go on
  *   smp[=N]          every CPU in the MP table reports its APIC ID (N: count)
- *   boottimer        write 123 to the boot-timer window
+ *   boottimer[=N]    write 123 to the boot-timer window (N times)
  *   echo=N           read N bytes from COM1 and print them back
  *   initrd           print the initrd's size, address and first/last bytes
  *   spin             run forever (until the monitor stops the VM)
@@ -90,9 +90,14 @@ static int workload_reset(const char *arg, size_t len)
 
 static int workload_boottimer(const char *arg, size_t len)
 {
-	(void)arg;
-	(void)len;
-	mmio_write8(BOOT_TIMER_ADDR, 123);
+	uint64_t n = 1;
+
+	if (arg && (!parse_u64(arg, len, &n) || !n)) {
+		printf("boottimer: bad count\n");
+		return -1;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		mmio_write8(BOOT_TIMER_ADDR, 123);
 	return 0;
 }
 
