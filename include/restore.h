@@ -33,6 +33,7 @@ struct restore_opts {
 	bool no_background;
 	bool record;
 	bool prefetch;
+	bool verify;			/* --verify: RAM against the checksums */
 	const char *uffd_socket;
 	uint64_t fault_timeout_ns;	/* --fault-timeout; 0: the default */
 	/*

@@ -48,6 +48,9 @@ struct snapshot {
 	bool balloon;
 	bool virtio_console;
 	enum vm_discovery discovery;	/* which firmware tables it was given */
+	/* Each memory region's checksum (format revision 1 and later). */
+	bool has_region_crcs;
+	uint32_t region_crcs[GUEST_MEM_MAX_REGIONS];
 	struct disk_config disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	struct net_config nets[VM_MAX_NETS];
@@ -86,7 +89,8 @@ int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
 void snapshot_write_devices(struct vm *vm, struct vmstate_writer *w);
 /* The "config" and "memory" nodes (also what the fuzz seeds are made of). */
 void snapshot_write_config(struct vm *vm, struct vmstate_writer *w);
-void snapshot_write_regions(struct vm *vm, struct vmstate_writer *w);
+void snapshot_write_regions(struct vm *vm, const uint32_t *crcs,
+			    struct vmstate_writer *w);
 int snapshot_restore_devices(struct vm *vm, const struct vmstate *vs,
 			     struct err *e);
 
@@ -129,10 +133,30 @@ int vm_restore_state(struct vm *vm, const struct vmstate *vs, int node,
 
 /*
  * Write guest RAM to path (created, must not exist): non-zero resident pages
- * only, at their backing offsets, so the file is sparse. Returns the bytes
- * of data written, or -errno with e set (memory/memfile.c).
+ * only, at their backing offsets, so the file is sparse; crcs[r] gets region
+ * r's checksum (memory/memfile.c says what it covers). Returns the bytes of
+ * data written, or -errno with e set.
  */
 long long memfile_write(const struct guest_mem *mem, const char *path,
-			struct err *e);
+			uint32_t *crcs, struct err *e);
+
+/*
+ * The same checksums over guest RAM as it is now (after an eager restore),
+ * or over the memory file fd for the regions of layout. Return the bytes of
+ * data pages summed, or -errno with e set.
+ */
+long long memfile_checksum_ram(const struct guest_mem *mem, uint32_t *crcs,
+			       struct err *e);
+long long memfile_checksum_file(int fd, const struct guest_mem *layout,
+				uint32_t *crcs, struct err *e);
+
+/*
+ * Check the memory file (inspect --verify, before anything maps it) or
+ * guest RAM after an eager restore (mem != NULL) against the snapshot's
+ * region checksums. Returns 0, -EINVAL naming the first region that
+ * differs, -ENODATA when the snapshot has none, or another -errno; e set.
+ */
+int snapshot_verify_memory(const struct snapshot *s, const struct guest_mem *mem,
+			   long long *bytes, struct err *e);
 
 #endif /* GMVM_SNAPSHOT_H */

@@ -64,7 +64,13 @@ int open_regular(const char *path, bool nofollow, struct stat *st);
  */
 int open_regular_output(const char *path, struct stat *st);
 
-/* Words for a failure of either: "is a FIFO, not a regular file", ... */
+/*
+ * Open a disk image (user-named: links followed) read-only or read-write,
+ * as open_regular does, a block device allowed too.
+ */
+int open_image(const char *path, bool writable, struct stat *st);
+
+/* Words for a failure of any of them: "is a FIFO, not a regular file", ... */
 const char *open_regular_error(int ret, const struct stat *st);
 
 /* "a FIFO", "a directory", "a character device", ... for st_mode. */

@@ -17,7 +17,19 @@
 #include "err.h"
 
 #define VMSTATE_MAGIC "gmvm-vmstate"
+/*
+ * Compatibility. The version changes when a snapshot of the old format
+ * could be misread by the new code (a property's meaning changes, or one
+ * becomes required): gmvm reads its own version only. Within a version the
+ * revision counts additions, each only optional properties whose absence
+ * means what gmvm did before them (README, "Snapshot format"). gmvm reads
+ * every revision up to its own (no "revision" property: 0) and refuses a
+ * later one, whose state it would drop without a word.
+ *   revision 0: the format as of 2026-12-06
+ *   revision 1: memory/region@N/data-crc32c, a checksum of each region
+ */
 #define VMSTATE_VERSION 1
+#define VMSTATE_REVISION 1
 #define VMSTATE_MAX_SIZE (64u << 20)
 
 struct vmstate_writer {
@@ -26,7 +38,7 @@ struct vmstate_writer {
 	int err;		/* first failure (-errno), sticky */
 };
 
-/* Start a tree; its root gets magic, version and a checksum placeholder. */
+/* Start a tree; its root gets magic, version, revision and a checksum placeholder. */
 int vmstate_writer_init(struct vmstate_writer *w);
 void vmstate_writer_free(struct vmstate_writer *w);
 
@@ -49,10 +61,12 @@ int vmstate_finish(struct vmstate_writer *w, const void **blob, size_t *len);
 /* A checked, read-only tree. */
 struct vmstate {
 	const void *fdt;
+	uint32_t revision;	/* 0 to VMSTATE_REVISION */
 };
 
 /*
- * Check buf as a vmstate blob: structure, magic, version and checksum.
+ * Check buf as a vmstate blob: structure, magic, version, revision and
+ * checksum.
  * Returns 0 (vs then reads buf, which must outlive it) or -EINVAL with e
  * naming the problem.
  */

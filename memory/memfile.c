@@ -5,7 +5,14 @@
  * touched 256 MiB of 4 GiB leaves a file with 256 MiB of data and holes.
  * Pages are read through the monitor's mapping, which never faults in what
  * the guest did not touch.
+ *
+ * Each region's checksum covers what the file holds of it, independent of
+ * how it is stored: CRC32C over every 4 KiB page that is not all zeros, in
+ * order, each as its page number in the file (8 bytes, little-endian) then
+ * its bytes. The writer computes it as it writes; the same sum over guest
+ * RAM after an eager restore, or over the file (inspect), must match it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,6 +23,7 @@
 
 #include "guest_mem.h"
 #include "snapshot.h"
+#include "util.h"
 #include "uffd.h"
 
 #define MEMFILE_CHUNK (64 * MIB)	/* mincore window */
@@ -30,9 +38,22 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
-/* Write the non-zero resident pages of [p, p + len) at file offset off. */
+/* One data page into a region's checksum. */
+static uint32_t memfile_crc_page(uint32_t crc, uint64_t off, const uint8_t *page)
+{
+	uint64_t index = htole64(off / PAGE_SIZE);
+
+	crc = crc32c(crc, &index, sizeof(index));
+	return crc32c(crc, page, PAGE_SIZE);
+}
+
+/*
+ * The non-zero resident pages of [p, p + len), at file offset off: into
+ * *crc, and written to fd unless fd < 0. Returns the bytes of such pages.
+ */
 static long long memfile_write_chunk(int fd, const uint8_t *p, uint64_t len,
-				     uint64_t off, unsigned char *vec)
+				     uint64_t off, unsigned char *vec,
+				     uint32_t *crc)
 {
 	uint64_t pages = len / PAGE_SIZE, run = 0;
 	long long written = 0;
@@ -46,13 +67,14 @@ static long long memfile_write_chunk(int fd, const uint8_t *p, uint64_t len,
 		int ret;
 
 		if (data) {
+			*crc = memfile_crc_page(*crc, off + i * PAGE_SIZE, p + i * PAGE_SIZE);
 			run++;
 			continue;
 		}
 		if (!run)
 			continue;
 		start = (i - run) * PAGE_SIZE;
-		ret = pwrite_full(fd, p + start, run * PAGE_SIZE, off + start);
+		ret = fd < 0 ? 0 : pwrite_full(fd, p + start, run * PAGE_SIZE, off + start);
 		if (ret)
 			return ret;
 		written += run * PAGE_SIZE;
@@ -61,32 +83,45 @@ static long long memfile_write_chunk(int fd, const uint8_t *p, uint64_t len,
 	return written;
 }
 
-static long long memfile_write_fd(const struct guest_mem *mem, int fd,
-				  unsigned char *vec)
+/* Guest RAM's data pages, region by region: each one's checksum, and to fd. */
+static long long memfile_walk(const struct guest_mem *mem, int fd,
+			      unsigned char *vec, uint32_t *crcs)
 {
 	long long total = 0;
 
-	if (ftruncate(fd, mem->size) < 0)
-		return -errno;
 	for (unsigned int r = 0; r < mem->nr_regions; r++) {
 		const struct guest_mem_region *reg = &mem->regions[r];
 
+		crcs[r] = 0;
 		for (uint64_t done = 0; done < reg->size; done += MEMFILE_CHUNK) {
 			uint64_t len = MIN(MEMFILE_CHUNK, reg->size - done);
 			long long n = memfile_write_chunk(fd,
 				mem->base + reg->offset + done, len,
-				reg->offset + done, vec);
+				reg->offset + done, vec, &crcs[r]);
 
 			if (n < 0)
 				return n;
 			total += n;
 		}
 	}
+	return total;
+}
+
+static long long memfile_write_fd(const struct guest_mem *mem, int fd,
+				  unsigned char *vec, uint32_t *crcs)
+{
+	long long total;
+
+	if (ftruncate(fd, mem->size) < 0)
+		return -errno;
+	total = memfile_walk(mem, fd, vec, crcs);
+	if (total < 0)
+		return total;
 	return fsync(fd) < 0 ? -errno : total;
 }
 
 long long memfile_write(const struct guest_mem *mem, const char *path,
-			struct err *e)
+			uint32_t *crcs, struct err *e)
 {
 	unsigned char *vec = malloc(MEMFILE_CHUNK / PAGE_SIZE);
 	long long ret;
@@ -99,12 +134,97 @@ long long memfile_write(const struct guest_mem *mem, const char *path,
 		free(vec);
 		return err_set(e, errno, "%s: %s", path, strerror(errno));
 	}
-	ret = memfile_write_fd(mem, fd, vec);
+	ret = memfile_write_fd(mem, fd, vec, crcs);
 	close(fd);
 	free(vec);
 	if (ret < 0)
 		return err_set(e, -ret, "%s: %s", path, strerror(-ret));
 	return ret;
+}
+
+long long memfile_checksum_ram(const struct guest_mem *mem, uint32_t *crcs,
+			       struct err *e)
+{
+	unsigned char *vec = malloc(MEMFILE_CHUNK / PAGE_SIZE);
+	long long ret;
+
+	if (!vec)
+		return err_set(e, ENOMEM, "out of memory");
+	ret = memfile_walk(mem, -1, vec, crcs);
+	free(vec);
+	if (ret < 0)
+		return err_set(e, -ret, "guest RAM: mincore: %s", strerror(-ret));
+	return ret;
+}
+
+#define VERIFY_CHUNK (1 * MIB)
+
+/* [data, end) of fd into *crc, a page at a time, zero pages skipped. */
+static long long memfile_crc_range(int fd, uint64_t data, uint64_t end,
+				   uint8_t *buf, uint32_t *crc)
+{
+	long long bytes = 0;
+
+	while (data < end) {
+		uint64_t len = MIN((uint64_t)VERIFY_CHUNK, end - data);
+		ssize_t n = pread(fd, buf, len, data);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if ((uint64_t)n != len)
+			return -EIO;	/* shorter than when it was checked */
+		for (uint64_t i = 0; i < len; i += PAGE_SIZE)
+			if (!page_is_zero(buf + i)) {
+				*crc = memfile_crc_page(*crc, data + i, buf + i);
+				bytes += PAGE_SIZE;
+			}
+		data += len;
+	}
+	return bytes;
+}
+
+long long memfile_checksum_file(int fd, const struct guest_mem *layout,
+				uint32_t *crcs, struct err *e)
+{
+	uint8_t *buf = malloc(VERIFY_CHUNK);
+	long long total = 0, n = 0;
+
+	if (!buf)
+		return err_set(e, ENOMEM, "out of memory");
+	for (unsigned int r = 0; r < layout->nr_regions && n >= 0; r++) {
+		uint64_t pos = layout->regions[r].offset;
+		uint64_t end = pos + layout->regions[r].size;
+
+		crcs[r] = 0;
+		/* Holes are zero pages: only the data extents are read. */
+		while (pos < end) {
+			off_t data = lseek(fd, pos, SEEK_DATA), hole;
+
+			if (data < 0 && errno == ENXIO)
+				break;
+			if (data < 0 || (hole = lseek(fd, data, SEEK_HOLE)) < 0) {
+				n = -errno;
+				break;
+			}
+			if ((uint64_t)data >= end)
+				break;
+			/* Pages, since blocks may be smaller. */
+			data = MAX(ALIGN_DOWN((uint64_t)data, PAGE_SIZE), pos);
+			hole = MIN(ALIGN_UP((uint64_t)hole, PAGE_SIZE), end);
+			n = memfile_crc_range(fd, data, hole, buf, &crcs[r]);
+			if (n < 0)
+				break;
+			total += n;
+			pos = hole;
+		}
+	}
+	free(buf);
+	if (n < 0)
+		return err_set(e, -n, "reading the memory file: %s",
+			       n == -EIO ? "it ends early" : strerror(-n));
+	return total;
 }
 
 /* Eager restore: data extents of the file copied into RAM by workers. */

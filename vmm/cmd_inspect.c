@@ -15,11 +15,14 @@
 #include "util.h"
 
 static const char inspect_usage[] =
-	"Usage: gmvm inspect DIR\n"
+	"Usage: gmvm inspect [--verify] DIR\n"
 	"Check the snapshot in DIR as `gmvm restore` would (structure, format\n"
 	"version, checksum, configuration, memory regions, vCPU state, memory\n"
 	"file size, working set) and print what it holds. Exit status 0 when it\n"
-	"is sound, 2 when it is not (the message says why).\n";
+	"is sound, 2 when it is not (the message says why).\n"
+	"\n"
+	"      --verify   also read the memory file's data and check each memory\n"
+	"                 region's checksum (format revision 1 and later)\n";
 
 /* Bytes of data (not holes) in the memory file. */
 static uint64_t memfile_data_bytes(int fd, uint64_t size)
@@ -84,59 +87,108 @@ static void inspect_devices(const struct snapshot *s)
 	printf("\n");
 }
 
-/* The working set is optional; when present it must be sound. */
-static int inspect_workingset(const struct snapshot *s, struct err *e)
+/* The working set is optional (-1 pages: none); when present it must be sound. */
+static int inspect_workingset(const struct snapshot *s, long long *nr_pages,
+			      struct err *e)
 {
 	char path[PATH_MAX];
 	uint64_t *pages;
 	size_t n;
 
+	*nr_pages = -1;
 	if (snapshot_path(path, sizeof(path), s->dir, SNAPSHOT_WORKINGSET) ||
 	    access(path, F_OK) < 0)
 		return 0;
 	if (workingset_read(path, s->mem_size / PAGE_SIZE, &pages, &n, e))
 		return -EINVAL;
 	free(pages);
-	printf("  working set: %zu pages (%zu KiB)\n", n, n * 4);
+	*nr_pages = n;
 	return 0;
+}
+
+/* --verify: the memory file against the region checksums. */
+static int inspect_verify(const struct snapshot *s, char *line, size_t size,
+			  struct err *e)
+{
+	uint64_t t0 = time_now_ns();
+	struct guest_mem layout;
+	long long bytes;
+
+	if (snapshot_verify_memory(s, NULL, &bytes, e))
+		return -EINVAL;
+	guest_mem_layout(&layout, s->mem_size);
+	snprintf(line, size, "  memory checksums good: %u region(s), %lld MiB of data read in %llu ms\n",
+		 layout.nr_regions, bytes >> 20,
+		 (unsigned long long)((time_now_ns() - t0) / 1000000));
+	return 0;
+}
+
+static void inspect_print(const struct snapshot *s, long long workingset)
+{
+	printf("snapshot %s: format %u revision %u, checksum good\n", s->dir,
+	       VMSTATE_VERSION, s->vs.revision);
+	printf("  %u vCPU(s), %llu MiB of RAM on %s, boot timer %s\n", s->nr_vcpus,
+	       (unsigned long long)(s->mem_size / MIB), s->backend->name,
+	       s->boot_timer ? "on" : "off");
+	printf("  virtio devices found by the guest through %s\n",
+	       s->discovery == DISCOVERY_CMDLINE ? "its command line (no ACPI tables)" :
+	       s->discovery == DISCOVERY_ACPI ? "ACPI" : "its command line and ACPI");
+	printf("  memory file: %llu bytes, %llu MiB of data%s\n",
+	       (unsigned long long)s->mem_file_size,
+	       (unsigned long long)(memfile_data_bytes(s->mem_fd, s->mem_size) / MIB),
+	       s->has_region_crcs ? ", a checksum per region" : ", no checksums");
+	inspect_cpus(s);
+	inspect_devices(s);
+	inspect_host_resources(s);
+	if (workingset >= 0)
+		printf("  working set: %lld pages (%lld KiB)\n", workingset, workingset * 4);
 }
 
 int cmd_inspect(int argc, char **argv)
 {
 	struct snapshot s;
 	struct err e = { 0 };
+	char verified[128] = "";
+	long long workingset;
+	bool verify = false;
+	const char *dir;
 	int ret;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(inspect_usage, stdout);
 		return EXIT_GUEST_OK;
 	}
-	if (argc != 2 || argv[1][0] == '-') {
+	if (argc == 3 && !strcmp(argv[1], "--verify")) {
+		verify = true;
+		argc--, argv++;
+	}
+	if (argc >= 2 && argv[1][0] == '-') {
+		log_error("inspect: unknown option %s (see gmvm inspect --help)", argv[1]);
+		return EXIT_BAD_INPUT;
+	}
+	if (argc != 2) {
 		log_error("inspect: %s (see gmvm inspect --help)",
 			  argc < 2 ? "the snapshot directory is required" :
 			  "takes exactly one snapshot directory");
 		return EXIT_BAD_INPUT;
 	}
-	if (snapshot_open(&s, argv[1], &e)) {
+	dir = argv[1];
+	if (snapshot_open(&s, dir, &e)) {
 		log_error("%s", e.msg);
 		return EXIT_BAD_INPUT;
 	}
-	printf("snapshot %s: format %u, checksum good\n", s.dir, VMSTATE_VERSION);
-	printf("  %u vCPU(s), %llu MiB of RAM on %s, boot timer %s\n", s.nr_vcpus,
-	       (unsigned long long)(s.mem_size / MIB), s.backend->name,
-	       s.boot_timer ? "on" : "off");
-	printf("  virtio devices found by the guest through %s\n",
-	       s.discovery == DISCOVERY_CMDLINE ? "its command line (no ACPI tables)" :
-	       s.discovery == DISCOVERY_ACPI ? "ACPI" : "its command line and ACPI");
-	printf("  memory file: %llu bytes, %llu MiB of data\n",
-	       (unsigned long long)s.mem_file_size,
-	       (unsigned long long)(memfile_data_bytes(s.mem_fd, s.mem_size) / MIB));
-	inspect_cpus(&s);
-	inspect_devices(&s);
-	inspect_host_resources(&s);
-	ret = inspect_workingset(&s, &e);
+	/* Everything checked before anything is printed. */
+	ret = inspect_workingset(&s, &workingset, &e);
 	if (ret)
-		log_error("snapshot %s: %s", s.dir, e.msg);
+		err_prefix(&e, "snapshot %s", s.dir);
+	if (!ret && verify)
+		ret = inspect_verify(&s, verified, sizeof(verified), &e);
+	if (ret) {
+		log_error("%s", e.msg);
+	} else {
+		inspect_print(&s, workingset);
+		fputs(verified, stdout);
+	}
 	snapshot_close(&s);
 	return ret ? EXIT_BAD_INPUT : EXIT_GUEST_OK;
 }

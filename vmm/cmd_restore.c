@@ -55,6 +55,9 @@ static const char restore_usage[] =
 	"                             device (the guest keeps its MAC)\n"
 	"      --recorded-resources   reopen the disks and taps the snapshot recorded\n"
 	"                             instead (one VM of that snapshot at a time)\n"
+	"      --verify               check guest RAM against the snapshot's memory\n"
+	"                             checksums before any vCPU runs (an eager\n"
+	"                             restore: auto picks it, lazy is refused)\n"
 	"      --fault-timeout SECONDS\n"
 	"                             lazy: a fault on guest RAM not served within\n"
 	"                             SECONDS (1 to 3600, default 10) ends gmvm with\n"
@@ -87,6 +90,7 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_RECORDED,
+	OPT_VERIFY,
 };
 
 static const struct option restore_options[] = {
@@ -102,6 +106,7 @@ static const struct option restore_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "recorded-resources", no_argument, NULL, OPT_RECORDED },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -162,6 +167,9 @@ static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 	case OPT_RECORDED:
 		o->recorded_resources = true;
 		return 0;
+	case OPT_VERIFY:
+		o->verify = true;
+		return 0;
 	case OPT_FAULT_TIMEOUT:
 		if (parse_uint(arg, 1, VM_FAULT_TIMEOUT_MAX_S, &n, e))
 			return err_prefix(e, "--fault-timeout");
@@ -179,6 +187,13 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 
 	if (!o->dir)
 		return err_set(e, EINVAL, "--snapshot is required");
+	/* A lazy restore brings RAM in after the guest starts: nothing to check. */
+	if (o->verify && (needs_lazy || o->mode == RESTORE_MODE_LAZY ||
+			  o->uffd_mode != RESTORE_UFFD_AUTO))
+		return err_set(e, EINVAL, "--verify checks all of guest RAM before the guest runs, which needs an eager restore: %s asks for a lazy one",
+			       o->mode == RESTORE_MODE_LAZY ? "--restore lazy" :
+			       o->prefetch ? "--prefetch" : o->record ? "--record-working-set" :
+			       o->uffd_socket ? "--uffd-socket" : "--uffd-mode");
 	if (needs_lazy && o->mode == RESTORE_MODE_EAGER)
 		return err_set(e, EINVAL, "%s needs a lazy restore, not --restore eager",
 			       o->prefetch ? "--prefetch" : o->record ?

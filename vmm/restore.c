@@ -72,10 +72,11 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 	struct vm *vm = &r->vm;
 	char why[300];
 
-	if (o->mode == RESTORE_MODE_EAGER) {
+	if (o->mode == RESTORE_MODE_EAGER || o->verify) {
 		*lazy = false;
-		snprintf(vm->restore_reason, sizeof(vm->restore_reason),
-			 "--restore eager");
+		snprintf(vm->restore_reason, sizeof(vm->restore_reason), "%s",
+			 o->mode == RESTORE_MODE_EAGER ? "--restore eager" :
+			 "auto: --verify checks all of RAM before the guest runs");
 		return 0;
 	}
 	*lazy = restore_probe_lazy(r, why, sizeof(why));
@@ -178,6 +179,14 @@ static int restore_eager(struct restore *r, struct err *e)
 		return err_prefix(e, "snapshot %s", r->o->dir);
 	log_info("eager restore: %lld MiB in %llu ms", bytes >> 20,
 		 (unsigned long long)((time_now_ns() - t0) / 1000000));
+	if (!r->o->verify)
+		return 0;
+	/* What the guest will see, not the file: it may change after this. */
+	t0 = time_now_ns();
+	if (snapshot_verify_memory(&r->snap, &r->vm.mem, &bytes, e))
+		return -EINVAL;
+	log_info("--verify: memory checksums good, %lld MiB in %llu ms", bytes >> 20,
+		 (unsigned long long)((time_now_ns() - t0) / 1000000));
 	return 0;
 }
 
@@ -273,6 +282,11 @@ static int restore_prepare(struct restore *r, struct err *e)
 	if (snapshot_open(&r->snap, r->o->dir, e) ||
 	    restore_read_workingset(r, e))
 		return EXIT_BAD_INPUT;
+	if (r->o->verify && !r->snap.has_region_crcs) {
+		err_set(e, ENODATA, "--verify: snapshot %s has no memory checksums (format %u revision %u; they came with revision 1)",
+			r->o->dir, VMSTATE_VERSION, r->snap.vs.revision);
+		return EXIT_BAD_INPUT;
+	}
 	/* Opened now: the file is written at exit, maybe after a chroot. */
 	if (r->o->record &&
 	    (r->record_dir_fd = open(r->o->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {

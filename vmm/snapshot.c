@@ -61,7 +61,8 @@ void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_end(w);
 }
 
-void snapshot_write_regions(struct vm *vm, struct vmstate_writer *w)
+void snapshot_write_regions(struct vm *vm, const uint32_t *crcs,
+			    struct vmstate_writer *w)
 {
 	char name[32];
 
@@ -74,6 +75,8 @@ void snapshot_write_regions(struct vm *vm, struct vmstate_writer *w)
 		vmstate_put_u64(w, "gpa", r->gpa);
 		vmstate_put_u64(w, "size", r->size);
 		vmstate_put_u64(w, "offset", r->offset);
+		if (crcs)
+			vmstate_put_u32(w, "data-crc32c", crcs[i]);
 		vmstate_end(w);
 	}
 	vmstate_end(w);
@@ -115,7 +118,7 @@ void snapshot_write_devices(struct vm *vm, struct vmstate_writer *w)
 }
 
 static int snapshot_write_vmstate(struct vm *vm, const char *path,
-				  struct err *e)
+				  const uint32_t *crcs, struct err *e)
 {
 	struct vmstate_writer w;
 	const void *blob;
@@ -125,7 +128,7 @@ static int snapshot_write_vmstate(struct vm *vm, const char *path,
 	if (vmstate_writer_init(&w))
 		return err_set(e, ENOMEM, "cannot start the vmstate");
 	snapshot_write_config(vm, &w);
-	snapshot_write_regions(vm, &w);
+	snapshot_write_regions(vm, crcs, &w);
 	vmstate_begin(&w, "vm");
 	ret = vm_save_state(vm, &w, e);
 	vmstate_end(&w);
@@ -167,27 +170,24 @@ static void snapshot_remove_partial(const char *tmp)
 	rmdir(tmp);
 }
 
-/* Write both files into tmp. */
+/* Write both files into tmp: memory first, for its checksums. */
 static int snapshot_write_dir(struct vm *vm, const char *tmp, struct err *e)
 {
+	uint32_t crcs[GUEST_MEM_MAX_REGIONS];
 	char path[PATH_MAX];
 	long long bytes;
 	uint64_t t0 = time_now_ns();
-	int ret;
 
-	if (snapshot_path(path, sizeof(path), tmp, SNAPSHOT_VMSTATE))
-		return err_set(e, ENAMETOOLONG, "%s: name too long", tmp);
-	ret = snapshot_write_vmstate(vm, path, e);
-	if (ret)
-		return ret;
 	if (snapshot_path(path, sizeof(path), tmp, SNAPSHOT_MEMORY))
 		return err_set(e, ENAMETOOLONG, "%s: name too long", tmp);
-	bytes = memfile_write(&vm->mem, path, e);
+	bytes = memfile_write(&vm->mem, path, crcs, e);
 	if (bytes < 0)
 		return (int)bytes;
 	log_info("snapshot: %lld MiB of guest memory written in %llu ms",
 		 bytes >> 20, (unsigned long long)((time_now_ns() - t0) / 1000000));
-	return 0;
+	if (snapshot_path(path, sizeof(path), tmp, SNAPSHOT_VMSTATE))
+		return err_set(e, ENAMETOOLONG, "%s: name too long", tmp);
+	return snapshot_write_vmstate(vm, path, crcs, e);
 }
 
 static int fsync_dir(const char *dir)

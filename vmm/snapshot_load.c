@@ -173,6 +173,15 @@ static int snapshot_check_regions(struct snapshot *s, struct err *e)
 				       n, (unsigned long long)gpa,
 				       (unsigned long long)size,
 				       (unsigned long long)offset);
+		/* Optional (revision 1), but all regions or none. */
+		if (!n)
+			s->has_region_crcs = vmstate_has(&s->vs, child, "data-crc32c");
+		if (vmstate_has(&s->vs, child, "data-crc32c") != s->has_region_crcs)
+			return err_set(e, EINVAL, "memory regions 0 and %u: one has a checksum (data-crc32c), the other none",
+				       n);
+		if (s->has_region_crcs &&
+		    vmstate_get_u32(&s->vs, child, "data-crc32c", &s->region_crcs[n], e))
+			return -EINVAL;
 	}
 	if (n != layout.nr_regions)
 		return err_set(e, EINVAL, "%u memory regions, %llu MiB of RAM has %u",
@@ -353,4 +362,27 @@ int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
 	if (ret)
 		err_prefix(e, "snapshot %s", s->dir);
 	return ret;
+}
+
+int snapshot_verify_memory(const struct snapshot *s, const struct guest_mem *mem,
+			   long long *bytes, struct err *e)
+{
+	uint32_t got[GUEST_MEM_MAX_REGIONS];
+	struct guest_mem layout;
+
+	if (!s->has_region_crcs)
+		return err_set(e, ENODATA, "snapshot %s has no memory checksums (format %u revision %u; they came with revision 1)",
+			       s->dir, VMSTATE_VERSION, s->vs.revision);
+	guest_mem_layout(&layout, s->mem_size);
+	*bytes = mem ? memfile_checksum_ram(mem, got, e) :
+		       memfile_checksum_file(s->mem_fd, &layout, got, e);
+	if (*bytes < 0)
+		return err_prefix(e, "snapshot %s", s->dir);
+	for (unsigned int r = 0; r < layout.nr_regions; r++)
+		if (got[r] != s->region_crcs[r])
+			return err_set(e, EINVAL, "snapshot %s: memory region %u [%#llx, +%#llx) %s checksum %#x, the snapshot says %#x: the memory file is damaged",
+				       s->dir, r, (unsigned long long)layout.regions[r].gpa,
+				       (unsigned long long)layout.regions[r].size,
+				       mem ? "restored with" : "has", got[r], s->region_crcs[r]);
+	return 0;
 }

@@ -61,6 +61,7 @@ int vmstate_writer_init(struct vmstate_writer *w)
 	vmstate_put_u32(w, "checksum", 0);
 	vmstate_put_str(w, "magic", VMSTATE_MAGIC);
 	vmstate_put_u32(w, "version", VMSTATE_VERSION);
+	vmstate_put_u32(w, "revision", VMSTATE_REVISION);
 	return w->err;
 }
 
@@ -186,6 +187,13 @@ int vmstate_open(struct vmstate *vs, const void *buf, size_t len,
 	if (version != VMSTATE_VERSION)
 		return err_set(e, EINVAL, "format version %u, this gmvm reads version %u",
 			       version, VMSTATE_VERSION);
+	vs->revision = 0;
+	if (vmstate_has(vs, 0, "revision") &&
+	    vmstate_get_u32(vs, 0, "revision", &vs->revision, e))
+		return -EINVAL;
+	if (vs->revision > VMSTATE_REVISION)
+		return err_set(e, EINVAL, "format %u revision %u, written by a newer gmvm: this one reads revisions up to %u and would drop what it does not know",
+			       version, vs->revision, VMSTATE_REVISION);
 	return vmstate_check_checksum(buf, len, e);
 }
 

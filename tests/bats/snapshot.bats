@@ -44,7 +44,7 @@ setup() {
 	make_snapshot "$BATS_TEST_TMPDIR/s" --cpus 2 --cmdline "touch=16M snapshot"
 	run gmvm inspect "$BATS_TEST_TMPDIR/s"
 	assert_success
-	assert_line "snapshot $BATS_TEST_TMPDIR/s: format 1, checksum good"
+	assert_line "snapshot $BATS_TEST_TMPDIR/s: format 1 revision 1, checksum good"
 	assert_line "  2 vCPU(s), 128 MiB of RAM on $(default_backend), boot timer off"
 	assert_line --regexp '^  vCPU 1: rip 0x[0-9a-f]+$'
 	assert_line --partial 'devices with state: serial i8042'
@@ -116,7 +116,7 @@ msr_reads() {
 	assert_success
 	assert_line '  host resources recorded (a restore opens them only with --recorded-resources):'
 	assert_line "    disk 1: $BATS_TEST_TMPDIR/disk (read-only)"
-	assert_line "  memory file: $((size + 4)) bytes, 0 MiB of data"
+	assert_line "  memory file: $((size + 4)) bytes, 0 MiB of data, a checksum per region"
 }
 
 @test "a --stats file that cannot be written: the error, and no success" {

@@ -370,7 +370,7 @@ void seeds_vmstate(void)
 	cfg.disks[0].path = "/var/lib/gmvm/disk.img";
 	vm.nr_vcpus = 1;
 	snapshot_write_config(&vm, &w);
-	snapshot_write_regions(&vm, &w);
+	snapshot_write_regions(&vm, (const uint32_t[GUEST_MEM_MAX_REGIONS]){ 0 }, &w);
 	vmstate_begin(&w, "vm");
 	vmstate_end(&w);
 	vm.nr_vcpus = 0;
