@@ -7,12 +7,16 @@
  * flush is fdatasync(), and where the file system can punch holes DISCARD
  * and WRITE_ZEROES become fallocate(). Every request is checked: sector
  * ranges against the capacity, lengths against the sector size, segment
- * counts against what the config space promised.
+ * counts against what the config space promised. A request refused gets
+ * IOERR and a warning saying why, at most one a second (a guest can send
+ * them at will).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/fs.h>
 #include <linux/virtio_blk.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,7 @@
 #define BLK_DISCARD_MAX_SECTORS (1u << 22)	/* 2 GiB per range */
 
 struct virtio_blk {
+	struct virtio_dev *vd;
 	int fd;
 	const char *path;
 	bool readonly;
@@ -44,7 +49,29 @@ struct virtio_blk {
 	struct virtio_device_ops ops;	/* features depend on the file */
 	struct virtq_req req;
 	struct iovec iov[BLK_IOV_MAX];
+	struct log_limit refusals;
 };
+
+/* A request refused: IOERR for the guest, the reason for the log. */
+__attribute__((format(printf, 2, 3)))
+static uint8_t blk_refuse(struct virtio_blk *b, const char *fmt, ...)
+{
+	unsigned int held;
+	char why[160];
+	va_list ap;
+
+	if (!log_limit_pass(&b->refusals, &held))
+		return VIRTIO_BLK_S_IOERR;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (held)
+		log_warn("%s: %s: answered IOERR (and %u more refused in the last second)",
+			 b->vd->dev.id, why, held);
+	else
+		log_warn("%s: %s: answered IOERR", b->vd->dev.id, why);
+	return VIRTIO_BLK_S_IOERR;
+}
 
 /* [sector, +count) inside the disk, without overflow. */
 static bool blk_range_ok(const struct virtio_blk *b, uint64_t sector,
@@ -62,14 +89,19 @@ static uint8_t blk_rw(struct virtio_blk *b, uint64_t sector, bool write,
 	ssize_t n;
 	int nr;
 
+	const char *op = write ? "write" : "read";
+
 	if (write && b->readonly)
-		return VIRTIO_BLK_S_IOERR;
-	if (len % BLK_SECTOR || !blk_range_ok(b, sector, len / BLK_SECTOR))
-		return VIRTIO_BLK_S_IOERR;
+		return blk_refuse(b, "write to the read-only disk %s", b->path);
+	if (len % BLK_SECTOR)
+		return blk_refuse(b, "%s of %" PRIu64 " bytes, not whole sectors", op, len);
+	if (!blk_range_ok(b, sector, len / BLK_SECTOR))
+		return blk_refuse(b, "%s of sectors [%" PRIu64 ", +%" PRIu64 ") past the disk's %" PRIu64 " sectors",
+				  op, sector, (uint64_t)(len / BLK_SECTOR), b->sectors);
 	nr = virtq_req_iovec(req, !write, write ? sizeof(struct virtio_blk_outhdr) : 0,
 			     len, b->iov, BLK_IOV_MAX);
 	if (nr < 0)
-		return VIRTIO_BLK_S_IOERR;
+		return blk_refuse(b, "%s through more than %d buffers", op, BLK_IOV_MAX);
 	if (!nr)
 		return VIRTIO_BLK_S_OK;
 	do
@@ -77,7 +109,9 @@ static uint8_t blk_rw(struct virtio_blk *b, uint64_t sector, bool write,
 			    preadv(b->fd, b->iov, nr, sector * BLK_SECTOR);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)len)
-		return VIRTIO_BLK_S_IOERR;
+		return blk_refuse(b, "%s of sectors [%" PRIu64 ", +%" PRIu64 ") of %s: %s", op,
+				  sector, (uint64_t)(len / BLK_SECTOR), b->path,
+				  n < 0 ? strerror(errno) : "short transfer");
 	if (!write)
 		*written = len;
 	return VIRTIO_BLK_S_OK;
@@ -90,25 +124,35 @@ static uint8_t blk_ranges(struct virtio_blk *b, bool zeroes)
 	uint64_t len = req->out_len - sizeof(struct virtio_blk_outhdr);
 	struct virtio_blk_discard_write_zeroes r;
 
-	if (!b->can_punch || b->readonly)
-		return b->can_punch ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_UNSUPP;
+	const char *op = zeroes ? "write-zeroes" : "discard";
+
+	if (!b->can_punch)
+		return VIRTIO_BLK_S_UNSUPP;
+	if (b->readonly)
+		return blk_refuse(b, "%s on the read-only disk %s", op, b->path);
 	if (!len || len % sizeof(r) || len / sizeof(r) > BLK_DISCARD_SEGS)
-		return VIRTIO_BLK_S_IOERR;
+		return blk_refuse(b, "%s with %" PRIu64 " bytes of ranges, not 1 to %d ranges",
+				  op, len, BLK_DISCARD_SEGS);
 	for (uint64_t off = 0; off < len; off += sizeof(r)) {
 		int mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
 
 		virtq_req_read(req, sizeof(struct virtio_blk_outhdr) + off, &r, sizeof(r));
 		if (r.num_sectors > BLK_DISCARD_MAX_SECTORS ||
-		    !blk_range_ok(b, r.sector, r.num_sectors) ||
-		    (r.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
-			return VIRTIO_BLK_S_IOERR;
+		    !blk_range_ok(b, r.sector, r.num_sectors))
+			return blk_refuse(b, "%s of sectors [%" PRIu64 ", +%u) past the disk's %" PRIu64 " or over %u",
+					  op, (uint64_t)r.sector, r.num_sectors, b->sectors,
+					  BLK_DISCARD_MAX_SECTORS);
+		if (r.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)
+			return blk_refuse(b, "%s with flags %#x", op, r.flags);
 		/* Both leave zeros behind; without unmap, keep blocks allocated. */
 		if (zeroes && !(r.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
 			mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE;
 		if (r.num_sectors &&
 		    fallocate(b->fd, mode, r.sector * BLK_SECTOR,
 			      r.num_sectors * BLK_SECTOR) < 0)
-			return VIRTIO_BLK_S_IOERR;
+			return blk_refuse(b, "%s of sectors [%" PRIu64 ", +%u) of %s: %s", op,
+					  (uint64_t)r.sector, r.num_sectors, b->path,
+					  strerror(errno));
 	}
 	return VIRTIO_BLK_S_OK;
 }
@@ -121,13 +165,16 @@ static uint8_t virtio_blk_handle_request(struct virtio_blk *b, uint32_t *written
 	*written = 0;
 	if (b->req.in_len < 1 ||
 	    virtq_req_read(&b->req, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
-		return VIRTIO_BLK_S_IOERR;
+		return blk_refuse(b, "a request without a %zu-byte header or a status byte",
+				  sizeof(hdr));
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
 		return blk_rw(b, hdr.sector, hdr.type == VIRTIO_BLK_T_OUT, written);
 	case VIRTIO_BLK_T_FLUSH:
-		return fdatasync(b->fd) < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		if (fdatasync(b->fd) < 0)
+			return blk_refuse(b, "flush of %s: %s", b->path, strerror(errno));
+		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID:
 		*written = virtq_req_write(&b->req, 0, b->id,
 					   MIN((uint64_t)sizeof(b->id), b->req.in_len - 1));
@@ -186,18 +233,18 @@ static int blk_open(struct virtio_blk *b, struct err *e)
 	struct stat st;
 	uint64_t bytes;
 
-	b->fd = open(b->path, (b->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* A FIFO would block the open of a read-only disk: refused first. */
+	b->fd = open_image(b->path, !b->readonly, &st);
+	if (b->fd == -EINVAL || b->fd == -EISDIR)
+		return err_set(e, EINVAL, "is %s, not a regular file or a block device",
+			       file_kind(st.st_mode));
 	if (b->fd < 0)
-		return err_set(e, errno, "%s", strerror(errno));
-	if (fstat(b->fd, &st) < 0)
-		return err_set(e, errno, "%s", strerror(errno));
+		return err_set(e, -b->fd, "%s", strerror(-b->fd));
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
 			return err_set(e, errno, "BLKGETSIZE64: %s", strerror(errno));
-	} else if (S_ISREG(st.st_mode)) {
-		bytes = st.st_size;
 	} else {
-		return err_set(e, EINVAL, "not a regular file or a block device");
+		bytes = st.st_size;
 	}
 	if (bytes < BLK_SECTOR)
 		return err_set(e, EINVAL, "smaller than one %llu-byte sector", BLK_SECTOR);
@@ -299,6 +346,7 @@ static int virtio_blk_setup(struct vm *vm, const struct vm_config *cfg,
 		ret = virtio_mmio_create(vm, &b->ops, b, &vd, e);
 		if (ret)
 			return ret;
+		b->vd = vd;
 		log_info("disk %s: %llu sectors%s%s", b->path,
 			 (unsigned long long)b->sectors, b->readonly ? ", read-only" : "",
 			 b->can_punch ? ", discard" : "");

@@ -55,9 +55,12 @@
 #define NET_RX_BUDGET 64
 #define NET_TX_BUDGET 256
 /*
- * What readv() and writev() take: the header, the chain's buffers and one
- * overflow byte must fit, so a chain of more than IOV_MAX - 2 buffers (legal,
- * through an indirect table; no driver we know makes one) is refused.
+ * What readv() and writev() take: the header copy, the buffers after the
+ * header and, on receive, one overflow byte must fit, so a receive chain of
+ * more than IOV_MAX - 2 buffers after its header needs a reset and a frame
+ * to transmit in more than IOV_MAX - 1 is dropped. Only an indirect table
+ * makes such a chain, longer than the queue size, which drivers must not
+ * (virtio 1.2, 2.7.5.3.1); no driver we know does.
  */
 #define NET_IOV_MAX IOV_MAX
 /* Config space: mac and status; the fields after need features not offered. */
@@ -233,7 +236,7 @@ static void net_rx(struct virtio_net *n)
 		got = net_rx_frame(n);
 		if (got == -E2BIG) {
 			/* The driver's fault, not the tap's: the link stays up. */
-			virtio_needs_reset(vd, "a receive chain has more buffers than gmvm takes (1022)");
+			virtio_needs_reset(vd, "a receive chain has more than 1022 buffers after its header");
 			break;
 		}
 		if (got <= 0)
@@ -300,7 +303,7 @@ static void net_tx_frame(struct virtio_net *n)
 		while (put < 0 && errno == EINTR);
 		/* A full or downed tap drops the frame, as a busy link would. */
 		if (put < 0)
-			why = nr < 0 ? "its buffers cannot be described" : strerror(errno);
+			why = nr < 0 ? "more than 1023 buffers after its header" : strerror(errno);
 	}
 	if (why)
 		net_drop(n, false, why);

@@ -14,21 +14,36 @@
 load helpers
 
 TAP=gmvmtap0
+# The long-chain attacks talk to the namespace: the addresses
+# tests/guest/hostile_device.c names (the guest's MAC is set with mac=).
+GUEST_IP=10.0.2.15
+HOST_IP=10.0.2.2
+GUEST_MAC=52:54:00:12:34:56
+HOST_MAC=02:00:00:00:00:02
 
 setup() {
 	require_kvm
 }
 
+# Background commands start as `ip netns exec NS CMD &`: ip execs CMD, so
+# $! is CMD's pid (as in net.bats).
 teardown() {
+	local pid
+	for pid in ${BG_PIDS:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	if [ -n "${NS_MADE:-}" ]; then
 		ip netns del "$NS"
 	fi
 }
 
 # net_namespace: a network namespace of the test's own with the tap TAP
-# up in it, as in net.bats: the guest's frames reach nobody else.
+# up in it, as in net.bats: the guest's frames reach nobody else. Made
+# once per test.
 net_namespace() {
 	local out
+	[ -z "${NS_MADE:-}" ] || return 0
 	require_command ip "iproute2"
 	[ "$(id -u)" -eq 0 ] || skip "needs root to create a network namespace and a tap"
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun: this host has no tun/tap driver"
@@ -39,6 +54,25 @@ net_namespace() {
 	ip -n "$NS" link set "$TAP" up
 }
 
+# net_host: the namespace's end of the link, for the attacks that send
+# to it or have it send: HOST_IP and HOST_MAC on the tap, and GUEST_MAC a
+# permanent neighbour of GUEST_IP (the hostile guest answers no ARP).
+net_host() {
+	net_namespace
+	ip -n "$NS" link set "$TAP" address "$HOST_MAC"
+	ip -n "$NS" addr add "$HOST_IP/24" dev "$TAP"
+	ip -n "$NS" neigh replace "$GUEST_IP" lladdr "$GUEST_MAC" dev "$TAP" nud permanent
+}
+
+# icmp_in_echos: the echo requests the namespace's kernel has received.
+icmp_in_echos() {
+	# shellcheck disable=SC2016	# awk's fields, not the shell's
+	ip netns exec "$NS" awk '$1 == "Icmp:" {
+		if (!col) { for (i = 2; i <= NF; i++) if ($i == "InEchos") col = i }
+		else print $col
+	}' /proc/net/snmp
+}
+
 # gmvm_run_in_ns [ARG]...: gmvm_run inside the test's namespace.
 gmvm_run_in_ns() {
 	ip netns exec "$NS" timeout --kill-after=10 "$GMVM_TIMEOUT" "$GMVM" run \
@@ -46,8 +80,9 @@ gmvm_run_in_ns() {
 }
 
 # attack KIND DEV [ARG]...: gmvm runs hostile=KIND,DEV with the device DEV
-# (rng, blk on a fresh 1 MiB disk, console, balloon, net on a tap), $MEMORY
-# of RAM (128M: the messages name addresses past its end) and the ARGs.
+# (rng, blk on a fresh 1 MiB disk, console, balloon, net on a tap, with
+# the MAC $NET_MAC if set), $MEMORY of RAM (128M: the messages name
+# addresses past its end) and the ARGs.
 attack() {
 	local args=() run_it=gmvm_run
 
@@ -64,7 +99,7 @@ attack() {
 	balloon) args=(--balloon) ;;
 	net)
 		net_namespace
-		args=(--net "tap=$TAP")
+		args=(--net "tap=$TAP${NET_MAC:+,mac=$NET_MAC}")
 		run_it=gmvm_run_in_ns
 		;;
 	esac
@@ -650,8 +685,16 @@ snapshot_then_restore() {
 # --- Each device's own rules.
 
 @test "blkbad: virtio-blk refuses sectors past the end, wrapping sector counts, odd lengths, short headers, unknown types" {
-	served blkbad blk
+	attack blkbad blk
+	survived
 	assert_line 'hostile: bad block requests refused with an error status'
+	# Each refusal is logged, one line a second at most: here the first.
+	[[ "${stderr%%$'\n'*}" == "gmvm: warning: virtio-blk@0: read of sectors [18446744073709551615, +1) past the disk's 2048 sectors: answered IOERR" ]] ||
+		fail "the first refusal is not logged as such: $stderr"
+	local lines
+	lines=$(grep -c '^gmvm: warning: virtio-blk@0: .*: answered IOERR' <<<"$stderr")
+	[ "$lines" = "$(wc -l <<<"$stderr")" ] && ((lines <= 1 + SECONDS)) ||
+		fail "want one IOERR line a second at most: $stderr"
 	# Not a byte written.
 	assert_equal "$(tr -d '\0' <"$DISK" | wc -c)" 0
 }
@@ -682,8 +725,8 @@ snapshot_then_restore() {
 	stderr_is 'gmvm: warning: virtio-console@0: chain from descriptor 0 loops or exceeds the queue size; the device needs a reset'
 }
 
-# --- virtio-net (transmitq), on a tap in a network namespace of each test's
-# own: skipped where that cannot be made.
+# --- virtio-net (transmitq; longrxchain also receiveq), on a tap in a
+# network namespace of each test's own: skipped where that cannot be made.
 
 @test "loop: virtio-net, a descriptor loop" {
 	refused loop net 'chain from descriptor 0 loops or exceeds the queue size'
@@ -767,6 +810,42 @@ snapshot_then_restore() {
 
 @test "txwritable: virtio-net, a frame to transmit in a device-writable buffer" {
 	refused txwritable net 'a transmit chain has device-writable buffers'
+}
+
+# gmvm moves a frame with one readv()/writev() of at most IOV_MAX (1024)
+# iovecs: the header's copy, one per buffer holding frame bytes and, on
+# receive, an overflow byte. An indirect table makes longer chains (longer
+# than the queue size, which drivers must not make); the guest's buffers are a byte each after a first holding the
+# header (and a frame byte), laid out in memory in reverse.
+
+@test "longrxchain: virtio-net, a receive chain of 1023 buffers through an indirect table needs a reset, the link stays up; 1022 are served" {
+	local payload
+	net_host
+	# The datagram hostile_device.c expects (UDP_RECORDS records: a frame
+	# of 1022 bytes), to the guest every 50 ms from before gmvm starts.
+	payload=$(printf '%04d.' {0..195})
+	ip netns exec "$NS" bash -c \
+		"while sleep 0.05; do printf %s '$payload' >/dev/udp/$GUEST_IP/9; done" \
+		>/dev/null 2>&1 3>&- &
+	BG_PIDS=$!
+	NET_MAC=$GUEST_MAC attack longrxchain net
+	survived
+	assert_line 'hostile: a receive chain of 1022 buffers: a frame of 1022 bytes arrived intact'
+	assert_line 'hostile: NEEDS_RESET (status 0x4f), configuration interrupt, nothing used'
+	assert_line 'hostile: a receive chain of 1023 buffers: the link is still up'
+	assert_line 'hostile: after the reset, a frame arrived intact in a normal buffer'
+	stderr_is 'gmvm: warning: virtio-net@0: a receive chain has more than 1022 buffers after its header; the device needs a reset'
+}
+
+@test "longtxchain: virtio-net, a frame to transmit in 1024 buffers after its header (through an indirect table) is dropped, logged once, and the device carries on; 1023 go out intact" {
+	net_host
+	NET_MAC=$GUEST_MAC attack longtxchain net
+	survived
+	assert_line 'hostile: a transmit chain of 1024 buffers, 1023 after the header: sent intact'
+	assert_line 'hostile: a transmit chain of 1024 buffers, 1024 after the header: dropped, then the same frame in 2 buffers sent'
+	stderr_is 'gmvm: warning: virtio-net@0: tap gmvmtap0: a transmitted frame dropped: more than 1023 buffers after its header (logged once)'
+	# The namespace got echo requests 1 and 3, never the dropped 2.
+	assert_equal "$(icmp_in_echos)" 2
 }
 
 # --- Ports.

@@ -128,9 +128,16 @@ new_disk() {
 	run --separate-stderr gmvm_run --disk "$BATS_TEST_TMPDIR/none.img"
 	assert_bad_usage "disk $BATS_TEST_TMPDIR/none.img: No such file"
 	run --separate-stderr gmvm_run --disk "$BATS_TEST_TMPDIR,rw"
-	assert_bad_usage "disk $BATS_TEST_TMPDIR: Is a directory"
+	assert_bad_usage "disk $BATS_TEST_TMPDIR: is a directory, not a regular file or a block device"
 	run --separate-stderr gmvm_run --disk /dev/null
-	assert_bad_usage 'disk /dev/null: not a regular file or a block device'
+	assert_bad_usage 'disk /dev/null: is a character device, not a regular file or a block device'
+	# Read-only, a FIFO without a writer would block the open: no hang.
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	for opt in ro rw; do
+		run --separate-stderr timeout 20 "$GMVM" run --kernel "$TESTGUEST" \
+			--disk "$BATS_TEST_TMPDIR/fifo,$opt" --cmdline hello
+		assert_bad_usage "disk $BATS_TEST_TMPDIR/fifo: is a FIFO, not a regular file or a block device"
+	done
 	run --separate-stderr gmvm_run --disk "x.img,fast"
 	assert_bad_usage "--disk x.img,fast: 'fast' is not an option of a disk"
 	: >"$BATS_TEST_TMPDIR/empty.img"

@@ -354,6 +354,8 @@ static const struct kind kinds[] = {
 	{ "reportq", attack_reportq, "balloon" },
 	{ "rxloop", attack_rxloop, "console" },
 	{ "txwritable", attack_txwritable, "net" },
+	{ "longrxchain", attack_longrxchain, "net" },
+	{ "longtxchain", attack_longtxchain, "net" },
 	{ "portflood", attack_portflood, "" },
 };
 

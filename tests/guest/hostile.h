@@ -118,6 +118,8 @@ int attack_manypfn(const struct target *t, struct vdev *d);
 int attack_reportq(const struct target *t, struct vdev *d);
 int attack_rxloop(const struct target *t, struct vdev *d);
 int attack_txwritable(const struct target *t, struct vdev *d);
+int attack_longrxchain(const struct target *t, struct vdev *d);
+int attack_longtxchain(const struct target *t, struct vdev *d);
 
 /* hostile_regs.c: needs no device. */
 int attack_portflood(const struct target *t, struct vdev *d);

@@ -312,3 +312,447 @@ int attack_txwritable(const struct target *t, struct vdev *d)
 {
 	return broken_chain(t, d, 0, lay_tx_writable);
 }
+
+/* --- virtio-net: chains of more buffers than readv()/writev() take -------- */
+
+/*
+ * gmvm moves a frame with one readv() or writev() on the tap: an iovec for
+ * the virtio-net header's copy, one per buffer holding frame bytes (those
+ * after the 12-byte header), and on receive one overflow byte, at most
+ * IOV_MAX (1024) in all. Its chains can be longer: through an indirect
+ * table it takes up to 1024 buffers, whatever the queue size (virtio 1.2,
+ * 2.7.5.3.1, forbids a driver chains longer than the queue; gmvm does not
+ * hold it to that). It refuses a receive chain of more than 1022 frame
+ * buffers (NEEDS_RESET, the driver's fault: the link stays up) and drops a
+ * frame to transmit in more than 1023 (logged once, the chain used, the
+ * device carries on).
+ *
+ * The frames: hostile.bats puts the tap in a namespace of the test's own,
+ * with host_ip on it and its MAC set to host_mac, and makes the guest's
+ * MAC (given with mac=) a permanent neighbour of guest_ip; for
+ * longrxchain it sends UDP datagrams of UDP_RECORDS records "0000."
+ * "0001." ... to guest_ip port 9 every 50 ms. Anything else that comes
+ * (IPv6 chatter) is ignored.
+ */
+#define NET_RXQ 0
+#define NET_TXQ 1
+#define NET_HDR 12		/* virtio_net_hdr_v1 */
+#define NET_RX_BUFS 4
+#define NET_RX_LEN 2048
+#define ETH_HDR 14
+#define ETH_P_IP 0x0800
+#define IP_HDR 20
+#define UDP_HDR 8
+#define ICMP_HDR 8
+#define UDP_PORT 9
+#define UDP_RECORDS 196
+#define UDP_FRAME (ETH_HDR + IP_HDR + UDP_HDR + 5 * UDP_RECORDS)	/* 1022 */
+#define PING_ID 0x4c43
+#define LONG_BUFS 1024		/* gmvm's VIRTQ_MAX_CHAIN: a table's most */
+#define FRAMES_IGNORED 64	/* other frames tolerated while waiting */
+#define F_INDIRECT_DESC (1ull << VIRTIO_RING_F_INDIRECT_DESC)
+
+static const uint8_t host_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+static const uint8_t host_ip[4] = { 10, 0, 2, 2 };
+static const uint8_t guest_ip[4] = { 10, 0, 2, 15 };
+static uint8_t guest_mac[6];
+
+static uint8_t net_rx_buf[NET_RX_BUFS][NET_RX_LEN] __attribute__((aligned(64)));
+/* A header and a frame laid flat: what goes into a long chain, or came out. */
+static uint8_t flat[NET_HDR + 2048];
+
+/*
+ * The long chain: an indirect table whose first buffer, long_head, holds
+ * the header (and, when first_len is 13, the frame's first byte), then a
+ * byte per buffer, laid out in memory in the reverse of the chain's order:
+ * the frame comes out right only if the device follows the chain.
+ */
+static struct vring_desc long_table[LONG_BUFS] __attribute__((aligned(16)));
+static uint8_t long_head[NET_HDR + 1];
+static uint8_t long_pool[LONG_BUFS];
+
+/* n buffers, the first of first_len bytes; the chain's length in bytes. */
+static uint32_t lay_long(unsigned int n, uint32_t first_len, bool writable)
+{
+	for (unsigned int i = 0; i < n; i++)
+		long_table[i] = (struct vring_desc){
+			.addr = i ? (uint64_t)&long_pool[n - 1 - i] : (uint64_t)long_head,
+			.len = i ? 1 : first_len,
+			.flags = (writable ? VRING_DESC_F_WRITE : 0) |
+				 (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+			.next = i + 1,
+		};
+	return first_len + n - 1;
+}
+
+/* Copy the first len bytes of the chain of n buffers to flat, or back. */
+static void long_copy(unsigned int n, uint32_t len, bool to_chain)
+{
+	uint32_t off = 0;
+
+	for (unsigned int i = 0; i < n && off < len; i++) {
+		uint8_t *p = (uint8_t *)long_table[i].addr;
+		uint32_t take = long_table[i].len;
+
+		if (take > len - off)
+			take = len - off;
+		if (to_chain)
+			memcpy(p, flat + off, take);
+		else
+			memcpy(flat + off, p, take);
+		off += take;
+	}
+}
+
+/* Queue q's descriptor 0: the long chain of n buffers, as one table. */
+static void submit_long(struct vdev *d, unsigned int q, unsigned int n)
+{
+	d->vq[q].desc[0] = buf_desc((uint64_t)long_table, 16 * n,
+				    VRING_DESC_F_INDIRECT, 0);
+	submit(d, q, 0);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/* The Internet checksum's running sum, and its folded complement. */
+static uint32_t sum16(const uint8_t *p, uint32_t len, uint32_t sum)
+{
+	for (uint32_t i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void read_mac(const struct vdev *d)
+{
+	uint32_t lo = vdev_read(d, VM_CONFIG), hi = vdev_read(d, VM_CONFIG + 4);
+
+	memcpy(guest_mac, &lo, 4);
+	memcpy(guest_mac + 4, &hi, 2);
+}
+
+/* VIRTIO_NET_S_LINK_UP in the config's status, after the MAC. */
+static bool link_up(const struct vdev *d)
+{
+	return (vdev_read(d, VM_CONFIG + 4) >> 16) & 1;
+}
+
+/* A received header: no offloads, one buffer (no MRG_RXBUF: num_buffers 1). */
+static bool rx_hdr_ok(const uint8_t *h)
+{
+	if (h[0] || h[1] || h[10] != 1 || h[11]) {
+		printf("hostile: a received header says flags %#x, gso %#x, num_buffers %u\n",
+		       h[0], h[1], h[10] | h[11] << 8);
+		return false;
+	}
+	return true;
+}
+
+/* A frame check: 1 the frame looked for, intact; 0 another; -1 wrong. */
+typedef int (*frame_check)(const uint8_t *f, uint32_t len, uint16_t want);
+
+/* An IPv4 header from src to dst carrying proto, for a frame of len bytes. */
+static bool ip_ok(const uint8_t *ip, uint32_t len, uint8_t proto,
+		  const uint8_t *src, const uint8_t *dst)
+{
+	return ip[0] == 0x45 && get16(ip + 2) == len - ETH_HDR && ip[9] == proto &&
+	       !csum_fold(sum16(ip, IP_HDR, 0)) && !memcmp(ip + 12, src, 4) &&
+	       !memcmp(ip + 16, dst, 4);
+}
+
+/* The host's datagram to port 9, every byte as it was sent. */
+static int udp_check(const uint8_t *f, uint32_t len, uint16_t want)
+{
+	const uint8_t *ip = f + ETH_HDR, *udp = ip + IP_HDR, *rec = udp + UDP_HDR;
+	uint32_t sum;
+
+	(void)want;
+	if (len < ETH_HDR + IP_HDR || get16(f + 12) != ETH_P_IP || ip[9] != 17)
+		return 0;
+	if (len != UDP_FRAME || memcmp(f, guest_mac, 6) ||
+	    !ip_ok(ip, len, 17, host_ip, guest_ip) || get16(udp + 2) != UDP_PORT ||
+	    get16(udp + 4) != len - ETH_HDR - IP_HDR) {
+		printf("hostile: a UDP frame of %u bytes, not the %u the host sent, or its headers are wrong\n",
+		       len, UDP_FRAME);
+		return -1;
+	}
+	/* The pseudo-header, then the datagram; a checksum of 0 is none. */
+	sum = sum16(ip + 12, 8, 17 + get16(udp + 4));
+	if (get16(udp + 6) && csum_fold(sum16(udp, get16(udp + 4), sum))) {
+		printf("hostile: the UDP checksum of a received frame is wrong\n");
+		return -1;
+	}
+	for (unsigned int r = 0; r < UDP_RECORDS; r++, rec += 5) {
+		if (rec[0] != '0' + r / 1000 % 10 || rec[1] != '0' + r / 100 % 10 ||
+		    rec[2] != '0' + r / 10 % 10 || rec[3] != '0' + r % 10 ||
+		    rec[4] != '.') {
+			printf("hostile: received record %u reads \"%.*s\"\n", r, 5,
+			       (const char *)rec);
+			return -1;
+		}
+	}
+	return 1;
+}
+
+/* The payload of echo request seq: every byte depends on where it is. */
+static uint8_t ping_byte(uint32_t i, uint16_t seq)
+{
+	return (uint8_t)(i * 7 + (i >> 8) + seq);
+}
+
+/* An echo request to the host, a frame of len bytes, into flat (header first). */
+static void ping_build(uint32_t len, uint16_t seq)
+{
+	uint8_t *f = flat + NET_HDR, *ip = f + ETH_HDR, *icmp = ip + IP_HDR;
+
+	memset(flat, 0, NET_HDR + ETH_HDR + IP_HDR + ICMP_HDR);
+	memcpy(f, host_mac, 6);
+	memcpy(f + 6, guest_mac, 6);
+	put16(f + 12, ETH_P_IP);
+	ip[0] = 0x45;
+	put16(ip + 2, len - ETH_HDR);
+	put16(ip + 4, seq);
+	put16(ip + 6, 0x4000);		/* don't fragment */
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, guest_ip, 4);
+	memcpy(ip + 16, host_ip, 4);
+	put16(ip + 10, csum_fold(sum16(ip, IP_HDR, 0)));
+	icmp[0] = 8;
+	put16(icmp + 4, PING_ID);
+	put16(icmp + 6, seq);
+	for (uint32_t i = 0; i < len - ETH_HDR - IP_HDR - ICMP_HDR; i++)
+		icmp[ICMP_HDR + i] = ping_byte(i, seq);
+	put16(icmp + 2, csum_fold(sum16(icmp, len - ETH_HDR - IP_HDR, 0)));
+}
+
+/*
+ * The host's echo reply to request want, the same length as the request:
+ * its payload came back byte for byte, so the request left gmvm intact.
+ * A reply to any other request of ours is wrong.
+ */
+static uint32_t ping_len;
+
+static int ping_check(const uint8_t *f, uint32_t len, uint16_t want)
+{
+	const uint8_t *ip = f + ETH_HDR, *icmp = ip + IP_HDR;
+
+	if (len < ETH_HDR + IP_HDR + ICMP_HDR || get16(f + 12) != ETH_P_IP ||
+	    ip[9] != 1 || icmp[0] != 0 || get16(icmp + 4) != PING_ID)
+		return 0;
+	if (get16(icmp + 6) != want) {
+		printf("hostile: an echo reply to request %u, waiting for %u's\n",
+		       get16(icmp + 6), want);
+		return -1;
+	}
+	if (len != ping_len || memcmp(f, guest_mac, 6) || memcmp(f + 6, host_mac, 6) ||
+	    !ip_ok(ip, len, 1, host_ip, guest_ip) ||
+	    csum_fold(sum16(icmp, len - ETH_HDR - IP_HDR, 0))) {
+		printf("hostile: the echo reply to request %u: %u bytes (want %u), or its headers are wrong\n",
+		       want, len, ping_len);
+		return -1;
+	}
+	for (uint32_t i = 0; i < len - ETH_HDR - IP_HDR - ICMP_HDR; i++) {
+		if (icmp[ICMP_HDR + i] != ping_byte(i, want)) {
+			printf("hostile: the echo reply to request %u: payload byte %u is %#x, sent %#x\n",
+			       want, i, icmp[ICMP_HDR + i], ping_byte(i, want));
+			return -1;
+		}
+	}
+	return 1;
+}
+
+static unsigned int net_rx_request(struct vbuf *b)
+{
+	b[0] = (struct vbuf){ net_rx_buf[0], NET_RX_LEN, true };
+	return 1;
+}
+
+static void rx_post(struct vdev *d, uint16_t i)
+{
+	d->vq[NET_RXQ].desc[i] = buf_desc((uint64_t)net_rx_buf[i], NET_RX_LEN,
+					  VRING_DESC_F_WRITE, 0);
+	publish(d, NET_RXQ, i);
+}
+
+/* Receive buffers posted: frames until check finds what it wants (or not). */
+static int rx_until(struct vdev *d, frame_check check, uint16_t want,
+		    const char *what)
+{
+	struct vq *vq = &d->vq[NET_RXQ];
+
+	for (unsigned int seen = 0; seen < FRAMES_IGNORED; seen++) {
+		uint32_t len, id;
+		int ret;
+
+		if (!wait_used(d, NET_RXQ, NEEDS_RESET_CYCLES, &len)) {
+			printf("hostile: no %s came (status %#x)\n", what, status(d));
+			return -1;
+		}
+		id = vq->used->ring[(uint16_t)(vq->last_used - 1) % vq->size].id;
+		if (id >= NET_RX_BUFS || len < NET_HDR || len > NET_RX_LEN) {
+			printf("hostile: a receive buffer used as %u with %u bytes\n", id, len);
+			return -1;
+		}
+		if (!rx_hdr_ok(net_rx_buf[id]))
+			return -1;
+		ret = check(net_rx_buf[id] + NET_HDR, len - NET_HDR, want);
+		rx_post(d, id);
+		vdev_write(d, VM_QUEUE_NOTIFY, NET_RXQ);
+		if (ret)
+			return ret > 0 ? 0 : -1;
+	}
+	printf("hostile: %u other frames, no %s\n", FRAMES_IGNORED, what);
+	return -1;
+}
+
+/*
+ * The host's datagram into a receive chain of n buffers (a first of 13
+ * bytes: the header and one frame byte, then a byte each), skipping any
+ * other frame that comes first.
+ */
+static int rx_long(struct vdev *d, unsigned int n)
+{
+	uint32_t cap = lay_long(n, NET_HDR + 1, true);
+
+	for (unsigned int seen = 0; seen < FRAMES_IGNORED; seen++) {
+		uint32_t len;
+		int ret;
+
+		submit_long(d, NET_RXQ, n);
+		if (!wait_used(d, NET_RXQ, NEEDS_RESET_CYCLES, &len)) {
+			printf("hostile: a receive chain of %u buffers was not used (status %#x)\n",
+			       n, status(d));
+			return -1;
+		}
+		if (len < NET_HDR || len > cap) {
+			printf("hostile: a receive chain of %u bytes used with %u\n", cap, len);
+			return -1;
+		}
+		long_copy(n, len, false);
+		if (!rx_hdr_ok(flat))
+			return -1;
+		ret = udp_check(flat + NET_HDR, len - NET_HDR, 0);
+		if (ret)
+			return ret > 0 ? 0 : -1;
+	}
+	printf("hostile: %u other frames, no datagram from the host\n", FRAMES_IGNORED);
+	return -1;
+}
+
+/*
+ * longrxchain: the host's datagram of 1022 bytes into a receive chain of
+ * 1022 buffers (the most gmvm takes) arrives intact; one of 1023 buffers
+ * makes the device need a reset, its link still up; after a reset a frame
+ * arrives in a normal buffer.
+ */
+int attack_longrxchain(const struct target *t, struct vdev *d)
+{
+	const struct target rx = { .q = NET_RXQ, .request = net_rx_request };
+
+	if (!dev_open(t, d, F_INDIRECT_DESC))
+		return -1;
+	read_mac(d);
+	if (rx_long(d, 1022))
+		return -1;
+	printf("hostile: a receive chain of 1022 buffers: a frame of %u bytes arrived intact\n",
+	       UDP_FRAME);
+	vdev_write(d, VM_INTERRUPT_ACK, 3);
+	lay_long(1023, NET_HDR + 1, true);
+	submit_long(d, NET_RXQ, 1023);
+	if (expect_needs_reset(&rx, d, true))
+		return -1;
+	if (!link_up(d)) {
+		printf("hostile: a receive chain of 1023 buffers took the link down\n");
+		return -1;
+	}
+	printf("hostile: a receive chain of 1023 buffers: the link is still up\n");
+	if (!dev_open(t, d, 0))
+		return -1;
+	for (uint16_t i = 0; i < NET_RX_BUFS; i++)
+		rx_post(d, i);
+	vdev_write(d, VM_QUEUE_NOTIFY, NET_RXQ);
+	if (rx_until(d, udp_check, 0, "datagram from the host after the reset"))
+		return -1;
+	printf("hostile: after the reset, a frame arrived intact in a normal buffer\n");
+	return 0;
+}
+
+/* Transmit what flat holds through the chain of n buffers; true if used. */
+static bool tx_long(struct vdev *d, unsigned int n, uint32_t first_len)
+{
+	uint32_t len;
+
+	long_copy(n, lay_long(n, first_len, false), true);
+	submit_long(d, NET_TXQ, n);
+	if (!wait_used(d, NET_TXQ, NEEDS_RESET_CYCLES, &len) || len || needs_reset(d)) {
+		printf("hostile: a transmit chain of %u buffers: not used as sent (status %#x)\n",
+		       n, status(d));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * longtxchain: echo requests to the host. A frame of 1023 bytes in a chain
+ * of 1024 buffers, the header alone in the first (1023 iovecs after it):
+ * sent, the reply comes back intact. One of 1024 bytes whose first buffer
+ * also holds a frame byte (1024 after the header): dropped, the chain used,
+ * no reply; the same frame in two buffers then goes out, with no reset.
+ */
+int attack_longtxchain(const struct target *t, struct vdev *d)
+{
+	struct vbuf b[2];
+	uint32_t len;
+
+	if (!dev_open(t, d, F_INDIRECT_DESC))
+		return -1;
+	read_mac(d);
+	for (uint16_t i = 0; i < NET_RX_BUFS; i++)
+		rx_post(d, i);
+	vdev_write(d, VM_QUEUE_NOTIFY, NET_RXQ);
+
+	ping_len = LONG_BUFS - 1;
+	ping_build(ping_len, 1);
+	if (!tx_long(d, LONG_BUFS, NET_HDR) ||
+	    rx_until(d, ping_check, 1, "echo reply to the frame of 1023 buffers"))
+		return -1;
+	printf("hostile: a transmit chain of 1024 buffers, 1023 after the header: sent intact\n");
+
+	ping_len = LONG_BUFS;
+	ping_build(ping_len, 2);
+	if (!tx_long(d, LONG_BUFS, NET_HDR + 1))
+		return -1;
+	/* The host answers in order: a reply to 2 would come before 3's. */
+	ping_build(ping_len, 3);
+	b[0] = (struct vbuf){ flat, NET_HDR, false };
+	b[1] = (struct vbuf){ flat + NET_HDR, ping_len, false };
+	lay(d->vq[NET_TXQ].desc, VQ_SIZE, 0, b, 2);
+	submit(d, NET_TXQ, 0);
+	if (!wait_used(d, NET_TXQ, NEEDS_RESET_CYCLES, &len) || len ||
+	    rx_until(d, ping_check, 3, "echo reply to the frame after the dropped one"))
+		return -1;
+	if (needs_reset(d)) {
+		printf("hostile: NEEDS_RESET after a dropped frame\n");
+		return -1;
+	}
+	printf("hostile: a transmit chain of 1024 buffers, 1024 after the header: dropped, then the same frame in 2 buffers sent\n");
+	return 0;
+}
