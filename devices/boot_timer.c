@@ -5,9 +5,6 @@
  * took since the monitor started. Writes of other values are ignored; a
  * guest writing the value again and again gets one line a second.
  */
-#include <errno.h>
-#include <stdlib.h>
-
 #include "arch_layout.h"
 #include "log.h"
 #include "util.h"
@@ -16,18 +13,9 @@
 #define BOOT_TIMER_MAGIC 123
 
 struct boot_timer {
-	struct device dev;	/* first: the device is the boot timer */
+	struct simple_device sd;	/* first: the device is the boot timer */
 	struct log_limit limit;
 };
-
-static void boot_timer_read(struct device *dev, uint64_t offset,
-			    uint8_t *data, uint32_t len)
-{
-	(void)dev;
-	(void)offset;
-	for (uint32_t i = 0; i < len; i++)
-		data[i] = 0;
-}
 
 static void boot_timer_write(struct device *dev, uint64_t offset,
 			     const uint8_t *data, uint32_t len)
@@ -52,33 +40,20 @@ static void boot_timer_write(struct device *dev, uint64_t offset,
 			   (unsigned long long)(ns / 1000 % 1000));
 }
 
-static void boot_timer_destroy(struct device *dev)
-{
-	free(dev);
-}
-
-static const struct device_ops boot_timer_ops = {
-	.name = "boot-timer",
-	.read = boot_timer_read,
-	.write = boot_timer_write,
-	.destroy = boot_timer_destroy,
-};
-
 static int boot_timer_setup(struct vm *vm, const struct vm_config *cfg,
 			    struct err *e)
 {
-	struct boot_timer *t;
+	static const struct simple_device_desc desc = {
+		.name = "boot-timer",
+		.mmio = true,
+		.base = LAYOUT_BOOT_TIMER_ADDR,
+		.len = LAYOUT_BOOT_TIMER_SIZE,
+		.write = boot_timer_write,
+	};
 
 	if (!cfg->boot_timer)
 		return 0;
-	t = calloc(1, sizeof(*t));
-	if (!t || vm_add_device(vm, &t->dev)) {
-		free(t);
-		return err_set(e, ENOMEM, "out of memory for the boot timer");
-	}
-	device_init(&t->dev, &boot_timer_ops, vm);
-	return vm_register_mmio(vm, LAYOUT_BOOT_TIMER_ADDR,
-				LAYOUT_BOOT_TIMER_SIZE, &t->dev, e);
+	return simple_device_add(vm, &desc, sizeof(struct boot_timer), e) ? 0 : -e->errnum;
 }
 
 const struct device_desc boot_timer_device = {

@@ -241,13 +241,15 @@ bool virtq_should_interrupt(struct virtq *vq)
 	return !valid || (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
-uint32_t virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst,
-			uint32_t len)
+/* Copy between buf and the request's readable or writable bytes at off. */
+static uint32_t virtq_req_copy(const struct virtq_req *req, bool writable,
+			       uint64_t off, uint8_t *buf, uint32_t len)
 {
-	uint8_t *d = dst;
+	unsigned int first = writable ? req->nr_out : 0;
+	unsigned int end = writable ? req->nr_out + req->nr_in : req->nr_out;
 	uint32_t done = 0;
 
-	for (unsigned int i = 0; i < req->nr_out && done < len; i++) {
+	for (unsigned int i = first; i < end && done < len; i++) {
 		const struct virtq_buf *b = &req->buf[i];
 		uint32_t n;
 
@@ -256,33 +258,26 @@ uint32_t virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst,
 			continue;
 		}
 		n = MIN((uint64_t)b->len - off, (uint64_t)len - done);
-		memcpy(d + done, b->addr + off, n);
+		if (writable)
+			memcpy(b->addr + off, buf + done, n);
+		else
+			memcpy(buf + done, b->addr + off, n);
 		done += n;
 		off = 0;
 	}
 	return done;
 }
 
+uint32_t virtq_req_read(const struct virtq_req *req, uint64_t off, void *dst,
+			uint32_t len)
+{
+	return virtq_req_copy(req, false, off, dst, len);
+}
+
 uint32_t virtq_req_write(const struct virtq_req *req, uint64_t off,
 			 const void *src, uint32_t len)
 {
-	const uint8_t *s = src;
-	uint32_t done = 0;
-
-	for (unsigned int i = req->nr_out; i < req->nr_out + req->nr_in && done < len; i++) {
-		const struct virtq_buf *b = &req->buf[i];
-		uint32_t n;
-
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		n = MIN((uint64_t)b->len - off, (uint64_t)len - done);
-		memcpy(b->addr + off, s + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	return virtq_req_copy(req, true, off, (uint8_t *)src, len);
 }
 
 int virtq_req_iovec(const struct virtq_req *req, bool writable, uint64_t off,

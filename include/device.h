@@ -83,6 +83,29 @@ extern const unsigned int device_table_len;
 void device_init(struct device *dev, const struct device_ops *ops,
 		 struct vm *vm);
 
+/*
+ * A device of one window that only listens (devices/simple_device.c): reads
+ * are zeros, writes go to desc->write. It is added to vm and registered on
+ * the port or MMIO bus; size (at least that of struct simple_device) lets
+ * the kind keep its own state after it. Returns the device, or NULL with e
+ * set.
+ */
+struct simple_device {
+	struct device dev;
+	struct device_ops ops;
+};
+
+struct simple_device_desc {
+	const char *name;
+	bool mmio;
+	uint64_t base, len;
+	void (*write)(struct device *dev, uint64_t offset, const uint8_t *data,
+		      uint32_t len);
+};
+
+struct device *simple_device_add(struct vm *vm, const struct simple_device_desc *desc,
+				 size_t size, struct err *e);
+
 struct bus_range {
 	uint64_t base;
 	uint64_t len;

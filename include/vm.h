@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch_layout.h"
 #include "boot.h"
 #include "console.h"
 #include "device.h"
@@ -83,6 +84,7 @@ struct vm_config {
 	bool lazy_load;			/* --lazy-load */
 	const char *stats_path;		/* --stats FILE */
 	struct privdrop privdrop;	/* --chroot, --uid, --gid */
+	enum seccomp_mode seccomp;	/* --seccomp */
 	bool rng;			/* --rng */
 	bool balloon;			/* --balloon */
 	bool virtio_console;		/* a virtio-console device exists */
@@ -122,7 +124,7 @@ struct vm {
 	struct bus mmio_bus;
 	struct device **devices;
 	unsigned int nr_devices;
-	struct virtio_dev *virtio[16];	/* LAYOUT_VIRTIO_MAX, for discovery */
+	struct virtio_dev *virtio[LAYOUT_VIRTIO_MAX];	/* for discovery */
 	unsigned int nr_virtio;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
@@ -168,9 +170,17 @@ struct vm {
 };
 
 /*
- * Open /dev/kvm, create the VM with its irqchip, PIT and RAM, per cfg.
- * Returns 0, or -errno with e filled; on failure vm_destroy() cleans up.
- * A backend the host does not offer is an error when cfg names it.
+ * A VM holding nothing, every descriptor "not open": what vm_destroy()
+ * takes at any point after, however early a failure came.
+ */
+void vm_init(struct vm *vm);
+
+/* The parts of cfg the VM keeps (vm_create's first step; the fuzz harness). */
+void vm_take_config(struct vm *vm, const struct vm_config *cfg);
+
+/*
+ * Open /dev/kvm and create the VM in vm (vm_init() done), per cfg. Returns
+ * 0, or -errno with e filled; on failure vm_destroy() cleans up.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e);
 

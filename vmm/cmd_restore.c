@@ -213,7 +213,7 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 		if (o->nets[i].mac_set)
 			return err_set(e, EINVAL, "--net tap=%s: a restored guest keeps the MAC it has (mac= does not apply)",
 				       o->nets[i].tap);
-	return seccomp_setup(o->common.seccomp, e) ? -EINVAL : 0;
+	return 0;
 }
 
 static int restore_parse(struct restore_opts *o, int argc, char **argv,
@@ -243,6 +243,10 @@ int cmd_restore(int argc, char **argv)
 	if (ret < 0) {
 		log_error("restore: %s (see gmvm restore --help)", e.msg);
 		return EXIT_BAD_INPUT;
+	}
+	if (seccomp_setup(o.common.seccomp, &e)) {
+		log_error("seccomp: %s", e.msg);
+		return EXIT_FAILURE_RUNTIME;
 	}
 	return restore_vm(&o);
 }

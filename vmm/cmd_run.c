@@ -254,8 +254,7 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 	if (cfg->snapshot_dir &&
 	    run_check_snapshot_dir(cfg->snapshot_dir, cfg->privdrop.chroot_dir, e))
 		return -EINVAL;
-	if (seccomp_setup(a.common.seccomp, e))
-		return -EINVAL;
+	cfg->seccomp = a.common.seccomp;
 	return run_check_memory(cfg->mem_size, e);
 }
 
@@ -301,6 +300,7 @@ static int run_vm(struct vm_config *cfg)
 	struct vm vm;
 	int status = EXIT_FAILURE_RUNTIME, stats_fd = -1;
 
+	vm_init(&vm);
 	if (vm_create(&vm, cfg, &e))
 		goto fail;
 	if (vm_check_config(&vm, cfg, &e) ||
@@ -360,6 +360,10 @@ int cmd_run(int argc, char **argv)
 	if (ret < 0) {
 		log_error("run: %s (see gmvm run --help)", e.msg);
 		return EXIT_BAD_INPUT;
+	}
+	if (seccomp_setup(cfg.seccomp, &e)) {
+		log_error("seccomp: %s", e.msg);
+		return EXIT_FAILURE_RUNTIME;
 	}
 	if (run_map_files(&cfg, &e)) {
 		log_error("%s", e.msg);

@@ -398,6 +398,7 @@ int restore_vm(const struct restore_opts *o)
 	struct err e = { 0 };
 	int status;
 
+	vm_init(&r.vm);
 	status = restore_prepare(&r, &e);
 	if (status) {
 		if (e.msg[0])

@@ -145,59 +145,48 @@ uint64_t time_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-int read_full_at(int fd, void *buf, size_t len, uint64_t offset)
+/*
+ * All of len bytes through read/write (offset < 0) or pread/pwrite, retried
+ * after short transfers and EINTR. A read that meets the end: -EIO.
+ */
+static int io_full(int fd, void *buf, size_t len, int64_t offset, bool is_write)
 {
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = pread(fd, p, len, offset);
+		ssize_t n;
 
+		if (is_write)
+			n = offset < 0 ? write(fd, p, len) : pwrite(fd, p, len, offset);
+		else
+			n = offset < 0 ? read(fd, p, len) : pread(fd, p, len, offset);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
+		if (n == 0 && !is_write)
 			return -EIO;
 		p += n;
 		len -= n;
-		offset += n;
+		if (offset >= 0)
+			offset += n;
 	}
 	return 0;
+}
+
+int read_full_at(int fd, void *buf, size_t len, uint64_t offset)
+{
+	return io_full(fd, buf, len, (int64_t)offset, false);
 }
 
 int write_full(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return io_full(fd, (void *)buf, len, -1, true);
 }
 
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-		offset += n;
-	}
-	return 0;
+	return io_full(fd, (void *)buf, len, (int64_t)offset, true);
 }
 
 static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t len)

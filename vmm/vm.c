@@ -67,24 +67,33 @@ int vm_create_irqchip(struct vm *vm, struct err *e)
 	return vm_mask_pics(vm, e);
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
+void vm_init(struct vm *vm)
 {
-	int ret;
-
 	memset(vm, 0, sizeof(*vm));
-	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
 	vm->loop.epoll_fd = -1;
 	vm->mem.fd = -1;
+	vm->snapshot_source.fd = -1;
+	console_init(&vm->console, CONSOLE_NONE);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+}
+
+void vm_take_config(struct vm *vm, const struct vm_config *cfg)
+{
+	vm->cfg = cfg;
 	vm->boot_timer = cfg->boot_timer;
 	vm->start_ns = cfg->start_ns;
 	vm->snapshot_dir = cfg->snapshot_dir;
 	vm->snapshot_then_stop = cfg->snapshot_then_stop;
-	vm->snapshot_source.fd = -1;
-	pthread_mutex_init(&vm->pause_lock, NULL);
-	pthread_cond_init(&vm->pause_cond, NULL);
 	console_init(&vm->console, cfg->console);
+}
 
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
+{
+	int ret;
+
+	vm_take_config(vm, cfg);
 	vm->kvm_fd = kvm_open(e);
 	if (vm->kvm_fd < 0)
 		return vm->kvm_fd;

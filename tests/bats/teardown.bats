@@ -106,3 +106,13 @@ pipe"
 		assert_line 'testguest: ok'
 	done
 }
+
+@test "a restore that fails before its VM exists closes no descriptor it did not open (fd 0 stays)" {
+	require_command strace
+	run strace -f -qq -e trace=close -o "$BATS_TEST_TMPDIR/trace" "$GMVM" restore \
+		--snapshot "$BATS_TEST_TMPDIR/none"
+	assert_failure 2
+	# It used to close fd 0 seven times, each "not open" field being 0.
+	run grep -c '^[0-9]* *close(0)' "$BATS_TEST_TMPDIR/trace"
+	assert_output 0
+}

@@ -271,16 +271,8 @@ static struct kvm_cpuid2 *fake_cpuid(void)
 static int fake_vm_init(struct vm *vm, const struct vm_config *cfg,
 			const struct guest_mem *mem, struct err *e)
 {
-	memset(vm, 0, sizeof(*vm));
-	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
-	vm->loop.epoll_fd = -1;
-	vm->boot_timer = cfg->boot_timer;
-	vm->start_ns = cfg->start_ns;
-	vm->snapshot_source.fd = -1;
-	pthread_mutex_init(&vm->pause_lock, NULL);
-	pthread_cond_init(&vm->pause_cond, NULL);
-	console_init(&vm->console, cfg->console);
+	vm_init(vm);
+	vm_take_config(vm, cfg);
 	/* Guest output goes nowhere, but through the same code. */
 	vm->console.out_fd = devnull;
 	vm->mem = *mem;
