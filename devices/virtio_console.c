@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-console (--console virtio): one port, hvc0 in a Linux guest, joined
- * to the console (vmm/console.c) in place of the UART's input.
+ * to the console (lib/console.c) in place of the UART's input.
  *
  * transmitq: each request's readable buffers go to console_write().
  * receiveq: host input is copied into the buffers the driver made

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "guest_mem.h"
-#include "snapshot.h"
+#include "memfile.h"
 #include "util.h"
 #include "uffd.h"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The snapshot format's compatibility rule (include/vmstate.h, README
+# The snapshot format's compatibility rule (lib/vmstate.h, README
 # "Snapshot format") and the memory checksums: every memory region's
 # checksum is in the vmstate (revision 1); `inspect --verify` checks the
 # memory file, `restore --verify` the guest RAM an eager restore made of it.

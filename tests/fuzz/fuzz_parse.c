@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Option values as the command line gives them (vmm/parse.c and friends):
+ * Option values as the command line gives them (cmd/parse.c and friends):
  * sizes, bounded integers, --disk and --net specifications, MAC addresses,
  * --chroot/--uid/--gid, --seccomp and --memory-backend names, words from a
  * list (parse_choice(): --console, --discovery, ...), and the console's

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Snapshot vmstate files: the checks snapshot_open() makes of them
- * (snapshot_parse(): vmm/vmstate.c, vmm/snapshot_load.c, the vCPU state
+ * (snapshot_parse(): lib/vmstate.c, vmm/snapshot_load.c, the vCPU state
  * shapes), then, for a vmstate that passes, a VM of its configuration with
  * its devices' state restored (snapshot_restore_devices(): every device's
  * restore), the notifications a restore queues served, and a save/restore

@@ -89,7 +89,7 @@ void console_destroy(struct console *c);
 size_t console_escape_filter(struct console_escape *st, const uint8_t *in,
 			     size_t n, uint8_t *out, bool *quit);
 
-/* Terminal raw mode (vmm/term.c). */
+/* Terminal raw mode (lib/term.c). */
 int term_raw_begin(int fd);
 void term_restore(void);
 

@@ -12,6 +12,7 @@
 
 #include "console.h"
 #include "err.h"
+#include "memfile.h"
 #include "vm.h"
 #include "vmstate.h"
 
@@ -94,20 +95,7 @@ void snapshot_write_regions(struct vm *vm, const uint32_t *crcs,
 int snapshot_restore_devices(struct vm *vm, const struct vmstate *vs,
 			     struct err *e);
 
-/*
- * Copy the memory file's data into RAM (eager restore), skipping holes, on
- * several threads. Returns bytes copied or -errno with e set.
- */
-long long memfile_load(const struct guest_mem *mem, int fd, struct err *e);
 
-/*
- * The data extents of the memory file fd (first size bytes) as uffd
- * sources, pointing into map (the file mapped at offset 0). Returns 0 and
- * a malloc'ed array, or -errno with e set.
- */
-struct uffd_extent;
-int memfile_extents(int fd, uint64_t size, const uint8_t *map,
-		    struct uffd_extent **out, size_t *n, struct err *e);
 
 /* Watch for guest snapshot requests on the main loop when configured. */
 int vm_snapshot_requests_init(struct vm *vm, struct err *e);
@@ -131,24 +119,6 @@ int vm_save_state(struct vm *vm, struct vmstate_writer *w, struct err *e);
 int vm_restore_state(struct vm *vm, const struct vmstate *vs, int node,
 		     struct err *e);
 
-/*
- * Write guest RAM to path (created, must not exist): non-zero resident pages
- * only, at their backing offsets, so the file is sparse; crcs[r] gets region
- * r's checksum (memory/memfile.c says what it covers). Returns the bytes of
- * data written, or -errno with e set.
- */
-long long memfile_write(const struct guest_mem *mem, const char *path,
-			uint32_t *crcs, struct err *e);
-
-/*
- * The same checksums over guest RAM as it is now (after an eager restore),
- * or over the memory file fd for the regions of layout. Return the bytes of
- * data pages summed, or -errno with e set.
- */
-long long memfile_checksum_ram(const struct guest_mem *mem, uint32_t *crcs,
-			       struct err *e);
-long long memfile_checksum_file(int fd, const struct guest_mem *layout,
-				uint32_t *crcs, struct err *e);
 
 /*
  * Check the memory file (inspect --verify, before anything maps it) or

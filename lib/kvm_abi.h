@@ -4,7 +4,7 @@
  *
  * Written from Documentation/virt/kvm/api.rst. Every definition is guarded so
  * that building against newer headers uses theirs. Whether the running kernel
- * implements any of this is probed at run time (memory/caps.c), never assumed
+ * implements any of this is probed at run time (vmm/caps.c), never assumed
  * from these numbers.
  */
 #ifndef GMVM_KVM_ABI_H

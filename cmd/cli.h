@@ -60,7 +60,7 @@ int parse_privdrop_option(struct privdrop *p, const char *name,
 int parse_choice(const char *option, const char *what, const char *arg,
 		 const char *const *names, unsigned int n, struct err *e);
 
-/* Options run and restore share (vmm/cli_common.c), and their long forms. */
+/* Options run and restore share (cmd/cli_common.c), and their long forms. */
 enum {
 	OPT_BACKEND = 0x100,
 	OPT_CONSOLE,
