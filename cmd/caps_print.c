@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "cli.h"
 
 static const char *const kind_names[CAPS_NR_KINDS] = {
 	[GUEST_MEM_GMEM] = "gmem",

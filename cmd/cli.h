@@ -10,11 +10,8 @@
 #include "console.h"
 #include "err.h"
 #include "sandbox.h"
+#include "vm.h"
 
-/* Exit statuses of gmvm (a guest may also set its own, see README). */
-#define EXIT_GUEST_OK 0
-#define EXIT_FAILURE_RUNTIME 1	/* guest or monitor failure */
-#define EXIT_BAD_INPUT 2	/* bad usage or bad input file */
 
 /*
  * Parse a size: digits with an optional binary suffix K, M, G or T (any case,
@@ -88,24 +85,11 @@ enum {
 	{ "quiet", no_argument, NULL, 'q' },				\
 	{ "help", no_argument, NULL, 'h' }
 
-struct guest_mem_backend;
-
-struct cli_common {
-	const struct guest_mem_backend *backend;	/* NULL: not given */
-	enum console_mode console;
-	bool console_given;
-	const char *control;
-	const char *stats;
-	enum seccomp_mode seccomp;	/* zero: kill, the default */
-	struct privdrop privdrop;
-	bool async_teardown;
-};
-
 /*
  * One of the shared options (or -v, -q) into c. Returns 0, -EINVAL with e
  * set, or 1 when opt is not one of them.
  */
-int cli_common_option(struct cli_common *c, int opt, const char *arg,
+int cli_common_option(struct vm_options *c, int opt, const char *arg,
 		      struct err *e);
 
 /* A command's own options: 0, -EINVAL with e set, or 1 for "not mine". */
@@ -120,12 +104,30 @@ int cli_parse(int argc, char **argv, const char *shortopts,
 	      const struct option *longopts, cli_option_fn fn, void *ctx,
 	      struct err *e);
 
-int cmd_run(int argc, char **argv);
-int cmd_caps(int argc, char **argv);
-int cmd_restore(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-/* pause, resume, snapshot, stats, status, stop: argv[0] names which. */
-int cmd_control(int argc, char **argv);
+/*
+ * The commands, argv[0] their name. Each returns the exit status it ends
+ * with (0, or the status a guest chose), or -errno with e set and classed:
+ * main() alone turns a class into a status and prints the message.
+ */
+int cmd_run(int argc, char **argv, struct err *e);
+int cmd_caps(int argc, char **argv, struct err *e);
+int cmd_restore(int argc, char **argv, struct err *e);
+int cmd_inspect(int argc, char **argv, struct err *e);
+/* pause, resume, snapshot, stats, status, stop, balloon. */
+int cmd_control(int argc, char **argv, struct err *e);
+
+/*
+ * The control client (cmd/control_client.c): send one request line to the
+ * socket at path and read the reply line into reply (NUL-terminated).
+ * Returns 0 or -errno, e set.
+ */
+int control_request(const char *path, const char *request, char *reply,
+		    size_t size, struct err *e);
+
+/* Print what caps_probe() found as text, or as one JSON object (cmd/caps_print.c). */
+struct host_caps;
+void caps_print_text(const struct host_caps *caps);
+int caps_print_json(const struct host_caps *caps);
 
 extern const char gmvm_version[];
 

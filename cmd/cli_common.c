@@ -29,7 +29,7 @@ int parse_choice(const char *option, const char *what, const char *arg,
 	return err_set(e, EINVAL, "%s: unknown %s '%s' (%s)", option, what, arg, list);
 }
 
-static int parse_console(struct cli_common *c, const char *arg, struct err *e)
+static int parse_console(struct vm_options *c, const char *arg, struct err *e)
 {
 	static const char *const names[] = { "serial", "virtio", "none" };
 	static const enum console_mode modes[] = {
@@ -44,7 +44,7 @@ static int parse_console(struct cli_common *c, const char *arg, struct err *e)
 	return 0;
 }
 
-static int parse_seccomp(struct cli_common *c, const char *arg, struct err *e)
+static int parse_seccomp(struct vm_options *c, const char *arg, struct err *e)
 {
 	if (seccomp_parse_mode(arg, &c->seccomp))
 		return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
@@ -74,7 +74,7 @@ int cli_add_net(struct net_config *nets, unsigned int *n, const char *arg,
 	return 0;
 }
 
-int cli_common_option(struct cli_common *c, int opt, const char *arg,
+int cli_common_option(struct vm_options *c, int opt, const char *arg,
 		      struct err *e)
 {
 	switch (opt) {
@@ -115,9 +115,9 @@ int cli_common_option(struct cli_common *c, int opt, const char *arg,
 	}
 }
 
-int cli_parse(int argc, char **argv, const char *shortopts,
-	      const struct option *longopts, cli_option_fn fn, void *ctx,
-	      struct err *e)
+static int cli_getopt(int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, cli_option_fn fn, void *ctx,
+		      struct err *e)
 {
 	int opt, ret;
 
@@ -140,4 +140,13 @@ int cli_parse(int argc, char **argv, const char *shortopts,
 	if (optind < argc)
 		return err_set(e, EINVAL, "unexpected argument '%s'", argv[optind]);
 	return 0;
+}
+
+int cli_parse(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, cli_option_fn fn, void *ctx,
+	      struct err *e)
+{
+	int ret = cli_getopt(argc, argv, shortopts, longopts, fn, ctx, e);
+
+	return ret < 0 ? err_mark(e, ERR_USAGE) : ret;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* `gmvm caps`: what this host offers and what gmvm would do with it. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@ static const char caps_usage[] =
 	"      --json     one JSON object instead of text\n"
 	"  -h, --help     show this help\n";
 
-int cmd_caps(int argc, char **argv)
+int cmd_caps(int argc, char **argv, struct err *e)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -31,26 +32,26 @@ int cmd_caps(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
+		if (opt == 'h') {
 			fputs(caps_usage, stdout);
-			return EXIT_GUEST_OK;
-		default:
-			log_error("caps: unknown option '%s' (see gmvm caps --help)",
-				  argv[optind - 1]);
-			return EXIT_BAD_INPUT;
+			return 0;
 		}
+		if (opt != 'j') {
+			err_set(e, EINVAL, "unknown option '%s'", argv[optind - 1]);
+			return err_mark(e, ERR_USAGE);
+		}
+		json = true;
 	}
 	if (optind < argc) {
-		log_error("caps: unexpected argument '%s'", argv[optind]);
-		return EXIT_BAD_INPUT;
+		err_set(e, EINVAL, "unexpected argument '%s'", argv[optind]);
+		return err_mark(e, ERR_USAGE);
 	}
 	caps_probe(&caps);
-	if (json)
-		return caps_print_json(&caps) ? EXIT_FAILURE_RUNTIME : 0;
-	caps_print_text(&caps);
-	return EXIT_GUEST_OK;
+	if (!json) {
+		caps_print_text(&caps);
+		return 0;
+	}
+	if (caps_print_json(&caps))
+		return err_set(e, EIO, "caps: cannot write the JSON object");
+	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* `gmvm inspect DIR`: check a snapshot the way restore does, print it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,14 +52,18 @@ static uint64_t memfile_data_bytes(int fd, uint64_t size)
  */
 static void inspect_host_resources(const struct snapshot *s)
 {
+	static char name[4 * PATH_MAX];
+
 	if (!s->nr_disks && !s->nr_nets)
 		return;
 	printf("  host resources recorded (a restore opens them only with --recorded-resources):\n");
 	for (unsigned int i = 0; i < s->nr_disks; i++)
-		printf("    disk %u: %s (%s)\n", i + 1, s->disks[i].path,
+		printf("    disk %u: %s (%s)\n", i + 1,
+		       str_escape(name, sizeof(name), s->disks[i].path),
 		       s->disks[i].readonly ? "read-only" : "read-write");
 	for (unsigned int i = 0; i < s->nr_nets; i++)
-		printf("    net %u: tap %s\n", i + 1, s->nets[i].tap);
+		printf("    net %u: tap %s\n", i + 1,
+		       str_escape(name, sizeof(name), s->nets[i].tap));
 }
 
 static void inspect_cpus(const struct snapshot *s)
@@ -81,9 +86,11 @@ static void inspect_devices(const struct snapshot *s)
 	int node = vmstate_node(&s->vs, 0, "devices");
 
 	printf("  devices with state:");
+	char name[256];
+
 	for (int c = vmstate_first_child(&s->vs, node); c >= 0;
 	     c = vmstate_next_child(&s->vs, c))
-		printf(" %s", vmstate_node_name(&s->vs, c));
+		printf(" %s", str_escape(name, sizeof(name), vmstate_node_name(&s->vs, c)));
 	printf("\n");
 }
 
@@ -97,8 +104,8 @@ static int inspect_workingset(const struct snapshot *s, long long *nr_pages,
 
 	*nr_pages = -1;
 	if (snapshot_path(path, sizeof(path), s->dir, SNAPSHOT_WORKINGSET) ||
-	    access(path, F_OK) < 0)
-		return 0;
+	    faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;	/* none; a link, even dangling, is refused below */
 	if (workingset_read(path, s->mem_size / PAGE_SIZE, &pages, &n, e))
 		return -EINVAL;
 	free(pages);
@@ -144,51 +151,45 @@ static void inspect_print(const struct snapshot *s, long long workingset)
 		printf("  working set: %lld pages (%lld KiB)\n", workingset, workingset * 4);
 }
 
-int cmd_inspect(int argc, char **argv)
+int cmd_inspect(int argc, char **argv, struct err *e)
 {
-	struct snapshot s;
-	struct err e = { 0 };
 	char verified[128] = "";
+	struct snapshot s;
 	long long workingset;
 	bool verify = false;
-	const char *dir;
 	int ret;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(inspect_usage, stdout);
-		return EXIT_GUEST_OK;
+		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "--verify")) {
 		verify = true;
 		argc--, argv++;
 	}
-	if (argc >= 2 && argv[1][0] == '-') {
-		log_error("inspect: unknown option %s (see gmvm inspect --help)", argv[1]);
-		return EXIT_BAD_INPUT;
-	}
-	if (argc != 2) {
-		log_error("inspect: %s (see gmvm inspect --help)",
-			  argc < 2 ? "the snapshot directory is required" :
-			  "takes exactly one snapshot directory");
-		return EXIT_BAD_INPUT;
-	}
-	dir = argv[1];
-	if (snapshot_open(&s, dir, &e)) {
-		log_error("%s", e.msg);
-		return EXIT_BAD_INPUT;
-	}
-	/* Everything checked before anything is printed. */
-	ret = inspect_workingset(&s, &workingset, &e);
+	if (argc >= 2 && argv[1][0] == '-')
+		ret = err_set(e, EINVAL, "unknown option %s", argv[1]);
+	else if (argc != 2)
+		ret = err_set(e, EINVAL, "%s", argc < 2 ? "the snapshot directory is required" :
+			      "takes exactly one snapshot directory");
+	else
+		ret = 0;
 	if (ret)
-		err_prefix(&e, "snapshot %s", s.dir);
-	if (!ret && verify)
-		ret = inspect_verify(&s, verified, sizeof(verified), &e);
+		return err_mark(e, ERR_USAGE);
+	if (snapshot_open(&s, argv[1], e))
+		return -e->errnum;
+	/* Everything checked before anything is printed. */
+	ret = inspect_workingset(&s, &workingset, e);
 	if (ret) {
-		log_error("%s", e.msg);
-	} else {
+		err_prefix(e, "snapshot %s", s.dir);
+		err_mark_input(e);
+	}
+	if (!ret && verify)
+		ret = inspect_verify(&s, verified, sizeof(verified), e);
+	if (!ret) {
 		inspect_print(&s, workingset);
 		fputs(verified, stdout);
 	}
 	snapshot_close(&s);
-	return ret ? EXIT_BAD_INPUT : EXIT_GUEST_OK;
+	return ret;
 }

@@ -222,31 +222,28 @@ static int restore_parse(struct restore_opts *o, int argc, char **argv,
 	int ret = cli_parse(argc, argv, ":s:vqh", restore_options,
 			    restore_option, o, e);
 
-	return ret ? ret : restore_check_opts(o, e);
+	if (ret)
+		return ret;
+	return restore_check_opts(o, e) ? err_mark(e, ERR_USAGE) : 0;
 }
 
-int cmd_restore(int argc, char **argv)
+int cmd_restore(int argc, char **argv, struct err *e)
 {
 	struct restore_opts o = {
 		.mode = RESTORE_MODE_AUTO,
 		.fault_around = UFFD_DEFAULT_FAULT_AROUND,
 		.start_ns = time_now_ns(),
 	};
-	struct err e = { 0 };
 	int ret;
 
-	ret = restore_parse(&o, argc, argv, &e);
+	ret = restore_parse(&o, argc, argv, e);
 	if (ret > 0) {
 		fputs(restore_usage, stdout);
-		return EXIT_GUEST_OK;
+		return 0;
 	}
-	if (ret < 0) {
-		log_error("restore: %s (see gmvm restore --help)", e.msg);
-		return EXIT_BAD_INPUT;
-	}
-	if (seccomp_setup(o.common.seccomp, &e)) {
-		log_error("seccomp: %s", e.msg);
-		return EXIT_FAILURE_RUNTIME;
-	}
-	return restore_vm(&o);
+	if (ret < 0)
+		return ret;
+	if (seccomp_setup(o.common.seccomp, e))
+		return err_prefix(e, "seccomp");
+	return restore_vm(&o, e);
 }

@@ -109,7 +109,7 @@ static const struct option run_options[] = {
 /* What the command line said, beyond the VM's configuration. */
 struct run_args {
 	struct vm_config *cfg;
-	struct cli_common common;
+	struct vm_options common;
 	bool then_given;
 };
 
@@ -126,7 +126,7 @@ static int run_choice_option(struct run_args *a, int opt, const char *arg,
 		i = parse_choice("--discovery", "mode", arg, discovery,
 				 ARRAY_SIZE(discovery), e);
 		if (i >= 0)
-			a->cfg->discovery = (enum vm_discovery)i;
+			a->cfg->dev.discovery = (enum vm_discovery)i;
 	} else {
 		i = parse_choice("--then", "action", arg, then, ARRAY_SIZE(then), e);
 		a->cfg->snapshot_then_stop = i == 1;
@@ -160,21 +160,21 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 		ret = parse_size(arg, MIB, &cfg->mem_size, e);
 		return ret ? err_prefix(e, "--memory") : 0;
 	case OPT_BOOT_TIMER:
-		cfg->boot_timer = true;
+		cfg->dev.boot_timer = true;
 		return 0;
 	case OPT_LAZY_LOAD:
 		cfg->lazy_load = true;
 		return 0;
 	case OPT_RNG:
-		cfg->rng = true;
+		cfg->dev.rng = true;
 		return 0;
 	case OPT_BALLOON:
-		cfg->balloon = true;
+		cfg->dev.balloon = true;
 		return 0;
 	case OPT_DISK:
-		return cli_add_disk(cfg->disks, &cfg->nr_disks, arg, e);
+		return cli_add_disk(cfg->dev.disks, &cfg->dev.nr_disks, arg, e);
 	case OPT_NET:
-		return cli_add_net(cfg->nets, &cfg->nr_nets, arg, e);
+		return cli_add_net(cfg->dev.nets, &cfg->dev.nr_nets, arg, e);
 	case OPT_DISCOVERY:
 	case OPT_THEN:
 		return run_choice_option(a, opt, arg, e);
@@ -245,8 +245,8 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		return err_set(e, EINVAL, "--then needs --snapshot-on-request");
 	cfg->backend = a.common.backend;
 	cfg->backend_explicit = a.common.backend != NULL;
-	cfg->console = a.common.console_given ? a.common.console : CONSOLE_SERIAL;
-	cfg->virtio_console = cfg->console == CONSOLE_VIRTIO;
+	cfg->dev.console = a.common.console_given ? a.common.console : CONSOLE_SERIAL;
+	cfg->dev.virtio_console = cfg->dev.console == CONSOLE_VIRTIO;
 	cfg->control_path = a.common.control;
 	cfg->stats_path = a.common.stats;
 	cfg->privdrop = a.common.privdrop;
@@ -255,6 +255,7 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 	    run_check_snapshot_dir(cfg->snapshot_dir, cfg->privdrop.chroot_dir, e))
 		return -EINVAL;
 	cfg->seccomp = a.common.seccomp;
+	cfg->dev.snapshot_port = cfg->snapshot_dir != NULL;
 	return run_check_memory(cfg->mem_size, e);
 }
 
@@ -275,7 +276,7 @@ static void run_unmap_files(struct vm_config *cfg)
 	cfg->kernel = cfg->initrd = NULL;
 }
 
-/* Write the stats, tear down; status 1 for a failed write, else status. */
+/* Write the stats, tear down; status 1 for a failed write (logged), else status. */
 static int run_finish(struct vm *vm, int stats_fd, int status)
 {
 	struct err e = { 0 };
@@ -283,7 +284,7 @@ static int run_finish(struct vm *vm, int stats_fd, int status)
 	if (stats_fd >= 0 && vm_stats_write(vm, stats_fd, vm->cfg->stats_path, &e)) {
 		log_error("%s", e.msg);
 		if (!status)
-			status = EXIT_FAILURE_RUNTIME;
+			status = VM_STATUS_FAILURE;
 	}
 	if (stats_fd >= 0)
 		close(stats_fd);
@@ -292,85 +293,58 @@ static int run_finish(struct vm *vm, int stats_fd, int status)
 	return status;
 }
 
-/* Returns the exit status. */
-static int run_vm(struct vm_config *cfg)
+/* The exit status of the run, or -errno with e set and classed. */
+static int run_vm(struct vm_config *cfg, struct err *e)
 {
 	struct boot_image img;
-	struct err e = { 0 };
 	struct vm vm;
-	int status = EXIT_FAILURE_RUNTIME, stats_fd = -1;
+	int stats_fd = -1;
 
 	vm_init(&vm);
-	if (vm_create(&vm, cfg, &e))
+	if (vm_create(&vm, cfg, e) || vm_check_config(&vm, cfg, e) ||
+	    (cfg->control_path && control_start(&vm, cfg->control_path, e)) ||
+	    /* Devices first: the command line and tables name them. */
+	    vm_create_memory(&vm, cfg, e) || vm_setup_devices(&vm, cfg, e) ||
+	    vm_load_kernel(&vm, cfg, &img, e) ||
+	    (cfg->lazy_load && vm_start_lazy_load(&vm, cfg, &img, e)))
 		goto fail;
-	if (vm_check_config(&vm, cfg, &e) ||
-	    (cfg->control_path && control_start(&vm, cfg->control_path, &e))) {
-		status = EXIT_BAD_INPUT;
-		goto fail;
-	}
-	/* Devices first: the command line and tables name them. */
-	if (vm_create_memory(&vm, cfg, &e))
-		goto fail;
-	if (vm_setup_devices(&vm, cfg, &e)) {
-		status = vm_setup_failure_status(&e);
-		goto fail;
-	}
-	if (vm_load_kernel(&vm, cfg, &img, &e) ||
-	    (cfg->lazy_load && vm_start_lazy_load(&vm, cfg, &img, &e))) {
-		status = EXIT_BAD_INPUT;
-		goto fail;
-	}
 	/* Lazy loading serves pages from the files for the VM's life. */
 	if (!cfg->lazy_load)
 		run_unmap_files(cfg);
-	if (vm_create_vcpus(&vm, cfg, &e) || vm_set_boot_cpu(&vm, &img, &e))
+	if (vm_create_vcpus(&vm, cfg, e) || vm_set_boot_cpu(&vm, &img, e) ||
+	    (cfg->stats_path && (stats_fd = vm_stats_open(cfg->stats_path, e)) < 0))
 		goto fail;
-	if (cfg->stats_path && (stats_fd = vm_stats_open(cfg->stats_path, &e)) < 0) {
-		status = EXIT_BAD_INPUT;
-		goto fail;
-	}
-	status = vm_run(&vm);
-	return run_finish(&vm, stats_fd, status);
+	return run_finish(&vm, stats_fd, vm_run(&vm));
 fail:
-	log_error("%s", e.msg);
-	return run_finish(&vm, stats_fd, status);
+	run_finish(&vm, -1, 0);
+	return -e->errnum;
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(int argc, char **argv, struct err *e)
 {
 	struct vm_config cfg = {
 		.cmdline = "",
 		.nr_vcpus = 1,
 		.mem_size = DEFAULT_MEMORY,
-		.console = CONSOLE_SERIAL,
+		.dev.console = CONSOLE_SERIAL,
 		.start_ns = time_now_ns(),
 	};
-	struct err e = { 0 };
-	int ret, status;
+	int ret;
 
-	ret = run_parse(&cfg, argc, argv, &e);
+	ret = run_parse(&cfg, argc, argv, e);
 	if (ret == 'h') {
 		fputs(run_usage, stdout);
-		return EXIT_GUEST_OK;
+		return 0;
 	}
 	if (ret == 'V') {
 		printf("gmvm %s\n", gmvm_version);
-		return EXIT_GUEST_OK;
+		return 0;
 	}
-	if (ret < 0) {
-		log_error("run: %s (see gmvm run --help)", e.msg);
-		return EXIT_BAD_INPUT;
-	}
-	if (seccomp_setup(cfg.seccomp, &e)) {
-		log_error("seccomp: %s", e.msg);
-		return EXIT_FAILURE_RUNTIME;
-	}
-	if (run_map_files(&cfg, &e)) {
-		log_error("%s", e.msg);
-		status = EXIT_BAD_INPUT;
-	} else {
-		status = run_vm(&cfg);
-	}
+	if (ret < 0)
+		return err_mark(e, ERR_USAGE);
+	if (seccomp_setup(cfg.seccomp, e))
+		return err_prefix(e, "seccomp");
+	ret = run_map_files(&cfg, e) ? err_mark_input(e) : run_vm(&cfg, e);
 	run_unmap_files(&cfg);
-	return status;
+	return ret;
 }

@@ -152,26 +152,37 @@ static char *client_build(const struct client_request *r)
 	return text;
 }
 
-/* Print the reply; returns the exit status it means. */
-static int client_report(const char *cmd, const char *reply)
+/* Print the reply; returns 0, or -EPROTO / -EPERM with e set. */
+static int client_report(const char *cmd, const char *reply, struct err *e)
 {
 	json_object *r = json_tokener_parse(reply), *ok, *err;
-	int status = EXIT_FAILURE_RUNTIME;
+	int ret = 0;
 
 	if (!r || !json_object_object_get_ex(r, "ok", &ok)) {
-		log_error("%s: gmvm sent something that is not a reply: %.200s", cmd, reply);
+		ret = err_set(e, EPROTO, "%s: gmvm sent something that is not a reply: %.200s",
+			      cmd, reply);
 	} else if (json_object_get_boolean(ok)) {
 		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		status = EXIT_GUEST_OK;
 	} else {
 		json_object_object_get_ex(r, "error", &err);
-		log_error("%s: %s", cmd, err ? json_object_get_string(err) : "refused");
+		ret = err_set(e, EPERM, "%s: %s", cmd,
+			      err ? json_object_get_string(err) : "refused");
 	}
 	json_object_put(r);
-	return status;
+	return ret;
 }
 
-int cmd_control(int argc, char **argv)
+/* The command line's errors: main names the command. */
+static int client_usage_error(struct err *e, const char *what, const char *arg)
+{
+	if (arg)
+		err_set(e, EINVAL, "%s '%s'", what, arg);
+	else
+		err_set(e, EINVAL, "%s", what);
+	return err_mark(e, ERR_USAGE);
+}
+
+int cmd_control(int argc, char **argv, struct err *e)
 {
 	static const struct option opts[] = {
 		{ "control", required_argument, NULL, 'c' },
@@ -184,54 +195,45 @@ int cmd_control(int argc, char **argv)
 	const char *cmd = r.cmd, *path = NULL, *arg = NULL;
 	bool snapshot = !strcmp(cmd, "snapshot"), needs_arg = snapshot || r.balloon;
 	char *request, *reply;
-	struct err e = { 0 };
-	int opt, status;
+	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(client_usage, stdout);
-			return EXIT_GUEST_OK;
+			return 0;
 		}
-		if (opt == 'c') {
+		if (opt == 'c')
 			path = optarg;
-		} else if (opt == 'p' && snapshot) {
+		else if (opt == 'p' && snapshot)
 			r.pause_after = true;
-		} else {
-			log_error("%s: bad option '%s' (see gmvm %s --help)", cmd,
-				  argv[optind - 1], cmd);
-			return EXIT_BAD_INPUT;
-		}
+		else
+			return client_usage_error(e, "bad option", argv[optind - 1]);
 	}
 	if (needs_arg && optind < argc)
 		arg = argv[optind++];
-	if (!path || optind < argc || (needs_arg && !arg)) {
-		log_error("%s: %s (see gmvm %s --help)", cmd,
-			  !path ? "--control SOCK is required" :
-			  snapshot && !arg ? "the snapshot directory is required" :
-			  r.balloon && !arg ? "the number of pages is required" :
-			  "unexpected argument", cmd);
-		return EXIT_BAD_INPUT;
-	}
+	if (!path || optind < argc || (needs_arg && !arg))
+		return client_usage_error(e,
+			!path ? "--control SOCK is required" :
+			snapshot && !arg ? "the snapshot directory is required" :
+			r.balloon && !arg ? "the number of pages is required" :
+			"unexpected argument", NULL);
 	if (snapshot)
 		r.dir = arg;
-	if (r.balloon && parse_uint(arg, 0, UINT32_MAX, &r.pages, &e)) {
-		log_error("%s: pages: %s (see gmvm %s --help)", cmd, e.msg, cmd);
-		return EXIT_BAD_INPUT;
+	if (r.balloon && parse_uint(arg, 0, UINT32_MAX, &r.pages, e)) {
+		err_prefix(e, "pages");
+		return err_mark(e, ERR_USAGE);
 	}
 	request = client_build(&r);
 	reply = malloc(CONTROL_REPLY_MAX);
-	if (!request || !reply) {
-		log_error("%s: out of memory", cmd);
-		status = EXIT_FAILURE_RUNTIME;
-	} else if (control_request(path, request, reply, CONTROL_REPLY_MAX, &e)) {
-		log_error("%s: %s", cmd, e.msg);
-		status = EXIT_FAILURE_RUNTIME;
-	} else {
-		status = client_report(cmd, reply);
-	}
+	if (!request || !reply)
+		ret = err_set(e, ENOMEM, "%s: out of memory", cmd);
+	else if (control_request(path, request, reply, CONTROL_REPLY_MAX, e))
+		ret = err_prefix(e, "%s", cmd);
+	else
+		ret = client_report(cmd, reply, e);
 	free(request);
 	free(reply);
-	return status;
+	return ret;
 }

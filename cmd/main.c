@@ -31,9 +31,22 @@ static const char main_usage[] =
 	"\n"
 	"'gmvm COMMAND --help' describes each command.\n";
 
+/* Exit statuses (README, "Exit status"); a guest may also choose its own. */
+#define EXIT_OK 0
+#define EXIT_FAILURE_RUNTIME 1
+#define EXIT_BAD_INPUT 2
+
+/* The one place a class of error becomes an exit status. */
+static const int exit_status_of[] = {
+	[ERR_RUNTIME] = EXIT_FAILURE_RUNTIME,
+	[ERR_USAGE] = EXIT_BAD_INPUT,
+	[ERR_INPUT] = EXIT_BAD_INPUT,
+	[ERR_UNSUPPORTED] = EXIT_BAD_INPUT,
+};
+
 static const struct {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	int (*fn)(int argc, char **argv, struct err *e);
 } commands[] = {
 	{ "run", cmd_run },
 	{ "caps", cmd_caps },
@@ -48,6 +61,20 @@ static const struct {
 	{ "stop", cmd_control },
 };
 
+static int run_command(unsigned int i, int argc, char **argv)
+{
+	struct err e = { 0 };
+	int status = commands[i].fn(argc, argv, &e);
+
+	if (status >= 0)
+		return status;
+	if (e.cls == ERR_USAGE)
+		log_error("%s: %s (see gmvm %s --help)", argv[0], e.msg, argv[0]);
+	else
+		log_error("%s", e.msg);
+	return exit_status_of[e.cls];
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -57,16 +84,16 @@ int main(int argc, char **argv)
 	if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
 	    !strcmp(cmd, "-h")) {
 		fputs(main_usage, cmd ? stdout : stderr);
-		return cmd ? EXIT_GUEST_OK : EXIT_BAD_INPUT;
+		return cmd ? EXIT_OK : EXIT_BAD_INPUT;
 	}
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") ||
 	    !strcmp(cmd, "-V")) {
 		printf("gmvm %s\n", gmvm_version);
-		return EXIT_GUEST_OK;
+		return EXIT_OK;
 	}
 	for (unsigned int i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return run_command(i, argc - 1, argv + 1);
 	log_error("unknown command '%s' (see gmvm --help)", cmd);
 	return EXIT_BAD_INPUT;
 }

@@ -18,7 +18,10 @@
 #include "acpi.h"
 #include "arch_layout.h"
 #include "log.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 
 #define SLEEP_CONTROL 0		/* register offsets from the control port */
 #define SLEEP_STATUS 1
@@ -51,7 +54,7 @@ static void acpi_sleep_control(struct acpi_sleep *s, uint8_t v)
 		return;
 	if (typ == ACPI_SLP_TYP_S5) {
 		log_info("the guest powered off (ACPI S5)");
-		vm_request_exit(s->dev.vm, 0);
+		host_request_exit(s->dev.host, 0);
 		return;
 	}
 	if (s->warned & (1u << typ))
@@ -88,7 +91,7 @@ static const struct device_ops acpi_sleep_ops = {
 	.destroy = acpi_sleep_destroy,
 };
 
-static int acpi_sleep_setup(struct vm *vm, const struct vm_config *cfg,
+static int acpi_sleep_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
 	struct acpi_sleep *s;
@@ -96,12 +99,12 @@ static int acpi_sleep_setup(struct vm *vm, const struct vm_config *cfg,
 	if (cfg->discovery == DISCOVERY_CMDLINE)
 		return 0;	/* no tables to point at it */
 	s = calloc(1, sizeof(*s));
-	if (!s || vm_add_device(vm, &s->dev)) {
+	if (!s || host_add_device(host, &s->dev)) {
 		free(s);
 		return err_set(e, ENOMEM, "out of memory for the ACPI sleep registers");
 	}
-	device_init(&s->dev, &acpi_sleep_ops, vm);
-	return vm_register_pio(vm, LAYOUT_ACPI_SLEEP_CONTROL_PORT, SLEEP_REGS,
+	device_init(&s->dev, &acpi_sleep_ops, host);
+	return host_add_pio(host, LAYOUT_ACPI_SLEEP_CONTROL_PORT, SLEEP_REGS,
 			       &s->dev, e);
 }
 

@@ -8,7 +8,10 @@
 #include "arch_layout.h"
 #include "log.h"
 #include "util.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 
 #define BOOT_TIMER_MAGIC 123
 
@@ -27,7 +30,7 @@ static void boot_timer_write(struct device *dev, uint64_t offset,
 	(void)len;
 	if (offset != 0 || data[0] != BOOT_TIMER_MAGIC)
 		return;
-	ns = time_now_ns() - dev->vm->start_ns;
+	ns = time_now_ns() - dev->host->start_ns;
 	if (!log_limit_pass(&t->limit, &held))
 		return;
 	if (held)
@@ -40,7 +43,7 @@ static void boot_timer_write(struct device *dev, uint64_t offset,
 			   (unsigned long long)(ns / 1000 % 1000));
 }
 
-static int boot_timer_setup(struct vm *vm, const struct vm_config *cfg,
+static int boot_timer_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
 	static const struct simple_device_desc desc = {
@@ -53,7 +56,7 @@ static int boot_timer_setup(struct vm *vm, const struct vm_config *cfg,
 
 	if (!cfg->boot_timer)
 		return 0;
-	return simple_device_add(vm, &desc, sizeof(struct boot_timer), e) ? 0 : -e->errnum;
+	return simple_device_add(host, &desc, sizeof(struct boot_timer), e) ? 0 : -e->errnum;
 }
 
 const struct device_desc boot_timer_device = {

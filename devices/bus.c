@@ -9,10 +9,10 @@
 #include "util.h"
 
 void device_init(struct device *dev, const struct device_ops *ops,
-		 struct vm *vm)
+		 struct dev_host *host)
 {
 	dev->ops = ops;
-	dev->vm = vm;
+	dev->host = host;
 	snprintf(dev->id, sizeof(dev->id), "%s", ops->name);
 	pthread_mutex_init(&dev->lock, NULL);
 }

@@ -6,7 +6,10 @@
  */
 #include "arch_layout.h"
 #include "log.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 
 static void debug_exit_write(struct device *dev, uint64_t offset,
 			     const uint8_t *data, uint32_t len)
@@ -14,10 +17,10 @@ static void debug_exit_write(struct device *dev, uint64_t offset,
 	(void)offset;
 	(void)len;
 	log_info("guest asked to exit with status %u", data[0]);
-	vm_request_exit(dev->vm, data[0]);
+	host_request_exit(dev->host, data[0]);
 }
 
-static int debug_exit_setup(struct vm *vm, const struct vm_config *cfg,
+static int debug_exit_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
 	static const struct simple_device_desc desc = {
@@ -28,7 +31,7 @@ static int debug_exit_setup(struct vm *vm, const struct vm_config *cfg,
 	};
 
 	(void)cfg;
-	return simple_device_add(vm, &desc, 0, e) ? 0 : -e->errnum;
+	return simple_device_add(host, &desc, 0, e) ? 0 : -e->errnum;
 }
 
 const struct device_desc debug_exit_device = {

@@ -15,13 +15,55 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "console.h"
 #include "err.h"
 
-struct vm;
-struct vm_config;
 struct device;
+struct dev_host;
+struct json_object;
 struct vmstate;
 struct vmstate_writer;
+
+#define VM_MAX_DISKS 8
+#define VM_MAX_NETS 4
+
+/* --disk PATH[,ro] */
+struct disk_config {
+	const char *path;
+	bool readonly;
+};
+
+/* --net tap=NAME[,mac=MAC] */
+struct net_config {
+	char tap[16];			/* IFNAMSIZ */
+	uint8_t mac[6];
+	bool mac_set;			/* else one is made up */
+};
+
+/* How the guest finds virtio-mmio devices (--discovery). */
+enum vm_discovery {
+	DISCOVERY_CMDLINE,	/* virtio_mmio.device= on the command line */
+	DISCOVERY_ACPI,		/* LNRO0005 devices in the DSDT */
+	DISCOVERY_BOTH,
+};
+
+/*
+ * The devices a VM is to have (gmvm run's options; a restore's come from
+ * the snapshot), and what they attach to.
+ */
+struct dev_config {
+	enum console_mode console;	/* --console */
+	enum vm_discovery discovery;	/* --discovery */
+	bool boot_timer;		/* --boot-timer */
+	bool snapshot_port;		/* --snapshot-on-request */
+	bool rng;			/* --rng */
+	bool balloon;			/* --balloon */
+	bool virtio_console;		/* a virtio-console device exists */
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	struct net_config nets[VM_MAX_NETS];
+	unsigned int nr_nets;
+};
 
 struct device_ops {
 	const char *name;
@@ -54,13 +96,25 @@ struct device_ops {
 	 * device does on its own (queues, host I/O). Main thread. May be NULL.
 	 */
 	void (*pause)(struct device *dev, bool paused);
+	/*
+	 * Its own counters, added to root, the --stats and control "stats"
+	 * object, under a key of its own. Main thread. May be NULL.
+	 */
+	void (*stats)(struct device *dev, struct json_object *root);
+	/*
+	 * A control request ({"cmd": cmd, ...}) this device may serve: 1 when
+	 * cmd is not its, else 0 with what it answers added to reply, or
+	 * -errno with e set. Main thread. May be NULL.
+	 */
+	int (*control)(struct device *dev, const char *cmd, struct json_object *req,
+		       struct json_object *reply, struct err *e);
 	/* Free the device; it is already off every bus. May be NULL. */
 	void (*destroy)(struct device *dev);
 };
 
 struct device {
 	const struct device_ops *ops;
-	struct vm *vm;
+	struct dev_host *host;	/* the VM it is part of (host.h) */
 	char id[32];		/* unique; its vmstate node name */
 	pthread_mutex_t lock;
 };
@@ -70,10 +124,17 @@ struct device_desc {
 	const char *name;
 	/*
 	 * Create the devices of this kind that cfg asks for (possibly none)
-	 * and register them with vm_add_device() and the buses. Returns 0 or
-	 * -errno with e filled.
+	 * and add them to host's VM and buses (host.h). Returns 0 or -errno
+	 * with e filled.
 	 */
-	int (*setup)(struct vm *vm, const struct vm_config *cfg, struct err *e);
+	int (*setup)(struct dev_host *host, const struct dev_config *cfg,
+		     struct err *e);
+	/*
+	 * The control request its devices serve (device_ops.control), and
+	 * what to say when the VM has none of them. NULL: none.
+	 */
+	const char *control_cmd;
+	const char *control_missing;
 };
 
 extern const struct device_desc *const device_table[];
@@ -81,11 +142,11 @@ extern const unsigned int device_table_len;
 
 /* Initialise the generic part of a device; its id is its ops' name. */
 void device_init(struct device *dev, const struct device_ops *ops,
-		 struct vm *vm);
+		 struct dev_host *host);
 
 /*
  * A device of one window that only listens (devices/simple_device.c): reads
- * are zeros, writes go to desc->write. It is added to vm and registered on
+ * are zeros, writes go to desc->write. It is added to the VM and registered on
  * the port or MMIO bus; size (at least that of struct simple_device) lets
  * the kind keep its own state after it. Returns the device, or NULL with e
  * set.
@@ -103,7 +164,8 @@ struct simple_device_desc {
 		      uint32_t len);
 };
 
-struct device *simple_device_add(struct vm *vm, const struct simple_device_desc *desc,
+struct device *simple_device_add(struct dev_host *host,
+				 const struct simple_device_desc *desc,
 				 size_t size, struct err *e);
 
 struct bus_range {

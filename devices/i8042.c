@@ -9,7 +9,10 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 #include "vmstate.h"
 
 #define I8042_DATA_PORT 0x60
@@ -45,7 +48,7 @@ static void i8042_output(struct i8042 *k, uint8_t v)
 static void i8042_reset_guest(struct i8042 *k)
 {
 	log_info("guest reset through the i8042 controller");
-	vm_request_exit(k->dev.vm, 0);
+	host_request_exit(k->dev.host, 0);
 }
 
 static void i8042_command(struct i8042 *k, uint8_t cmd)
@@ -177,20 +180,20 @@ static const struct device_ops i8042_ops = {
 	.destroy = i8042_destroy,
 };
 
-static int i8042_setup(struct vm *vm, const struct vm_config *cfg,
+static int i8042_setup(struct dev_host *host, const struct dev_config *cfg,
 		       struct err *e)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 
 	(void)cfg;
-	if (!k || vm_add_device(vm, &k->dev)) {
+	if (!k || host_add_device(host, &k->dev)) {
 		free(k);
 		return err_set(e, ENOMEM, "out of memory for the i8042");
 	}
-	device_init(&k->dev, &i8042_ops, vm);
+	device_init(&k->dev, &i8042_ops, host);
 	i8042_reset(&k->dev);
 	/* One range over 0x60-0x64; 0x61 belongs to KVM's PIT, never seen. */
-	return vm_register_pio(vm, I8042_DATA_PORT,
+	return host_add_pio(host, I8042_DATA_PORT,
 			       I8042_CMD_PORT - I8042_DATA_PORT + 1, &k->dev, e);
 }
 

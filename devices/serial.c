@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "log.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 #include "vmstate.h"
 
 #define COM1_BASE 0x3f8
@@ -87,7 +90,7 @@ static void serial_update_irq(struct serial *s)
 
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		vm_set_irq(s->dev.vm, COM1_IRQ, level);
+		host_set_irq(s->dev.host, COM1_IRQ, level);
 	}
 }
 
@@ -111,7 +114,7 @@ static uint8_t serial_rx_pop(struct serial *s)
 	c = s->rx[s->rx_head];
 	s->rx_head = (s->rx_head + 1) % UART_RX_FIFO;
 	if (--s->rx_len == 0)
-		console_sink_ready(&s->dev.vm->console);
+		console_sink_ready(s->dev.host->console);
 	return c;
 }
 
@@ -161,7 +164,7 @@ static void serial_transmit(struct serial *s, uint8_t c)
 	if (s->mcr & MCR_LOOP)
 		serial_rx_push(s, &c, 1);
 	else
-		console_write(&s->dev.vm->console, &c, 1);
+		console_write(s->dev.host->console, &c, 1);
 	s->thr_ipending = true;
 }
 
@@ -320,7 +323,7 @@ static const struct device_ops serial_ops = {
 	.destroy = serial_destroy,
 };
 
-static int serial_setup(struct vm *vm, const struct vm_config *cfg,
+static int serial_setup(struct dev_host *host, const struct dev_config *cfg,
 			struct err *e)
 {
 	struct serial *s = calloc(1, sizeof(*s));
@@ -329,16 +332,16 @@ static int serial_setup(struct vm *vm, const struct vm_config *cfg,
 
 	if (!s)
 		return err_set(e, ENOMEM, "out of memory for the serial port");
-	device_init(&s->dev, &serial_ops, vm);
+	device_init(&s->dev, &serial_ops, host);
 	serial_reset(&s->dev);
-	ret = vm_add_device(vm, &s->dev);
+	ret = host_add_device(host, &s->dev);
 	if (ret) {
 		free(s);
 		return err_set(e, -ret, "serial: cannot add device");
 	}
 	if (cfg->console == CONSOLE_SERIAL)
-		console_set_sink(&vm->console, &sink);
-	return vm_register_pio(vm, COM1_BASE, UART_NR_PORTS, &s->dev, e);
+		console_set_sink(host->console, &sink);
+	return host_add_pio(host, COM1_BASE, UART_NR_PORTS, &s->dev, e);
 }
 
 const struct device_desc serial_device = {

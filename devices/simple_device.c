@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 
 static void simple_device_read(struct device *dev, uint64_t offset,
 			       uint8_t *data, uint32_t len)
@@ -22,14 +25,15 @@ static void simple_device_destroy(struct device *dev)
 	free(dev);
 }
 
-struct device *simple_device_add(struct vm *vm, const struct simple_device_desc *desc,
+struct device *simple_device_add(struct dev_host *host,
+				 const struct simple_device_desc *desc,
 				 size_t size, struct err *e)
 {
 	struct simple_device *sd;
 	int ret;
 
 	sd = calloc(1, size < sizeof(*sd) ? sizeof(*sd) : size);
-	if (!sd || vm_add_device(vm, &sd->dev)) {
+	if (!sd || host_add_device(host, &sd->dev)) {
 		free(sd);
 		err_set(e, ENOMEM, "out of memory for the %s device", desc->name);
 		return NULL;
@@ -41,8 +45,8 @@ struct device *simple_device_add(struct vm *vm, const struct simple_device_desc 
 		.write = desc->write,
 		.destroy = simple_device_destroy,
 	};
-	device_init(&sd->dev, &sd->ops, vm);
-	ret = desc->mmio ? vm_register_mmio(vm, desc->base, desc->len, &sd->dev, e) :
-			   vm_register_pio(vm, desc->base, desc->len, &sd->dev, e);
+	device_init(&sd->dev, &sd->ops, host);
+	ret = desc->mmio ? host_add_mmio(host, desc->base, desc->len, &sd->dev, e) :
+			   host_add_pio(host, desc->base, desc->len, &sd->dev, e);
 	return ret ? NULL : &sd->dev;
 }

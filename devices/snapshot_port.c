@@ -5,7 +5,10 @@
  * write, so a restore resumes at the next instruction.
  */
 #include "arch_layout.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 
 static void snapshot_port_write(struct device *dev, uint64_t offset,
 				const uint8_t *data, uint32_t len)
@@ -13,10 +16,10 @@ static void snapshot_port_write(struct device *dev, uint64_t offset,
 	(void)offset;
 	(void)data;
 	(void)len;
-	vm_request_snapshot(dev->vm);
+	host_request_snapshot(dev->host);
 }
 
-static int snapshot_port_setup(struct vm *vm, const struct vm_config *cfg,
+static int snapshot_port_setup(struct dev_host *host, const struct dev_config *cfg,
 			       struct err *e)
 {
 	static const struct simple_device_desc desc = {
@@ -26,9 +29,9 @@ static int snapshot_port_setup(struct vm *vm, const struct vm_config *cfg,
 		.write = snapshot_port_write,
 	};
 
-	if (!cfg->snapshot_dir)
+	if (!cfg->snapshot_port)
 		return 0;
-	return simple_device_add(vm, &desc, 0, e) ? 0 : -e->errnum;
+	return simple_device_add(host, &desc, 0, e) ? 0 : -e->errnum;
 }
 
 const struct device_desc snapshot_port_device = {

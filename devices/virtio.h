@@ -25,6 +25,7 @@
 #include "event_loop.h"
 
 struct guest_mem;
+struct json_object;
 struct vmstate;
 struct vmstate_writer;
 
@@ -124,6 +125,10 @@ struct virtio_device_ops {
 	void (*activate)(struct virtio_dev *vd);
 	/* The driver reset the device, or the VM pauses. May be NULL. */
 	void (*quiesce)(struct virtio_dev *vd);
+	/* As device_ops.stats and .control. May be NULL. */
+	void (*stats)(struct virtio_dev *vd, struct json_object *root);
+	int (*control)(struct virtio_dev *vd, const char *cmd, struct json_object *req,
+		       struct json_object *reply, struct err *e);
 	/* Device-specific state beyond the transport's. May be NULL. */
 	void (*save)(struct virtio_dev *vd, struct vmstate_writer *w);
 	int (*restore)(struct virtio_dev *vd, const struct vmstate *vs,
@@ -156,12 +161,12 @@ struct virtio_dev {
 };
 
 /*
- * Create a virtio-mmio device for ops in the next free window of vm (its
- * address and GSI are chosen by the VM's layout) and register it. priv
+ * Create a virtio-mmio device for ops in the next free window of host's VM
+ * (its address and GSI follow from its slot there) and register it. priv
  * belongs to the device from here on, freed by ops->destroy, also when this
  * fails. Returns 0 and *out, or -errno with e set.
  */
-int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops,
+int virtio_mmio_create(struct dev_host *host, const struct virtio_device_ops *ops,
 		       void *priv, struct virtio_dev **out, struct err *e);
 
 /* Transport state to and from a vmstate node (devices/virtio_state.c). */

@@ -20,6 +20,7 @@
  * interrupt; actual is the driver's to write.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <linux/virtio_balloon.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,11 +29,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "balloon.h"
 #include "guest_mem.h"
 #include "log.h"
 #include "virtio.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 #include "vmstate.h"
 
 #define BALLOON_QUEUE_SIZE 256
@@ -52,6 +55,17 @@ enum {
 	BALLOON_NR_QUEUES,
 };
 
+/* What went through the balloon, for the stats. */
+struct balloon_stats {
+	uint32_t target_pages;		/* num_pages: what the host asks for */
+	uint32_t actual_pages;		/* actual: what the driver says it holds */
+	uint64_t pages_inflated;	/* frames received on inflateq */
+	uint64_t pages_deflated;	/* frames received on deflateq */
+	uint64_t pages_reported;	/* pages in free page reports */
+	uint64_t pages_given_back;	/* of these, discarded from RAM */
+	uint64_t ignored;		/* frames outside RAM, reports of no whole page */
+};
+
 struct virtio_balloon {
 	uint32_t num_pages;		/* config, as the driver reads it */
 	uint32_t actual;
@@ -65,7 +79,7 @@ struct virtio_balloon {
 static void balloon_discard(struct virtio_dev *vd, uint64_t gpa, uint64_t len)
 {
 	struct virtio_balloon *b = vd->priv;
-	int ret = guest_mem_discard(&vd->dev.vm->mem, gpa, len);
+	int ret = guest_mem_discard(vd->dev.host->mem, gpa, len);
 
 	if (!ret) {
 		b->st.pages_given_back += len / PAGE_SIZE;
@@ -107,7 +121,7 @@ struct balloon_run {
 static void balloon_run_add(struct virtio_dev *vd, struct balloon_run *run,
 			    uint64_t gpa)
 {
-	const struct guest_mem *mem = &vd->dev.vm->mem;
+	const struct guest_mem *mem = vd->dev.host->mem;
 
 	/* Consecutive, and still inside one RAM region: one discard. */
 	if (run->len && gpa == run->gpa + run->len &&
@@ -146,7 +160,7 @@ static void balloon_frames(struct virtio_dev *vd, bool inflate)
 		for (uint32_t i = 0; i < count; i++) {
 			uint64_t gpa = (uint64_t)pfns[i] << VIRTIO_BALLOON_PFN_SHIFT;
 
-			if (!guest_mem_ptr(&vd->dev.vm->mem, gpa, PAGE_SIZE)) {
+			if (!guest_mem_ptr(vd->dev.host->mem, gpa, PAGE_SIZE)) {
 				balloon_ignore(vd, "frame %#x, outside guest RAM", pfns[i]);
 				continue;
 			}
@@ -183,7 +197,7 @@ static bool balloon_gpa(const struct guest_mem *mem, const uint8_t *p,
 static void balloon_report(struct virtio_dev *vd)
 {
 	struct virtio_balloon *b = vd->priv;
-	const struct guest_mem *mem = &vd->dev.vm->mem;
+	const struct guest_mem *mem = vd->dev.host->mem;
 
 	for (unsigned int i = 0; i < b->req.nr_out + b->req.nr_in; i++) {
 		const struct virtq_buf *buf = &b->req.buf[i];
@@ -215,7 +229,7 @@ static void balloon_notify(struct virtio_dev *vd, unsigned int q)
 		virtio_needs_reset(vd, "notification of reporting_vq, not negotiated");
 		return;
 	}
-	while ((ret = virtq_pop(&vd->vq[q], &vd->dev.vm->mem, &b->req, &e)) > 0) {
+	while ((ret = virtq_pop(&vd->vq[q], vd->dev.host->mem, &b->req, &e)) > 0) {
 		if (q == BALLOON_REPORTING)
 			balloon_report(vd);
 		else
@@ -264,7 +278,7 @@ static int balloon_restore(struct virtio_dev *vd, const struct vmstate *vs,
 	if (vmstate_get_u32(vs, node, "num-pages", &num_pages, e) ||
 	    vmstate_get_u32(vs, node, "actual", &actual, e))
 		return -EINVAL;
-	if (num_pages > vd->dev.vm->mem.size / PAGE_SIZE)
+	if (num_pages > vd->dev.host->mem->size / PAGE_SIZE)
 		return err_set(e, EINVAL, "%s: a target of %u pages is more than the guest's RAM",
 			       vd->dev.id, num_pages);
 	b->num_pages = num_pages;
@@ -278,6 +292,10 @@ static void balloon_destroy(struct virtio_dev *vd)
 	free(vd->priv);
 }
 
+static void balloon_stats_json(struct virtio_dev *vd, json_object *root);
+static int balloon_control(struct virtio_dev *vd, const char *cmd, json_object *req,
+			   json_object *reply, struct err *e);
+
 static const struct virtio_device_ops virtio_balloon_ops = {
 	.name = "virtio-balloon",
 	.device_id = VIRTIO_ID_BALLOON,
@@ -290,55 +308,71 @@ static const struct virtio_device_ops virtio_balloon_ops = {
 	.notify = balloon_notify,
 	.save = balloon_save,
 	.restore = balloon_restore,
+	.stats = balloon_stats_json,
+	.control = balloon_control,
 	.destroy = balloon_destroy,
 };
 
-static struct virtio_dev *balloon_find(struct vm *vm)
+static void add_u64(json_object *o, const char *key, uint64_t v)
 {
-	for (unsigned int i = 0; i < vm->nr_virtio; i++)
-		if (vm->virtio[i]->ops == &virtio_balloon_ops)
-			return vm->virtio[i];
-	return NULL;
+	json_object_object_add(o, key, json_object_new_uint64(v));
 }
 
-int balloon_set_target(struct vm *vm, uint64_t pages, struct err *e)
+/* "balloon": its target, what the driver holds and what went through it. */
+static void balloon_stats_json(struct virtio_dev *vd, json_object *root)
 {
-	struct virtio_dev *vd = balloon_find(vm);
-	uint64_t ram_pages = vm->mem.size / PAGE_SIZE;
-	struct virtio_balloon *b;
+	struct virtio_balloon *b = vd->priv;
+	json_object *o = json_object_new_object();
+	struct balloon_stats st;
 
-	if (!vd)
-		return err_set(e, ENODEV, "no balloon device: start gmvm with --balloon");
-	if (pages > ram_pages)
-		return err_set(e, EINVAL, "a balloon of %llu pages is more than the guest's %llu pages of RAM",
-			       (unsigned long long)pages, (unsigned long long)ram_pages);
-	b = vd->priv;
 	pthread_mutex_lock(&vd->dev.lock);
-	if (b->num_pages != pages) {
-		b->num_pages = pages;
+	st = b->st;
+	st.target_pages = b->num_pages;
+	st.actual_pages = b->actual;
+	pthread_mutex_unlock(&vd->dev.lock);
+	add_u64(o, "target_pages", st.target_pages);
+	add_u64(o, "actual_pages", st.actual_pages);
+	add_u64(o, "pages_inflated", st.pages_inflated);
+	add_u64(o, "pages_deflated", st.pages_deflated);
+	add_u64(o, "pages_reported", st.pages_reported);
+	add_u64(o, "pages_given_back", st.pages_given_back);
+	add_u64(o, "ignored", st.ignored);
+	json_object_object_add(root, "balloon", o);
+}
+
+/* {"cmd": "balloon", "pages": N}: the balloon's new target. */
+static int balloon_control(struct virtio_dev *vd, const char *cmd, json_object *req,
+			   json_object *reply, struct err *e)
+{
+	uint64_t ram_pages = vd->dev.host->mem->size / PAGE_SIZE;
+	struct virtio_balloon *b = vd->priv;
+	json_object *pages;
+	int64_t n;
+
+	if (strcmp(cmd, "balloon"))
+		return 1;
+	if (!json_object_object_get_ex(req, "pages", &pages) ||
+	    !json_object_is_type(pages, json_type_int))
+		return err_set(e, EINVAL, "balloon needs \"pages\", a number of 4 KiB pages");
+	/* Beyond INT64_MAX json-c gives INT64_MAX: too large all the same. */
+	n = json_object_get_int64(pages);
+	if (n < 0)
+		return err_set(e, EINVAL, "\"pages\" must not be negative");
+	if ((uint64_t)n > ram_pages)
+		return err_set(e, EINVAL, "a balloon of %llu pages is more than the guest's %llu pages of RAM",
+			       (unsigned long long)n, (unsigned long long)ram_pages);
+	pthread_mutex_lock(&vd->dev.lock);
+	if (b->num_pages != n) {
+		b->num_pages = n;
 		virtio_config_changed(vd);
 	}
 	pthread_mutex_unlock(&vd->dev.lock);
+	log_info("balloon: target %lld pages", (long long)n);
+	json_object_object_add(reply, "pages", json_object_new_int64(n));
 	return 0;
 }
 
-bool balloon_get_stats(struct vm *vm, struct balloon_stats *st)
-{
-	struct virtio_dev *vd = balloon_find(vm);
-	struct virtio_balloon *b;
-
-	if (!vd)
-		return false;
-	b = vd->priv;
-	pthread_mutex_lock(&vd->dev.lock);
-	*st = b->st;
-	st->target_pages = b->num_pages;
-	st->actual_pages = b->actual;
-	pthread_mutex_unlock(&vd->dev.lock);
-	return true;
-}
-
-static int virtio_balloon_setup(struct vm *vm, const struct vm_config *cfg,
+static int virtio_balloon_setup(struct dev_host *host, const struct dev_config *cfg,
 				struct err *e)
 {
 	struct virtio_balloon *b;
@@ -349,10 +383,12 @@ static int virtio_balloon_setup(struct vm *vm, const struct vm_config *cfg,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return err_set(e, ENOMEM, "out of memory for virtio-balloon");
-	return virtio_mmio_create(vm, &virtio_balloon_ops, b, &vd, e);
+	return virtio_mmio_create(host, &virtio_balloon_ops, b, &vd, e);
 }
 
 const struct device_desc virtio_balloon_device = {
 	.name = "virtio-balloon",
 	.setup = virtio_balloon_setup,
+	.control_cmd = "balloon",
+	.control_missing = "no balloon device: start gmvm with --balloon",
 };

@@ -27,7 +27,10 @@
 
 #include "log.h"
 #include "virtio.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 #include "vmstate.h"
 
 #define BLK_QUEUE_SIZE 256
@@ -193,7 +196,7 @@ static void blk_notify(struct virtio_dev *vd, unsigned int q)
 	struct err e = { 0 };
 	int ret;
 
-	while ((ret = virtq_pop(&vd->vq[q], &vd->dev.vm->mem, &b->req, &e)) > 0) {
+	while ((ret = virtq_pop(&vd->vq[q], vd->dev.host->mem, &b->req, &e)) > 0) {
 		uint32_t written;
 		uint8_t status = virtio_blk_handle_request(b, &written);
 
@@ -323,7 +326,7 @@ static void blk_describe(struct virtio_blk *b, unsigned int index)
 	};
 }
 
-static int virtio_blk_setup(struct vm *vm, const struct vm_config *cfg,
+static int virtio_blk_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
@@ -343,7 +346,7 @@ static int virtio_blk_setup(struct vm *vm, const struct vm_config *cfg,
 			return err_prefix(e, "disk %s", cfg->disks[i].path);
 		}
 		blk_describe(b, i);
-		ret = virtio_mmio_create(vm, &b->ops, b, &vd, e);
+		ret = virtio_mmio_create(host, &b->ops, b, &vd, e);
 		if (ret)
 			return ret;
 		b->vd = vd;

@@ -25,7 +25,10 @@
 #include <string.h>
 
 #include "virtio.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 #include "vmstate.h"
 
 #define VCON_QUEUE_SIZE 256
@@ -53,7 +56,7 @@ static void vcon_deliver(struct virtio_dev *vd)
 	if (!virtio_live(vd) || !vq->ready)
 		return;
 	while (c->held_len &&
-	       (ret = virtq_pop(vq, &vd->dev.vm->mem, &c->req, &e)) > 0) {
+	       (ret = virtq_pop(vq, vd->dev.host->mem, &c->req, &e)) > 0) {
 		uint32_t n = virtq_req_write(&c->req, 0, c->held,
 					     MIN((uint64_t)c->held_len, c->req.in_len));
 
@@ -68,7 +71,7 @@ static void vcon_deliver(struct virtio_dev *vd)
 	 * regular file on stdin is read only as the sink drains).
 	 */
 	if (c->held_len < before)
-		console_sink_ready(&vd->dev.vm->console);
+		console_sink_ready(vd->dev.host->console);
 }
 
 /* Console input, on the main thread, without the device lock. */
@@ -95,10 +98,10 @@ static void vcon_transmit(struct virtio_dev *vd)
 	struct err e = { 0 };
 	int ret;
 
-	while ((ret = virtq_pop(&vd->vq[VCON_TX], &vd->dev.vm->mem, &c->req, &e)) > 0) {
+	while ((ret = virtq_pop(&vd->vq[VCON_TX], vd->dev.host->mem, &c->req, &e)) > 0) {
 		/* Bytes only pass through: nothing here depends on them. */
 		for (unsigned int i = 0; i < c->req.nr_out; i++)
-			console_write(&vd->dev.vm->console, c->req.buf[i].addr,
+			console_write(vd->dev.host->console, c->req.buf[i].addr,
 				      c->req.buf[i].len);
 		virtio_complete(vd, VCON_TX, c->req.head, 0);
 	}
@@ -135,7 +138,7 @@ static void vcon_config_write(struct virtio_dev *vd, uint32_t off,
 {
 	/* emerg_wr: its low byte is a character; the rest is read-only. */
 	if (off == offsetof(struct virtio_console_config, emerg_wr) && len)
-		console_write(&vd->dev.vm->console, data, 1);
+		console_write(vd->dev.host->console, data, 1);
 }
 
 static void vcon_save(struct virtio_dev *vd, struct vmstate_writer *w)
@@ -182,7 +185,7 @@ static const struct virtio_device_ops virtio_console_ops = {
 	.destroy = vcon_destroy,
 };
 
-static int virtio_console_setup(struct vm *vm, const struct vm_config *cfg,
+static int virtio_console_setup(struct dev_host *host, const struct dev_config *cfg,
 				struct err *e)
 {
 	struct virtio_console *c;
@@ -194,14 +197,14 @@ static int virtio_console_setup(struct vm *vm, const struct vm_config *cfg,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return err_set(e, ENOMEM, "out of memory for virtio-console");
-	ret = virtio_mmio_create(vm, &virtio_console_ops, c, &vd, e);
+	ret = virtio_mmio_create(host, &virtio_console_ops, c, &vd, e);
 	if (ret)
 		return ret;
 	c->vd = vd;
 	/* Input goes here from now on; the UART keeps only its output. */
 	/* The device may exist with its I/O silenced (a restore's --console none). */
 	if (cfg->console == CONSOLE_VIRTIO)
-		console_set_sink(&vm->console, &(struct console_sink){ vcon_input, c });
+		console_set_sink(host->console, &(struct console_sink){ vcon_input, c });
 	return 0;
 }
 

@@ -17,7 +17,10 @@
 #include "arch_layout.h"
 #include "log.h"
 #include "virtio.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 
 #define VIRTIO_MMIO_MAGIC 0x74726976u	/* "virt" */
 #define VIRTIO_MMIO_VERSION_MODERN 2
@@ -197,7 +200,7 @@ static void virtio_set_ready(struct virtio_dev *vd, struct virtq *vq,
 		err_set(&e, EINVAL, "queue size %u is above the maximum %u",
 			vq->size, vd->ops->queue_max);
 	else
-		virtq_enable(vq, &vd->dev.vm->mem, &e);
+		virtq_enable(vq, vd->dev.host->mem, &e);
 	if (e.errnum) {
 		virtio_needs_reset(vd, e.msg);
 		return;
@@ -362,7 +365,7 @@ static void virtio_queue_event(struct event_source *src, uint32_t events)
 static void virtio_mmio_pause(struct device *dev, bool paused)
 {
 	struct virtio_dev *vd = to_vd(dev);
-	struct event_loop *loop = &dev->vm->loop;
+	struct event_loop *loop = dev->host->loop;
 
 	pthread_mutex_lock(&dev->lock);
 	vd->paused = paused;
@@ -394,7 +397,7 @@ static void virtio_mmio_destroy(struct device *dev)
 	free(vd);
 }
 
-static int virtio_mmio_wire(struct vm *vm, struct virtio_dev *vd,
+static int virtio_mmio_wire(struct dev_host *host, struct virtio_dev *vd,
 			    struct err *e)
 {
 	int ret;
@@ -402,7 +405,7 @@ static int virtio_mmio_wire(struct vm *vm, struct virtio_dev *vd,
 	vd->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vd->irqfd < 0)
 		return err_set(e, errno, "%s: eventfd: %s", vd->dev.id, strerror(errno));
-	ret = vm_add_irqfd(vm, vd->irqfd, vd->gsi, e);
+	ret = host_add_irqfd(host, vd->irqfd, vd->gsi, e);
 	for (unsigned int q = 0; !ret && q < vd->ops->nr_queues; q++) {
 		struct virtio_queue_notify *n = &vd->notify[q];
 
@@ -416,12 +419,29 @@ static int virtio_mmio_wire(struct vm *vm, struct virtio_dev *vd,
 		if (n->src.fd < 0)
 			return err_set(e, errno, "%s: eventfd: %s", vd->dev.id,
 				       strerror(errno));
-		ret = vm_add_ioeventfd(vm, n->src.fd,
+		ret = host_add_ioeventfd(host, n->src.fd,
 				       vd->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, e);
-		if (!ret && event_loop_add(&vm->loop, &n->src, EPOLLIN))
+		if (!ret && event_loop_add(host->loop, &n->src, EPOLLIN))
 			ret = err_set(e, EIO, "%s: cannot watch its queue %u", vd->dev.id, q);
 	}
 	return ret;
+}
+
+static void virtio_mmio_stats(struct device *dev, struct json_object *root)
+{
+	struct virtio_dev *vd = (struct virtio_dev *)dev;
+
+	if (vd->ops->stats)
+		vd->ops->stats(vd, root);
+}
+
+static int virtio_mmio_control(struct device *dev, const char *cmd,
+			       struct json_object *req, struct json_object *reply,
+			       struct err *e)
+{
+	struct virtio_dev *vd = (struct virtio_dev *)dev;
+
+	return vd->ops->control ? vd->ops->control(vd, cmd, req, reply, e) : 1;
 }
 
 static const struct device_ops virtio_mmio_ops = {
@@ -432,32 +452,30 @@ static const struct device_ops virtio_mmio_ops = {
 	.pause = virtio_mmio_pause,
 	.save = virtio_mmio_save,
 	.restore = virtio_mmio_restore,
+	.stats = virtio_mmio_stats,
+	.control = virtio_mmio_control,
 	.destroy = virtio_mmio_destroy,
 };
 
-int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops,
+int virtio_mmio_create(struct dev_host *host, const struct virtio_device_ops *ops,
 		       void *priv, struct virtio_dev **out, struct err *e)
 {
 	struct virtio_dev *vd = calloc(1, sizeof(*vd));
-	unsigned int slot = vm->nr_virtio;
-	int ret;
+	int ret, slot;
 
 	if (!vd) {
 		ret = err_set(e, ENOMEM, "out of memory for %s", ops->name);
-	} else if (slot >= LAYOUT_VIRTIO_MAX) {
-		ret = err_set(e, ENOSPC, "%s: no room for more than %d virtio devices",
-			      ops->name, LAYOUT_VIRTIO_MAX);
 	} else if (ops->nr_queues > VIRTIO_MAX_QUEUES ||
 		   ops->queue_max > VIRTQ_MAX_SIZE) {
 		ret = err_set(e, EINVAL, "%s: too many or too large queues", ops->name);
 	} else {
-		device_init(&vd->dev, &virtio_mmio_ops, vm);
+		device_init(&vd->dev, &virtio_mmio_ops, host);
 		vd->ops = ops;
 		vd->priv = priv;
 		vd->irqfd = -1;
 		for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
 			vd->notify[q].src.fd = -1;
-		ret = vm_add_device(vm, &vd->dev) ?
+		ret = host_add_device(host, &vd->dev) ?
 		      err_set(e, ENOMEM, "out of memory for %s", ops->name) : 0;
 	}
 	if (ret) {
@@ -477,13 +495,16 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops,
 		free(vd);
 		return ret;
 	}
-	snprintf(vd->dev.id, sizeof(vd->dev.id), "%s@%u", ops->name, slot);
-	vd->base = LAYOUT_VIRTIO_BASE + slot * VIRTIO_MMIO_WINDOW;
+	/* Its window and interrupt follow from its place among them. */
+	slot = host_add_virtio(host, vd, e);
+	if (slot < 0)
+		return slot;
+	snprintf(vd->dev.id, sizeof(vd->dev.id), "%s@%d", ops->name, slot);
+	vd->base = LAYOUT_VIRTIO_BASE + (uint64_t)slot * VIRTIO_MMIO_WINDOW;
 	vd->gsi = LAYOUT_VIRTIO_GSI_BASE + slot;
-	vm->virtio[vm->nr_virtio++] = vd;
-	ret = virtio_mmio_wire(vm, vd, e);
+	ret = virtio_mmio_wire(host, vd, e);
 	if (!ret)
-		ret = vm_register_mmio(vm, vd->base, VIRTIO_MMIO_WINDOW, &vd->dev, e);
+		ret = host_add_mmio(host, vd->base, VIRTIO_MMIO_WINDOW, &vd->dev, e);
 	if (ret)
 		return ret;
 	*out = vd;

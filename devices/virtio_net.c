@@ -42,7 +42,10 @@
 
 #include "log.h"
 #include "virtio.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 #include "vmstate.h"
 
 #define NET_RXQ 0
@@ -104,7 +107,7 @@ static void net_drop(struct virtio_net *n, bool rx, const char *why)
 static int net_pop(struct virtio_dev *vd, unsigned int q, struct virtq_req *req)
 {
 	struct err e = { 0 };
-	int ret = virtq_pop(&vd->vq[q], &vd->dev.vm->mem, req, &e);
+	int ret = virtq_pop(&vd->vq[q], vd->dev.host->mem, req, &e);
 
 	if (ret < 0)
 		virtio_needs_reset(vd, e.msg);
@@ -124,7 +127,7 @@ static void net_rx_watch(struct virtio_net *n, bool on)
 
 	if (!n->rx_registered || n->rx_armed == on)
 		return;
-	ret = event_loop_modify(&n->vd->dev.vm->loop, &n->rx_src, on ? EPOLLIN : 0);
+	ret = event_loop_modify(n->vd->dev.host->loop, &n->rx_src, on ? EPOLLIN : 0);
 	if (ret) {
 		log_warn("%s: cannot %s tap %s: %s", n->vd->dev.id,
 			 on ? "watch" : "stop watching", n->tap, strerror(-ret));
@@ -212,7 +215,7 @@ static void net_tap_broken(struct virtio_net *n, const char *why)
 {
 	log_warn("%s: tap %s: %s; the link is down", n->vd->dev.id, n->tap, why);
 	if (n->rx_registered)
-		event_loop_remove(&n->vd->dev.vm->loop, &n->rx_src);
+		event_loop_remove(n->vd->dev.host->loop, &n->rx_src);
 	n->rx_registered = n->rx_armed = false;
 	n->config.status &= ~VIRTIO_NET_S_LINK_UP;
 	virtio_config_changed(n->vd);
@@ -423,9 +426,9 @@ static void net_destroy(struct virtio_dev *vd)
 	struct virtio_net *n = vd->priv;
 
 	if (n->rx_registered)
-		event_loop_remove(&vd->dev.vm->loop, &n->rx_src);
+		event_loop_remove(vd->dev.host->loop, &n->rx_src);
 	if (n->kick_src.fd >= 0) {
-		event_loop_remove(&vd->dev.vm->loop, &n->kick_src);
+		event_loop_remove(vd->dev.host->loop, &n->kick_src);
 		close(n->kick_src.fd);
 	}
 	if (n->tap_fd >= 0) {
@@ -523,7 +526,7 @@ static int net_pick_mac(struct virtio_net *n, const struct net_config *nc,
 	return 0;
 }
 
-static int net_create(struct vm *vm, const struct net_config *nc,
+static int net_create(struct dev_host *host, const struct net_config *nc,
 		      unsigned int index, struct err *e)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
@@ -549,14 +552,14 @@ static int net_create(struct vm *vm, const struct net_config *nc,
 		return err_prefix(e, "tap %s", nc->tap);
 	}
 	n->config.status = VIRTIO_NET_S_LINK_UP;
-	ret = virtio_mmio_create(vm, &virtio_net_ops, n, &vd, e);
+	ret = virtio_mmio_create(host, &virtio_net_ops, n, &vd, e);
 	if (ret)
 		return ret;
 	n->vd = vd;
 	/* In the loop from the start, but waiting for nothing until armed. */
 	n->rx_src = (struct event_source){ .fd = n->tap_fd, .handler = net_tap_event,
 					   .opaque = n };
-	ret = event_loop_add(&vm->loop, &n->rx_src, 0);
+	ret = event_loop_add(host->loop, &n->rx_src, 0);
 	if (ret)
 		return err_set(e, -ret, "%s: cannot watch tap %s: %s", vd->dev.id,
 			       n->tap, strerror(-ret));
@@ -565,7 +568,7 @@ static int net_create(struct vm *vm, const struct net_config *nc,
 					     .handler = net_kick_event, .opaque = n };
 	if (n->kick_src.fd < 0)
 		return err_set(e, errno, "%s: eventfd: %s", vd->dev.id, strerror(errno));
-	ret = event_loop_add(&vm->loop, &n->kick_src, EPOLLIN);
+	ret = event_loop_add(host->loop, &n->kick_src, EPOLLIN);
 	if (ret)
 		return err_set(e, -ret, "%s: cannot watch its eventfd: %s", vd->dev.id,
 			       strerror(-ret));
@@ -575,11 +578,11 @@ static int net_create(struct vm *vm, const struct net_config *nc,
 	return 0;
 }
 
-static int virtio_net_setup(struct vm *vm, const struct vm_config *cfg,
+static int virtio_net_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
-		int ret = net_create(vm, &cfg->nets[i], i, e);
+		int ret = net_create(host, &cfg->nets[i], i, e);
 
 		if (ret)
 			return ret;

@@ -6,7 +6,10 @@
 #include <sys/random.h>
 
 #include "virtio.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 
 #define RNG_QUEUE_SIZE 256
 #define RNG_MAX_REQUEST (64 * 1024)	/* bytes served per request */
@@ -39,7 +42,7 @@ static void rng_notify(struct virtio_dev *vd, unsigned int q)
 	struct err e = { 0 };
 	int ret;
 
-	while ((ret = virtq_pop(&vd->vq[q], &vd->dev.vm->mem, &rng->req, &e)) > 0)
+	while ((ret = virtq_pop(&vd->vq[q], vd->dev.host->mem, &rng->req, &e)) > 0)
 		virtio_complete(vd, q, rng->req.head, rng_fill(&rng->req));
 	if (ret < 0)
 		virtio_needs_reset(vd, e.msg);
@@ -59,7 +62,7 @@ static const struct virtio_device_ops virtio_rng_ops = {
 	.destroy = rng_destroy,
 };
 
-static int virtio_rng_setup(struct vm *vm, const struct vm_config *cfg,
+static int virtio_rng_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
 	struct virtio_rng *rng;
@@ -70,7 +73,7 @@ static int virtio_rng_setup(struct vm *vm, const struct vm_config *cfg,
 	rng = calloc(1, sizeof(*rng));
 	if (!rng)
 		return err_set(e, ENOMEM, "out of memory for virtio-rng");
-	return virtio_mmio_create(vm, &virtio_rng_ops, rng, &vd, e);
+	return virtio_mmio_create(host, &virtio_rng_ops, rng, &vd, e);
 }
 
 const struct device_desc virtio_rng_device = {

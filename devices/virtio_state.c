@@ -14,7 +14,10 @@
 
 #include "guest_mem.h"
 #include "virtio.h"
-#include "vm.h"
+#include "console.h"
+#include "device.h"
+#include "guest_mem.h"
+#include "host.h"
 #include "vmstate.h"
 
 static void queue_name(char *buf, size_t len, unsigned int q, const char *what)
@@ -101,7 +104,7 @@ static int restore_queue(struct virtio_dev *vd, const struct vmstate *vs,
 	vq->event_idx = virtio_has_feature(vd, VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = virtio_has_feature(vd, VIRTIO_RING_F_INDIRECT_DESC);
 	vq->ready = ready;
-	if (ready && virtq_enable(vq, &vd->dev.vm->mem, e))
+	if (ready && virtq_enable(vq, vd->dev.host->mem, e))
 		return err_prefix(e, "%s: queue %u", vd->dev.id, q);
 	return 0;
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@ int err_set(struct err *e, int errnum, const char *fmt, ...)
 
 	if (e) {
 		e->errnum = errnum;
+		e->cls = ERR_RUNTIME;
 		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 		va_end(ap);
@@ -18,9 +20,30 @@ int err_set(struct err *e, int errnum, const char *fmt, ...)
 	return -errnum;
 }
 
+int err_mark(struct err *e, enum err_class cls)
+{
+	e->cls = cls;
+	if (!e->errnum)
+		e->errnum = EINVAL;
+	return -e->errnum;
+}
+
+int err_mark_input(struct err *e)
+{
+	switch (e->errnum) {
+	case ENOMEM:
+	case EMFILE:
+	case ENFILE:
+		return err_mark(e, ERR_RUNTIME);
+	default:
+		return err_mark(e, ERR_INPUT);
+	}
+}
+
 void err_clear(struct err *e)
 {
 	e->errnum = 0;
+	e->cls = ERR_RUNTIME;
 	e->msg[0] = '\0';
 }
 

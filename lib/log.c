@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 static enum log_level log_level = LOG_NOTICE;
 
@@ -29,18 +30,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		[LOG_INFO] = "gmvm: ",
 		[LOG_DEBUG] = "gmvm: debug: ",
 	};
-	char line[1024];
+	char msg[1024], line[4 * sizeof(msg) + 64];
 	va_list ap;
 	int n;
 
 	if (level > log_level)
 		return;
-	n = snprintf(line, sizeof(line), "%s", prefix[level]);
 	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	/* Names from snapshots and guests are in messages: one line, plain. */
+	n = snprintf(line, sizeof(line), "%s", prefix[level]);
+	str_escape(line + n, sizeof(line) - n - 1, msg);
+	n = strlen(line);
 	line[n++] = '\n';
 	/* One write per line: lines from several threads never interleave. */
 	if (write(STDERR_FILENO, line, n) < 0)

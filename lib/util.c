@@ -22,6 +22,31 @@ void block_async_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+char *str_escape(char *out, size_t size, const char *in)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	if (!size)
+		return out;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f;
+
+		if (n + (plain ? 1 : 4) >= size)
+			break;
+		if (plain) {
+			out[n++] = *p;
+		} else {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[*p >> 4];
+			out[n++] = hex[*p & 15];
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
 const char *file_kind(unsigned int mode)
 {
 	switch (mode & S_IFMT) {
@@ -59,8 +84,8 @@ const char *open_regular_error(int ret, const struct stat *st)
 }
 
 /*
- * open() with O_NONBLOCK, then the fd back to blocking once it is known to
- * be a regular file (or a block device when block_ok). A socket, or a FIFO
+ * stat(), then open() with O_NONBLOCK, then the fd back to blocking once it
+ * is known to be a regular file (or a block device when block_ok). A socket, or a FIFO
  * without a reader opened for writing, fails to open (ENXIO): then say
  * what it is.
  */
@@ -70,6 +95,19 @@ static int open_checked(const char *path, int flags, bool block_ok,
 	int fd, fl, ret = 0;
 
 	memset(st, 0, sizeof(*st));
+	/*
+	 * What is there now is looked at first, so that a device is refused
+	 * without being opened (some act on open). What may be put there
+	 * after this look is caught by the checks on the opened file.
+	 */
+	if (((flags & O_NOFOLLOW) ? lstat(path, st) : stat(path, st)) == 0) {
+		if (S_ISLNK(st->st_mode))
+			return -ELOOP;
+		if (S_ISDIR(st->st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st->st_mode) && !(block_ok && S_ISBLK(st->st_mode)))
+			return -EINVAL;
+	}
 	fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = -errno;

@@ -73,6 +73,13 @@ int open_image(const char *path, bool writable, struct stat *st);
 /* Words for a failure of any of them: "is a FIFO, not a regular file", ... */
 const char *open_regular_error(int ret, const struct stat *st);
 
+/*
+ * in, with every byte that is not printable ASCII written as \xNN, into out
+ * (always terminated): a name from a snapshot or a guest cannot forge a
+ * line of output or drive the terminal. Returns out.
+ */
+char *str_escape(char *out, size_t size, const char *in);
+
 /* "a FIFO", "a directory", "a character device", ... for st_mode. */
 const char *file_kind(unsigned int mode);
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guest_mem.h"
@@ -285,6 +286,19 @@ static int memfile_add_jobs(struct memfile_loader *l, uint64_t off,
 }
 
 /* Split the file's data extents below the RAM size into jobs. */
+/*
+ * Holes found while the file shrinks under us would read as zero pages:
+ * after the scan, the file must still hold all of RAM (-ESTALE if not).
+ */
+static int memfile_still_whole(int fd, uint64_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return (uint64_t)st.st_size < size ? -ESTALE : 0;
+}
+
 static int memfile_plan(struct memfile_loader *l)
 {
 	off_t end = l->mem->size, pos = 0;
@@ -309,7 +323,7 @@ static int memfile_plan(struct memfile_loader *l)
 			return ret;
 		pos = hole;
 	}
-	return 0;
+	return memfile_still_whole(l->fd, l->mem->size);
 }
 
 long long memfile_load(const struct guest_mem *mem, int fd, struct err *e)
@@ -324,7 +338,7 @@ long long memfile_load(const struct guest_mem *mem, int fd, struct err *e)
 	if (ret) {
 		free(l.jobs);
 		return err_set(e, -ret, "cannot map the memory file's data: %s",
-			       strerror(-ret));
+			       ret == -ESTALE ? "it shrank while it was read" : strerror(-ret));
 	}
 	want = MIN((size_t)MAX(nproc, 1L), MIN(l.nr_jobs, (size_t)LOAD_MAX_THREADS));
 	for (; n + 1 < want; n++)
@@ -387,6 +401,10 @@ int memfile_extents(int fd, uint64_t size, const uint8_t *map,
 			.nr_pages = (ALIGN_UP((uint64_t)hole, PAGE_SIZE) - data) / PAGE_SIZE,
 			.src = map + data,
 		};
+	}
+	if (memfile_still_whole(fd, size)) {
+		free(ext);
+		return err_set(e, ESTALE, "the memory file shrank while its holes were mapped");
 	}
 	*out = ext;
 	*n = nr;

@@ -284,7 +284,9 @@ int uffd_set_extents(struct uffd_handler *h,
 	if (!h->ext)
 		return err_set(e, ENOMEM, "out of memory");
 	h->nr_ext = cfg->nr_extents;
-	memcpy(h->ext, cfg->extents, h->nr_ext * sizeof(*h->ext));
+	/* A memory file with no data at all has no extents (and no array). */
+	if (h->nr_ext)
+		memcpy(h->ext, cfg->extents, h->nr_ext * sizeof(*h->ext));
 	for (size_t i = 0; i < h->nr_ext; i++) {
 		const struct uffd_extent *x = &h->ext[i];
 

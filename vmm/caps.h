@@ -82,8 +82,4 @@ struct caps_offers caps_backend_offers(const struct host_caps *caps,
 enum guest_mem_kind caps_default_backend(const struct host_caps *caps,
 					 char *buf, size_t len);
 
-/* Print caps as text, or as one JSON object. */
-void caps_print_text(const struct host_caps *caps);
-int caps_print_json(const struct host_caps *caps);
-
 #endif /* GMVM_CAPS_H */

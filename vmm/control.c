@@ -22,7 +22,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "balloon.h"
 #include "control.h"
 #include "log.h"
 #include "snapshot.h"
@@ -115,30 +114,92 @@ static json_object *control_snapshot(struct vm *vm, json_object *req)
 	return r;
 }
 
-/* {"cmd": "balloon", "pages": N}: the balloon's new target. */
-static json_object *control_balloon(struct vm *vm, json_object *req)
+static json_object *control_pause_resume(struct vm *vm, json_object *req)
 {
-	struct err e = { 0 };
-	json_object *pages, *r;
-	int64_t n;
+	json_object *cmd, *r;
 
-	if (!json_object_object_get_ex(req, "pages", &pages) ||
-	    !json_object_is_type(pages, json_type_int))
-		return reply_error("balloon needs \"pages\", a number of 4 KiB pages");
-	/* Beyond INT64_MAX json-c gives INT64_MAX: too large all the same. */
-	n = json_object_get_int64(pages);
-	if (n < 0)
-		return reply_error("\"pages\" must not be negative");
-	if (balloon_set_target(vm, n, &e))
-		return reply_error("%s", e.msg);
-	log_info("balloon: target %lld pages", (long long)n);
+	json_object_object_get_ex(req, "cmd", &cmd);
+	if (!strcmp(json_object_get_string(cmd), "pause"))
+		vm_pause(vm);
+	else
+		vm_resume(vm);
 	r = reply_ok();
-	json_object_object_add(r, "pages", json_object_new_int64(n));
+	json_object_object_add(r, "state", json_object_new_string(vm_state_name(vm)));
 	return r;
+}
+
+static json_object *control_stats(struct vm *vm, json_object *req)
+{
+	json_object *r = reply_ok();
+
+	(void)req;
+	json_object_object_add(r, "stats", vm_stats_object(vm));
+	return r;
+}
+
+static json_object *control_stop_vm(struct vm *vm, json_object *req)
+{
+	(void)req;
+	log_info("control: stop requested");
+	vm_request_exit(vm, 0);
+	return reply_ok();
+}
+
+static json_object *control_status_req(struct vm *vm, json_object *req)
+{
+	(void)req;
+	return control_status(vm);
+}
+
+/* Every request, as main.c lists the commands. */
+static const struct control_cmd {
+	const char *name;
+	json_object *(*serve)(struct vm *vm, json_object *req);
+} control_cmds[] = {
+	{ "status", control_status_req },
+	{ "pause", control_pause_resume },
+	{ "resume", control_pause_resume },
+	{ "snapshot", control_snapshot },
+	{ "stats", control_stats },
+	{ "stop", control_stop_vm },
+};
+
+/*
+ * A request no entry of the table serves: a device's own ("balloon"),
+ * asked of every device; NULL when none knows it.
+ */
+static json_object *control_device_request(struct vm *vm, const char *cmd,
+					   json_object *req)
+{
+	json_object *r = reply_ok();
+	struct err e = { 0 };
+
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		struct device *dev = vm->devices[i];
+		int ret;
+
+		if (!dev->ops->control)
+			continue;
+		ret = dev->ops->control(dev, cmd, req, r, &e);
+		if (ret > 0)
+			continue;
+		if (ret < 0) {
+			json_object_put(r);
+			return reply_error("%s", e.msg);
+		}
+		return r;
+	}
+	json_object_put(r);
+	/* A kind of device that serves it, but this VM has none. */
+	for (unsigned int i = 0; i < device_table_len; i++)
+		if (device_table[i]->control_cmd && !strcmp(device_table[i]->control_cmd, cmd))
+			return reply_error("%s", device_table[i]->control_missing);
+	return NULL;
 }
 
 static json_object *control_dispatch(struct vm *vm, json_object *req)
 {
+	char names[256] = "";
 	json_object *cmd, *r;
 	const char *c;
 
@@ -147,33 +208,20 @@ static json_object *control_dispatch(struct vm *vm, json_object *req)
 	    !json_object_is_type(cmd, json_type_string))
 		return reply_error("a request is a JSON object with a \"cmd\" string");
 	c = json_object_get_string(cmd);
-	if (!strcmp(c, "status"))
-		return control_status(vm);
-	if (!strcmp(c, "pause") || !strcmp(c, "resume")) {
-		if (c[0] == 'p')
-			vm_pause(vm);
-		else
-			vm_resume(vm);
-		r = reply_ok();
-		json_object_object_add(r, "state", json_object_new_string(vm_state_name(vm)));
+	for (size_t i = 0; i < ARRAY_SIZE(control_cmds); i++) {
+		if (!strcmp(c, control_cmds[i].name))
+			return control_cmds[i].serve(vm, req);
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 i ? ", " : "", control_cmds[i].name);
+	}
+	r = control_device_request(vm, c, req);
+	if (r)
 		return r;
-	}
-	if (!strcmp(c, "snapshot"))
-		return control_snapshot(vm, req);
-	if (!strcmp(c, "stats")) {
-		r = reply_ok();
-		json_object_object_add(r, "stats", vm_stats_object(vm));
-		return r;
-	}
-	if (!strcmp(c, "balloon"))
-		return control_balloon(vm, req);
-	if (!strcmp(c, "stop")) {
-		log_info("control: stop requested");
-		vm_request_exit(vm, 0);
-		return reply_ok();
-	}
-	return reply_error("unknown request \"%.64s\" (status, pause, resume, snapshot, stats, balloon, stop)",
-			   c);
+	for (unsigned int i = 0; i < device_table_len; i++)
+		if (device_table[i]->control_cmd)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names),
+				 ", %s", device_table[i]->control_cmd);
+	return reply_error("unknown request \"%.64s\" (%s)", c, names);
 }
 
 static void control_conn_close(struct control_conn *c)
@@ -328,7 +376,7 @@ static int control_claim_path(const struct sockaddr_un *addr, struct err *e)
 	return 0;
 }
 
-int control_start(struct vm *vm, const char *path, struct err *e)
+static int control_listen(struct vm *vm, const char *path, struct err *e)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct control_server *srv;
@@ -363,6 +411,12 @@ int control_start(struct vm *vm, const char *path, struct err *e)
 	vm->control = srv;
 	ret = event_loop_add(&vm->loop, &srv->listen, EPOLLIN);
 	return ret ? err_set(e, -ret, "epoll: %s", strerror(-ret)) : 0;
+}
+
+int control_start(struct vm *vm, const char *path, struct err *e)
+{
+	/* A path that cannot be served is the user's to change. */
+	return control_listen(vm, path, e) ? err_mark_input(e) : 0;
 }
 
 void control_stop(struct vm *vm)

@@ -20,17 +20,13 @@ struct vm;
 
 #define CONTROL_LINE_MAX 4096
 
-/* Listen on path (refusing to take over a live socket). 0 or -errno, e set. */
+/*
+ * Listen on path (refusing to take over a live socket). 0 or -errno with e
+ * set and classed (err_mark_input).
+ */
 int control_start(struct vm *vm, const char *path, struct err *e);
 
 /* Close every connection and remove the socket file. */
 void control_stop(struct vm *vm);
-
-/*
- * Client side: send one request line to the socket at path and read the
- * reply line into reply (NUL-terminated). Returns 0 or -errno, e set.
- */
-int control_request(const char *path, const char *request, char *reply,
-		    size_t size, struct err *e);
 
 #endif /* GMVM_CONTROL_H */

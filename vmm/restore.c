@@ -15,7 +15,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "control.h"
 #include "log.h"
 #include "sandbox.h"
@@ -83,10 +82,12 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 	if (!*lazy && (o->mode == RESTORE_MODE_LAZY || o->prefetch ||
 		       o->record || o->uffd_socket ||
 		       o->uffd_mode != RESTORE_UFFD_AUTO))
-		return err_set(e, ENOTSUP,
-			       "a lazy restore is not possible: %s; --restore eager works%s",
-			       why, vm->mem.backend->kind == GUEST_MEM_GMEM && uffd_available() ?
-			       ", and so does a lazy restore with --memory-backend memfd or anon" : "");
+	{
+		err_set(e, ENOTSUP, "a lazy restore is not possible: %s; --restore eager works%s",
+			why, vm->mem.backend->kind == GUEST_MEM_GMEM && uffd_available() ?
+			", and so does a lazy restore with --memory-backend memfd or anon" : "");
+		return err_mark(e, ERR_UNSUPPORTED);
+	}
 	snprintf(vm->restore_reason, sizeof(vm->restore_reason), "%s%s",
 		 o->mode == RESTORE_MODE_AUTO ? "auto: " : "", why);
 	return 0;
@@ -97,7 +98,7 @@ static void restore_uffd_fatal(void *opaque, const char *msg)
 	struct vm *vm = opaque;
 
 	log_error("lazy restore: %s", msg);
-	vm_request_exit(vm, EXIT_FAILURE_RUNTIME);
+	vm_request_exit(vm, VM_STATUS_FAILURE);
 }
 
 static void restore_ext_peer_event(struct event_source *src, uint32_t events)
@@ -113,7 +114,7 @@ static void restore_ext_peer_event(struct event_source *src, uint32_t events)
 	/* Wake any vCPU waiting on it (the watchdog has nothing left to say), then stop. */
 	uffd_watch_release(r->vm.uffd_watch);
 	event_loop_remove(&r->vm.loop, src);
-	vm_request_exit(&r->vm, EXIT_FAILURE_RUNTIME);
+	vm_request_exit(&r->vm, VM_STATUS_FAILURE);
 }
 
 static int restore_lazy(struct restore *r, struct err *e)
@@ -175,8 +176,10 @@ static int restore_eager(struct restore *r, struct err *e)
 
 	r->vm.restore_strategy = "eager";
 	bytes = memfile_load(&r->vm.mem, r->snap.mem_fd, e);
-	if (bytes < 0)
-		return err_prefix(e, "snapshot %s", r->o->dir);
+	if (bytes < 0) {
+		err_prefix(e, "snapshot %s", r->o->dir);
+		return err_mark_input(e);
+	}
 	log_info("eager restore: %lld MiB in %llu ms", bytes >> 20,
 		 (unsigned long long)((time_now_ns() - t0) / 1000000));
 	if (!r->o->verify)
@@ -184,7 +187,7 @@ static int restore_eager(struct restore *r, struct err *e)
 	/* What the guest will see, not the file: it may change after this. */
 	t0 = time_now_ns();
 	if (snapshot_verify_memory(&r->snap, &r->vm.mem, &bytes, e))
-		return -EINVAL;
+		return -e->errnum;
 	log_info("--verify: memory checksums good, %lld MiB in %llu ms", bytes >> 20,
 		 (unsigned long long)((time_now_ns() - t0) / 1000000));
 	return 0;
@@ -198,11 +201,16 @@ static int restore_read_workingset(struct restore *r, struct err *e)
 		return 0;
 	if (snapshot_path(path, sizeof(path), r->o->dir, SNAPSHOT_WORKINGSET))
 		return err_set(e, ENAMETOOLONG, "%s: name too long", r->o->dir);
-	if (access(path, F_OK) < 0)
-		return err_set(e, ENOENT, "--prefetch: %s does not exist (record one with --record-working-set)",
-			       path);
-	return workingset_read(path, r->snap.mem_size / PAGE_SIZE,
-			       &r->workingset, &r->nr_workingset, e);
+	/* A link, even a dangling one, is there: refused as one, not absent. */
+	if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		err_set(e, ENOENT, "--prefetch: %s does not exist (record one with --record-working-set)",
+			path);
+		return err_mark(e, ERR_INPUT);
+	}
+	if (workingset_read(path, r->snap.mem_size / PAGE_SIZE,
+			    &r->workingset, &r->nr_workingset, e))
+		return err_mark_input(e);
+	return 0;
 }
 
 /* -v -v: where a restore's time goes, phase by phase. */
@@ -221,14 +229,14 @@ static void restore_phase(struct restore *r, const char *what)
  * are read-only: virtio-blk checks the size at its restore), or with
  * --recorded-resources the ones the snapshot recorded.
  */
-static int restore_host_resources(struct restore *r, struct err *e)
+static int restore_match_resources(struct restore *r, struct err *e)
 {
 	const struct restore_opts *o = r->o;
 	const struct snapshot *s = &r->snap;
 
 	if (o->recorded_resources) {
-		memcpy(r->cfg.disks, s->disks, sizeof(r->cfg.disks));
-		memcpy(r->cfg.nets, s->nets, sizeof(r->cfg.nets));
+		memcpy(r->cfg.dev.disks, s->disks, sizeof(r->cfg.dev.disks));
+		memcpy(r->cfg.dev.nets, s->nets, sizeof(r->cfg.dev.nets));
 		return 0;
 	}
 	if (o->nr_disks != s->nr_disks)
@@ -246,13 +254,19 @@ static int restore_host_resources(struct restore *r, struct err *e)
 			return err_set(e, EINVAL, "--disk %s: %s, but the snapshot's disk %u was %s",
 				       o->disks[i].path, o->disks[i].readonly ? "read-only" : "read-write",
 				       i + 1, s->disks[i].readonly ? "read-only (add ,ro)" : "read-write (drop ,ro)");
-	memcpy(r->cfg.disks, o->disks, sizeof(r->cfg.disks));
-	memcpy(r->cfg.nets, o->nets, sizeof(r->cfg.nets));
+	memcpy(r->cfg.dev.disks, o->disks, sizeof(r->cfg.dev.disks));
+	memcpy(r->cfg.dev.nets, o->nets, sizeof(r->cfg.dev.nets));
 	return 0;
 }
 
+static int restore_host_resources(struct restore *r, struct err *e)
+{
+	return restore_match_resources(r, e) ? err_mark(e, ERR_INPUT) : 0;
+}
+
 /*
- * Everything up to running; returns the exit status for a failure, or 0.
+ * Everything up to running. Returns 0, an exit status the fault watchdog
+ * has reported already (> 0), or -errno with e set and classed.
  *
  * The rule of a lazy restore: whatever serves guest RAM (the uffd thread, or
  * the external handler once it holds the userfaultfd) serves before anything
@@ -281,31 +295,31 @@ static int restore_prepare(struct restore *r, struct err *e)
 	r->phase_ns = r->o->start_ns;
 	if (snapshot_open(&r->snap, r->o->dir, e) ||
 	    restore_read_workingset(r, e))
-		return EXIT_BAD_INPUT;
+		return -e->errnum;
 	if (r->o->verify && !r->snap.has_region_crcs) {
 		err_set(e, ENODATA, "--verify: snapshot %s has no memory checksums (format %u revision %u; they came with revision 1)",
 			r->o->dir, VMSTATE_VERSION, r->snap.vs.revision);
-		return EXIT_BAD_INPUT;
+		return err_mark(e, ERR_INPUT);
 	}
 	/* Opened now: the file is written at exit, maybe after a chroot. */
 	if (r->o->record &&
 	    (r->record_dir_fd = open(r->o->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		err_set(e, errno, "--record-working-set: %s: %s", r->o->dir,
 			strerror(errno));
-		return EXIT_BAD_INPUT;
+		return err_mark_input(e);
 	}
 	r->cfg = (struct vm_config){
 		.nr_vcpus = r->snap.nr_vcpus,
 		.mem_size = r->snap.mem_size,
 		.backend = r->o->common.backend ? r->o->common.backend : r->snap.backend,
 		.backend_explicit = r->o->common.backend != NULL,
-		.console = r->o->common.console,
-		.boot_timer = r->snap.boot_timer,
-		.rng = r->snap.rng,
-		.balloon = r->snap.balloon,
-		.discovery = r->snap.discovery,
-		.nr_disks = r->snap.nr_disks,
-		.nr_nets = r->snap.nr_nets,
+		.dev.console = r->o->common.console,
+		.dev.boot_timer = r->snap.boot_timer,
+		.dev.rng = r->snap.rng,
+		.dev.balloon = r->snap.balloon,
+		.dev.discovery = r->snap.discovery,
+		.dev.nr_disks = r->snap.nr_disks,
+		.dev.nr_nets = r->snap.nr_nets,
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->common.control,
 		.privdrop = r->o->common.privdrop,
@@ -313,46 +327,45 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.fault_timeout_ns = r->o->fault_timeout_ns,
 	};
 	if (restore_host_resources(r, e))
-		return EXIT_BAD_INPUT;
+		return -e->errnum;
 	/*
 	 * The devices are the snapshot's; --console only routes stdin and
 	 * stdout: by default to the console the snapshot's guest used.
 	 */
-	r->cfg.virtio_console = r->snap.virtio_console;
+	r->cfg.dev.virtio_console = r->snap.virtio_console;
 	if (!r->o->common.console_given)
-		r->cfg.console = r->snap.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
-	if (r->cfg.console == CONSOLE_VIRTIO && !r->snap.virtio_console) {
+		r->cfg.dev.console = r->snap.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
+	if (r->cfg.dev.console == CONSOLE_VIRTIO && !r->snap.virtio_console) {
 		err_set(e, EINVAL, "--console virtio: the snapshot has no virtio-console device");
-		return EXIT_BAD_INPUT;
+		return err_mark(e, ERR_USAGE);
 	}
 	restore_phase(r, "exec, options and snapshot checks");
 	if (vm_create(vm, &r->cfg, e))
-		return EXIT_FAILURE_RUNTIME;
+		return -e->errnum;
 	vm->restored_from = r->o->dir;
 	if (vm_check_config(vm, &r->cfg, e) ||
 	    (r->o->common.control && control_start(vm, r->o->common.control, e)))
-		return EXIT_BAD_INPUT;
+		return -e->errnum;
 	restore_phase(r, "VM");
 	if (vm_create_memory(vm, &r->cfg, e))
-		return EXIT_FAILURE_RUNTIME;
+		return -e->errnum;
 	restore_phase(r, "RAM and memory slots");
-	if (restore_pick(r, &lazy, e))
-		return EXIT_BAD_INPUT;
-	if (lazy ? restore_lazy(r, e) : restore_eager(r, e))
-		return lazy ? EXIT_FAILURE_RUNTIME : EXIT_BAD_INPUT;
+	if (restore_pick(r, &lazy, e) ||
+	    (lazy ? restore_lazy(r, e) : restore_eager(r, e)))
+		return -e->errnum;
 	restore_phase(r, lazy ? "userfaultfd registration and the memory file's extents" :
 		      "copying the memory file");
 	if (vm_setup_devices(vm, &r->cfg, e))
-		return vm_setup_failure_status(e);
+		return -e->errnum;
 	restore_phase(r, "devices");
 	if (vm_create_vcpus(vm, &r->cfg, e))
-		return EXIT_FAILURE_RUNTIME;
+		return -e->errnum;
 	restore_phase(r, "vCPUs");
 	if (r->o->common.stats &&
 	    (r->stats_fd = vm_stats_open(r->o->common.stats, e)) < 0)
-		return EXIT_BAD_INPUT;
+		return -e->errnum;
 	if (vm_start_fault_service(vm, e))
-		return EXIT_FAILURE_RUNTIME;
+		return -e->errnum;
 	restore_phase(r, "privileges dropped, fault service started");
 	atomic_store(&vm->main_activity, "restoring the saved state");
 	ret = snapshot_restore_state(vm, &r->snap, e);
@@ -361,7 +374,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 	if (atomic_load(&vm->exiting))
 		return vm->exit_status;
 	if (ret)
-		return EXIT_BAD_INPUT;
+		return -e->errnum;
 	restore_phase(r, "saved state given back");
 	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
 	return 0;
@@ -391,23 +404,19 @@ static bool restore_finish(struct restore *r)
 	return ok;
 }
 
-int restore_vm(const struct restore_opts *o)
+int restore_vm(const struct restore_opts *o, struct err *e)
 {
 	struct restore r = { .o = o, .ext_uffd = -1, .ext_peer.fd = -1,
 			     .stats_fd = -1, .record_dir_fd = -1 };
-	struct err e = { 0 };
 	int status;
 
 	vm_init(&r.vm);
-	status = restore_prepare(&r, &e);
-	if (status) {
-		if (e.msg[0])
-			log_error("%s", e.msg);
-	} else {
+	status = restore_prepare(&r, e);
+	if (!status) {
 		status = vm_run(&r.vm);
-		/* What was asked for was not all done: no success. */
+		/* What was asked for was not all done (logged): no success. */
 		if (!restore_finish(&r) && !status)
-			status = EXIT_FAILURE_RUNTIME;
+			status = VM_STATUS_FAILURE;
 	}
 	vm_stop_fault_service(&r.vm);
 	if (r.ext_peer.fd >= 0)

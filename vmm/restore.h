@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cli.h"
 #include "vm.h"
 #include "err.h"
 
@@ -48,11 +47,16 @@ struct restore_opts {
 	unsigned int nr_nets;
 	bool recorded_resources;
 	/* Backend (NULL: the snapshot's), console (not given: the snapshot's)... */
-	struct cli_common common;
+	struct vm_options common;
 	uint64_t start_ns;
 };
 
-/* Restore and run; returns the exit status. */
-int restore_vm(const struct restore_opts *o);
+/*
+ * Restore and run. Returns the exit status the guest or the run ended with
+ * (0, or 1 for a failure while running, logged), or -errno with e set and
+ * classed when the restore could not start or what it was asked to write at
+ * the end could not be written.
+ */
+int restore_vm(const struct restore_opts *o, struct err *e);
 
 #endif /* GMVM_RESTORE_H */

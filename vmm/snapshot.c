@@ -27,21 +27,21 @@ static void snapshot_write_disks_nets(const struct vm_config *cfg,
 {
 	char name[32];
 
-	vmstate_put_u32(w, "disks", cfg->nr_disks);
-	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+	vmstate_put_u32(w, "disks", cfg->dev.nr_disks);
+	for (unsigned int i = 0; i < cfg->dev.nr_disks; i++) {
 		snprintf(name, sizeof(name), "disk%u-path", i);
-		vmstate_put_str(w, name, cfg->disks[i].path);
+		vmstate_put_str(w, name, cfg->dev.disks[i].path);
 		snprintf(name, sizeof(name), "disk%u-readonly", i);
-		vmstate_put_u32(w, name, cfg->disks[i].readonly);
+		vmstate_put_u32(w, name, cfg->dev.disks[i].readonly);
 	}
-	vmstate_put_u32(w, "nets", cfg->nr_nets);
-	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+	vmstate_put_u32(w, "nets", cfg->dev.nr_nets);
+	for (unsigned int i = 0; i < cfg->dev.nr_nets; i++) {
 		snprintf(name, sizeof(name), "net%u-tap", i);
-		vmstate_put_str(w, name, cfg->nets[i].tap);
+		vmstate_put_str(w, name, cfg->dev.nets[i].tap);
 		/* Only a MAC that was given: a made-up one is device state. */
 		snprintf(name, sizeof(name), "net%u-mac", i);
-		if (cfg->nets[i].mac_set)
-			vmstate_put_blob(w, name, cfg->nets[i].mac, 6);
+		if (cfg->dev.nets[i].mac_set)
+			vmstate_put_blob(w, name, cfg->dev.nets[i].mac, 6);
 	}
 }
 
@@ -52,11 +52,11 @@ void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_put_u64(w, "memory-size", vm->mem.size);
 	vmstate_put_str(w, "backend", vm->mem.backend->name);
 	vmstate_put_u32(w, "boot-timer", vm->boot_timer);
-	vmstate_put_u32(w, "rng", vm->cfg->rng);
-	vmstate_put_u32(w, "balloon", vm->cfg->balloon);
-	vmstate_put_u32(w, "virtio-console", vm->cfg->virtio_console);
+	vmstate_put_u32(w, "rng", vm->cfg->dev.rng);
+	vmstate_put_u32(w, "balloon", vm->cfg->dev.balloon);
+	vmstate_put_u32(w, "virtio-console", vm->cfg->dev.virtio_console);
 	/* The ACPI tables in guest RAM need their sleep registers back. */
-	vmstate_put_u32(w, "discovery", vm->cfg->discovery);
+	vmstate_put_u32(w, "discovery", vm->cfg->dev.discovery);
 	snapshot_write_disks_nets(vm->cfg, w);
 	vmstate_end(w);
 }
@@ -277,7 +277,7 @@ static void vm_snapshot_event(struct event_source *src, uint32_t events)
 		return;
 	if (vm_snapshot(vm, vm->snapshot_dir, true, &e)) {
 		log_error("snapshot requested by the guest: %s", e.msg);
-		vm_request_exit(vm, 1);
+		vm_request_exit(vm, VM_STATUS_FAILURE);
 		return;
 	}
 	log_notice("snapshot written to %s", vm->snapshot_dir);

@@ -62,7 +62,8 @@ struct snapshot {
  * Open and validate dir: vmstate structure, version and checksum, the
  * configuration, the memory regions against the layout of the memory size,
  * the memory file's size. Returns 0 or -EINVAL/-ENOENT/... with e naming the
- * file and the problem; nothing is left open on failure.
+ * file and the problem, classed ERR_INPUT (err_mark_input); nothing is left
+ * open on failure.
  */
 int snapshot_open(struct snapshot *s, const char *dir, struct err *e);
 void snapshot_close(struct snapshot *s);
@@ -77,7 +78,8 @@ int snapshot_parse(struct snapshot *s, struct err *e);
 
 /*
  * Give vm (created from s's configuration, vCPUs and devices in place) the
- * saved VM, device and vCPU state. Every value is checked on the way.
+ * saved VM, device and vCPU state. Every value is checked on the way; a
+ * failure is classed as the snapshot's (err_mark_input).
  */
 int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
 			   struct err *e);
@@ -124,7 +126,8 @@ int vm_restore_state(struct vm *vm, const struct vmstate *vs, int node,
  * Check the memory file (inspect --verify, before anything maps it) or
  * guest RAM after an eager restore (mem != NULL) against the snapshot's
  * region checksums. Returns 0, -EINVAL naming the first region that
- * differs, -ENODATA when the snapshot has none, or another -errno; e set.
+ * differs, -ENODATA when the snapshot has none, or another -errno; e set
+ * and classed (err_mark_input).
  */
 int snapshot_verify_memory(const struct snapshot *s, const struct guest_mem *mem,
 			   long long *bytes, struct err *e);

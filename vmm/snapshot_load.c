@@ -246,7 +246,7 @@ int snapshot_parse(struct snapshot *s, struct err *e)
 	return ret;
 }
 
-int snapshot_open(struct snapshot *s, const char *dir, struct err *e)
+static int snapshot_open_checked(struct snapshot *s, const char *dir, struct err *e)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -271,6 +271,11 @@ int snapshot_open(struct snapshot *s, const char *dir, struct err *e)
 	if (ret)
 		snapshot_close(s);
 	return ret;
+}
+
+int snapshot_open(struct snapshot *s, const char *dir, struct err *e)
+{
+	return snapshot_open_checked(s, dir, e) ? err_mark_input(e) : 0;
 }
 
 void snapshot_close(struct snapshot *s)
@@ -359,12 +364,14 @@ int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
 		ret = snapshot_restore_devices(vm, &s->vs, e);
 	if (!ret)
 		ret = snapshot_restore_cpus(vm, &s->vs, e);
-	if (ret)
+	if (ret) {
 		err_prefix(e, "snapshot %s", s->dir);
-	return ret;
+		return err_mark_input(e);
+	}
+	return 0;
 }
 
-int snapshot_verify_memory(const struct snapshot *s, const struct guest_mem *mem,
+static int snapshot_verify(const struct snapshot *s, const struct guest_mem *mem,
 			   long long *bytes, struct err *e)
 {
 	uint32_t got[GUEST_MEM_MAX_REGIONS];
@@ -385,4 +392,10 @@ int snapshot_verify_memory(const struct snapshot *s, const struct guest_mem *mem
 				       (unsigned long long)layout.regions[r].size,
 				       mem ? "restored with" : "has", got[r], s->region_crcs[r]);
 	return 0;
+}
+
+int snapshot_verify_memory(const struct snapshot *s, const struct guest_mem *mem,
+			   long long *bytes, struct err *e)
+{
+	return snapshot_verify(s, mem, bytes, e) ? err_mark_input(e) : 0;
 }

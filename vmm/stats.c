@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Statistics of a running VM, as one JSON object: state, restore latency and
- * strategy, the uffd handler's counters and fault latencies, and the
- * balloon's counters when there is one. Served by the control socket's
+ * strategy, the uffd handler's counters and fault latencies, and what each
+ * device counts (device_ops.stats). Served by the control socket's
  * "stats" and written by --stats FILE at exit.
  */
 #include <errno.h>
@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "balloon.h"
 #include "uffd.h"
 #include "vm.h"
 
@@ -47,20 +46,6 @@ static json_object *uffd_stats_json(struct uffd_handler *h)
 	return o;
 }
 
-static json_object *balloon_json(const struct balloon_stats *st)
-{
-	json_object *o = json_object_new_object();
-
-	add_u64(o, "target_pages", st->target_pages);
-	add_u64(o, "actual_pages", st->actual_pages);
-	add_u64(o, "pages_inflated", st->pages_inflated);
-	add_u64(o, "pages_deflated", st->pages_deflated);
-	add_u64(o, "pages_reported", st->pages_reported);
-	add_u64(o, "pages_given_back", st->pages_given_back);
-	add_u64(o, "ignored", st->ignored);
-	return o;
-}
-
 static json_object *restore_json(struct vm *vm)
 {
 	json_object *o = json_object_new_object();
@@ -78,7 +63,6 @@ static json_object *restore_json(struct vm *vm)
 json_object *vm_stats_object(struct vm *vm)
 {
 	json_object *root = json_object_new_object();
-	struct balloon_stats balloon;
 
 	json_object_object_add(root, "state", json_object_new_string(
 		atomic_load(&vm->exiting) ? "stopping" :
@@ -94,8 +78,10 @@ json_object *vm_stats_object(struct vm *vm)
 		json_object_object_add(root, "restore", restore_json(vm));
 	if (vm->uffd)
 		json_object_object_add(root, "uffd", uffd_stats_json(vm->uffd));
-	if (balloon_get_stats(vm, &balloon))
-		json_object_object_add(root, "balloon", balloon_json(&balloon));
+	/* Each device adds its own counters. */
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i]->ops->stats)
+			vm->devices[i]->ops->stats(vm->devices[i], root);
 	return root;
 }
 
@@ -113,7 +99,11 @@ int vm_stats_open(const char *path, struct err *e)
 	struct stat st;
 	int fd = open_regular_output(path, &st);
 
-	return fd < 0 ? err_set(e, -fd, "--stats %s: %s", path, open_regular_error(fd, &st)) : fd;
+	if (fd < 0) {
+		err_set(e, -fd, "--stats %s: %s", path, open_regular_error(fd, &st));
+		return err_mark_input(e);
+	}
+	return fd;
 }
 
 int vm_stats_write(struct vm *vm, int fd, const char *path, struct err *e)

@@ -189,7 +189,7 @@ static void *vcpu_thread(void *arg)
 	/* Confined before the first guest instruction runs. */
 	if (seccomp_install(THREAD_VCPU, &e)) {
 		log_error("vCPU %u: %s", vcpu->id, e.msg);
-		vm_request_exit(vm, 1);
+		vm_request_exit(vm, VM_STATUS_FAILURE);
 		vcpu_thread_done(vcpu);
 		return NULL;
 	}
@@ -220,7 +220,7 @@ static void *vcpu_thread(void *arg)
 			log_error("vCPU %u: KVM_RUN: %s", vcpu->id,
 				  strerror(errno));
 			vcpu_dump(vcpu);
-			vm_request_exit(vm, 1);
+			vm_request_exit(vm, VM_STATUS_FAILURE);
 			break;
 		}
 		if (!vcpu_handle_exit(vcpu))

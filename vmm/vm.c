@@ -67,6 +67,8 @@ int vm_create_irqchip(struct vm *vm, struct err *e)
 	return vm_mask_pics(vm, e);
 }
 
+static const struct dev_host_ops vm_host_ops;
+
 void vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -75,6 +77,13 @@ void vm_init(struct vm *vm)
 	vm->mem.fd = -1;
 	vm->snapshot_source.fd = -1;
 	console_init(&vm->console, CONSOLE_NONE);
+	vm->host = (struct dev_host){
+		.ops = &vm_host_ops,
+		.vm = vm,
+		.mem = &vm->mem,
+		.loop = &vm->loop,
+		.console = &vm->console,
+	};
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 }
@@ -82,11 +91,12 @@ void vm_init(struct vm *vm)
 void vm_take_config(struct vm *vm, const struct vm_config *cfg)
 {
 	vm->cfg = cfg;
-	vm->boot_timer = cfg->boot_timer;
+	vm->boot_timer = cfg->dev.boot_timer;
 	vm->start_ns = cfg->start_ns;
+	vm->host.start_ns = cfg->start_ns;
 	vm->snapshot_dir = cfg->snapshot_dir;
 	vm->snapshot_then_stop = cfg->snapshot_then_stop;
-	console_init(&vm->console, cfg->console);
+	console_init(&vm->console, cfg->dev.console);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
@@ -173,10 +183,9 @@ int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 		     struct err *e)
 {
 	for (unsigned int i = 0; i < device_table_len; i++) {
-		int ret = device_table[i]->setup(vm, cfg, e);
-
-		if (ret)
-			return ret;
+		/* A disk, tap or socket that will not do is the user's input. */
+		if (device_table[i]->setup(&vm->host, &cfg->dev, e))
+			return err_mark_input(e);
 	}
 	return 0;
 }
@@ -208,19 +217,6 @@ int vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
 	return 0;
 }
 
-int vm_setup_failure_status(const struct err *e)
-{
-	/* Out of resources is the host's problem; the rest is what was asked. */
-	switch (e->errnum) {
-	case ENOMEM:
-	case EMFILE:
-	case ENFILE:
-		return 1;
-	default:
-		return 2;
-	}
-}
-
 void vm_set_irq(struct vm *vm, unsigned int gsi, bool level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
@@ -243,6 +239,74 @@ void vm_request_exit(struct vm *vm, int status)
 	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
 		log_error("cannot wake the main thread: %s", strerror(errno));
 }
+
+/* What devices see of the VM (devices/host.h): the calls above, unwrapped. */
+static int host_op_add_device(void *vm, struct device *dev)
+{
+	return vm_add_device(vm, dev);
+}
+
+static int host_op_add_pio(void *vm, uint16_t base, uint16_t len,
+			   struct device *dev, struct err *e)
+{
+	return vm_register_pio(vm, base, len, dev, e);
+}
+
+static int host_op_add_mmio(void *vm, uint64_t base, uint64_t len,
+			    struct device *dev, struct err *e)
+{
+	return vm_register_mmio(vm, base, len, dev, e);
+}
+
+/* The virtio devices, in order, for the command line and ACPI tables. */
+static int host_op_add_virtio(void *opaque, struct virtio_dev *vd, struct err *e)
+{
+	struct vm *vm = opaque;
+
+	if (vm->nr_virtio >= LAYOUT_VIRTIO_MAX)
+		return err_set(e, ENOSPC, "no room for more than %d virtio devices",
+			       LAYOUT_VIRTIO_MAX);
+	vm->virtio[vm->nr_virtio] = vd;
+	return vm->nr_virtio++;
+}
+
+static int host_op_add_irqfd(void *vm, int fd, uint32_t gsi, struct err *e)
+{
+	return vm_add_irqfd(vm, fd, gsi, e);
+}
+
+static int host_op_add_ioeventfd(void *vm, int fd, uint64_t addr, uint32_t len,
+				 uint64_t datamatch, struct err *e)
+{
+	return vm_add_ioeventfd(vm, fd, addr, len, datamatch, e);
+}
+
+static void host_op_set_irq(void *vm, unsigned int gsi, bool level)
+{
+	vm_set_irq(vm, gsi, level);
+}
+
+static void host_op_request_exit(void *vm, int status)
+{
+	vm_request_exit(vm, status);
+}
+
+static void host_op_request_snapshot(void *vm)
+{
+	vm_request_snapshot(vm);
+}
+
+static const struct dev_host_ops vm_host_ops = {
+	.add_device = host_op_add_device,
+	.add_pio = host_op_add_pio,
+	.add_mmio = host_op_add_mmio,
+	.add_virtio = host_op_add_virtio,
+	.add_irqfd = host_op_add_irqfd,
+	.add_ioeventfd = host_op_add_ioeventfd,
+	.set_irq = host_op_set_irq,
+	.request_exit = host_op_request_exit,
+	.request_snapshot = host_op_request_snapshot,
+};
 
 static void vm_exit_event(struct event_source *src, uint32_t events)
 {
@@ -407,7 +471,7 @@ static void vm_stop_vcpus(struct vm *vm, unsigned int n)
 		v->abandoned = true;
 	}
 	if (!vm->exit_status)
-		vm->exit_status = 1;
+		vm->exit_status = VM_STATUS_FAILURE;
 }
 
 int vm_run(struct vm *vm)
@@ -445,12 +509,12 @@ int vm_run(struct vm *vm)
 		ret = seccomp_install(THREAD_MAIN, &e);
 	if (ret) {
 		log_error("%s", e.msg);
-		vm_request_exit(vm, 1);
+		vm_request_exit(vm, VM_STATUS_FAILURE);
 	} else {
 		ret = event_loop_run(&vm->loop);
 		if (ret) {
 			log_error("event loop: %s", strerror(-ret));
-			vm_request_exit(vm, 1);
+			vm_request_exit(vm, VM_STATUS_FAILURE);
 		}
 	}
 	vm_stop_vcpus(vm, started);

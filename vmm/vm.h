@@ -21,38 +21,32 @@
 #include "boot.h"
 #include "console.h"
 #include "device.h"
+#include "host.h"
 #include "err.h"
 #include "event_loop.h"
 #include "guest_mem.h"
 #include "sandbox.h"
 
+/* The exit status of a run that failed, after saying why. */
+#define VM_STATUS_FAILURE 1
+
 #define VM_MAX_VCPUS 64
-#define VM_MAX_DISKS 8
-#define VM_MAX_NETS 4
 /* How long a fault on lazily served RAM may wait (--fault-timeout). */
 #define VM_FAULT_TIMEOUT_DEFAULT_S 10
 #define VM_FAULT_TIMEOUT_MAX_S 3600
 /* How long a vCPU may take to stop once told to. */
 #define VM_VCPU_STOP_NS (1000 * 1000000ull)
 
-/* --disk PATH[,ro] */
-struct disk_config {
-	const char *path;
-	bool readonly;
-};
-
-/* --net tap=NAME[,mac=MAC] */
-struct net_config {
-	char tap[16];			/* IFNAMSIZ */
-	uint8_t mac[6];
-	bool mac_set;			/* else one is made up */
-};
-
-/* How the guest finds virtio-mmio devices (--discovery). */
-enum vm_discovery {
-	DISCOVERY_CMDLINE,	/* virtio_mmio.device= on the command line */
-	DISCOVERY_ACPI,		/* LNRO0005 devices in the DSDT */
-	DISCOVERY_BOTH,
+/* What run and restore share: options of the VM rather than of its guest. */
+struct vm_options {
+	const struct guest_mem_backend *backend;	/* NULL: not given */
+	enum console_mode console;
+	bool console_given;
+	const char *control;
+	const char *stats;
+	enum seccomp_mode seccomp;	/* zero: kill, the default */
+	struct privdrop privdrop;
+	bool async_teardown;
 };
 
 /* Everything `gmvm run` was asked to do, validated by the option parser. */
@@ -73,8 +67,6 @@ struct vm_config {
 	 * snapshot's, for a restore) and the best offered replaces it.
 	 */
 	bool backend_explicit;
-	enum console_mode console;
-	bool boot_timer;
 	bool async_teardown;		/* --async-teardown */
 	uint64_t fault_timeout_ns;	/* --fault-timeout; 0: the default */
 	uint64_t start_ns;		/* time_now_ns() when gmvm started */
@@ -85,14 +77,7 @@ struct vm_config {
 	const char *stats_path;		/* --stats FILE */
 	struct privdrop privdrop;	/* --chroot, --uid, --gid */
 	enum seccomp_mode seccomp;	/* --seccomp */
-	bool rng;			/* --rng */
-	bool balloon;			/* --balloon */
-	bool virtio_console;		/* a virtio-console device exists */
-	struct disk_config disks[VM_MAX_DISKS];
-	unsigned int nr_disks;
-	struct net_config nets[VM_MAX_NETS];
-	unsigned int nr_nets;
-	enum vm_discovery discovery;	/* --discovery */
+	struct dev_config dev;		/* the devices, console and discovery */
 };
 
 struct vcpu {
@@ -122,6 +107,7 @@ struct vm {
 	struct guest_mem mem;
 	struct bus pio_bus;
 	struct bus mmio_bus;
+	struct dev_host host;		/* what its devices see of it */
 	struct device **devices;
 	unsigned int nr_devices;
 	struct virtio_dev *virtio[LAYOUT_VIRTIO_MAX];	/* for discovery */
@@ -196,8 +182,8 @@ int vm_async_teardown_start(int vm_fd, struct err *e);
  * host RAM and guest address width, the memory backend) and, when cfg leaves
  * the backend open, pick the best one offered: guest_memfd where it works,
  * else memfd, a choice said under -v, in vm->backend_reason and in --stats,
- * never warned about. Returns 0, or
- * -EINVAL / -ENOTSUP with e filled: such failures are the user's input.
+ * never warned about. Returns 0, or -EINVAL / -ENOTSUP with e filled and
+ * classed ERR_INPUT / ERR_UNSUPPORTED: such failures are the user's input.
  */
 int vm_check_config(struct vm *vm, struct vm_config *cfg, struct err *e);
 
@@ -237,15 +223,14 @@ int vm_start_lazy_load(struct vm *vm, const struct vm_config *cfg,
 int vm_set_boot_cpu(struct vm *vm, const struct boot_image *img,
 		    struct err *e);
 
-/* Create every device cfg asks for. Returns 0 or -errno with e filled. */
+/*
+ * Create every device cfg asks for. Returns 0 or -errno with e filled,
+ * classed ERR_INPUT (a disk or tap that will not do) or ERR_RUNTIME (the
+ * host ran out of memory or descriptors).
+ */
 int vm_setup_devices(struct vm *vm, const struct vm_config *cfg,
 		     struct err *e);
 
-/*
- * The exit status for a vm_setup_devices() failure: 2 (bad input: a disk or
- * tap that cannot be used as given), or 1 when the host ran out of something.
- */
-int vm_setup_failure_status(const struct err *e);
 
 /* Keep dev for reset and teardown. Returns 0 or -ENOMEM. */
 int vm_add_device(struct vm *vm, struct device *dev);

@@ -122,7 +122,7 @@ static char *vm_kernel_cmdline(const struct vm *vm, const struct vm_config *cfg)
 	if (!s)
 		return NULL;
 	n = snprintf(s, len, "%s", cfg->cmdline);
-	if (cfg->discovery == DISCOVERY_ACPI)
+	if (cfg->dev.discovery == DISCOVERY_ACPI)
 		return s;
 	for (unsigned int i = 0; i < vm->nr_virtio; i++)
 		n += snprintf(s + n, len - n, "%svirtio_mmio.device=4K@%#llx:%u",
@@ -149,7 +149,7 @@ int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 		return err_set(e, ENOMEM, "out of memory");
 	ret = vm_load_kernel_with(vm, cfg, img, &in, e);
 	free(cmdline);
-	return ret;
+	return ret ? err_mark_input(e) : 0;
 }
 
 /*
@@ -165,7 +165,7 @@ static int vm_write_acpi(struct vm *vm, const struct vm_config *cfg,
 	struct acpi_virtio_window win[LAYOUT_VIRTIO_MAX];
 	struct acpi_params p = { .nr_cpus = cfg->nr_vcpus, .virtio = win };
 
-	if (cfg->discovery == DISCOVERY_CMDLINE)
+	if (cfg->dev.discovery == DISCOVERY_CMDLINE)
 		return 0;
 	for (unsigned int i = 0; i < vm->nr_virtio; i++)
 		win[p.nr_virtio++] = (struct acpi_virtio_window){
@@ -217,14 +217,16 @@ int vm_start_lazy_load(struct vm *vm, const struct vm_config *cfg,
 	uint64_t initrd_addr = 0;
 	char why[300];
 
-	if (!uffd_probe_mem(&vm->mem, false, why, sizeof(why)))
-		return err_set(e, ENOTSUP, "--lazy-load is not possible: %s; %s", why,
-			       uffd_available() ? "use --memory-backend memfd or anon" :
-			       "boot without --lazy-load");
+	if (!uffd_probe_mem(&vm->mem, false, why, sizeof(why))) {
+		err_set(e, ENOTSUP, "--lazy-load is not possible: %s; %s", why,
+			uffd_available() ? "use --memory-backend memfd or anon" :
+			"boot without --lazy-load");
+		return err_mark(e, ERR_UNSUPPORTED);
+	}
 	if (cfg->initrd &&
 	    boot_place_initrd(&vm->mem, img, cfg->initrd_len, &initrd_addr, e))
-		return -EINVAL;
-	return vm_lazy_load(vm, cfg, img, initrd_addr, e);
+		return err_mark_input(e);
+	return vm_lazy_load(vm, cfg, img, initrd_addr, e) ? err_mark_input(e) : 0;
 }
 
 int vm_set_boot_cpu(struct vm *vm, const struct boot_image *img,

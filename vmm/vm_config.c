@@ -103,7 +103,9 @@ int vm_check_config(struct vm *vm, struct vm_config *cfg, struct err *e)
 		ret = vm_check_memory(vm, cfg->mem_size, e);
 	if (!ret)
 		ret = vm_pick_backend(vm, cfg, e);
-	return ret;
+	if (ret)
+		return err_mark(e, ret == -ENOTSUP ? ERR_UNSUPPORTED : ERR_INPUT);
+	return 0;
 }
 
 int vm_create_memory(struct vm *vm, const struct vm_config *cfg,

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balloon.h"
 #include "harness.h"
 
 #define RAM_SIZE (256 * 1024)
@@ -128,7 +127,6 @@ static void run_op(struct mmio_run *r, struct fuzz_input *in)
 {
 	struct virtio_dev *vd;
 	const uint8_t *bytes;
-	struct err e = { 0 };
 	uint64_t gpa;
 	uint32_t v;
 	size_t n;
@@ -166,7 +164,7 @@ static void run_op(struct mmio_run *r, struct fuzz_input *in)
 		break;
 	case 8:
 		v = fin_u32(in);
-		balloon_set_target(&r->vm, v, &e);
+		fuzz_vm_control(&r->vm, "balloon", v);
 		break;
 	case 9:
 		vm_pause(&r->vm);
@@ -186,9 +184,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e = { 0 };
 
 	r.cfg = (struct vm_config){
-		.cmdline = "", .nr_vcpus = 1, .console = CONSOLE_VIRTIO,
-		.virtio_console = true, .rng = true, .balloon = true,
-		.nr_disks = 1, .disks[0] = { fuzz_disk_path(0), false },
+		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
+		.dev.virtio_console = true, .dev.rng = true, .dev.balloon = true,
+		.dev.nr_disks = 1, .dev.disks[0] = { fuzz_disk_path(0), false },
 	};
 	fuzz_disks_reset();
 	if (fuzz_mem_init(&r.mem, RAM_SIZE) ||

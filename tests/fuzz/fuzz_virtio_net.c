@@ -265,8 +265,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.qsize = 1u << (fin_u8(&in) % 9);
 	features = fin_u64(&in);
 	r.cfg = (struct vm_config){
-		.cmdline = "", .nr_vcpus = 1, .console = CONSOLE_NONE, .nr_nets = 1,
-		.nets[0] = { .tap = TAP_NAME, .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_NONE, .dev.nr_nets = 1,
+		.dev.nets[0] = { .tap = TAP_NAME, .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
 			     .mac_set = fin_u8(&in) & 1 },
 	};
 	if (fuzz_mem_init(&r.mem, RAM_SIZE) ||

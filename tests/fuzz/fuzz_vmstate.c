@@ -39,16 +39,16 @@ static void restore(const struct snapshot *s)
 {
 	struct vm_config cfg = {
 		.cmdline = "", .nr_vcpus = s->nr_vcpus, .mem_size = s->mem_size,
-		.console = s->virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL,
-		.boot_timer = s->boot_timer, .rng = s->rng, .balloon = s->balloon,
-		.virtio_console = s->virtio_console, .nr_disks = s->nr_disks,
+		.dev.console = s->virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL,
+		.dev.boot_timer = s->boot_timer, .dev.rng = s->rng, .dev.balloon = s->balloon,
+		.dev.virtio_console = s->virtio_console, .dev.nr_disks = s->nr_disks,
 	};
 	static struct vm vm;
 	struct guest_mem mem;
 	struct err e = { 0 };
 
 	for (unsigned int i = 0; i < s->nr_disks; i++)
-		cfg.disks[i] = (struct disk_config){ fuzz_disk_path(i),
+		cfg.dev.disks[i] = (struct disk_config){ fuzz_disk_path(i),
 						     s->disks[i].readonly };
 	fuzz_disks_reset();
 	if (fuzz_mem_init(&mem, RAM_SIZE) || fuzz_vm_create(&vm, &cfg, &mem, &e))

@@ -5,6 +5,7 @@
  * real code, which the targets call.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -185,8 +186,13 @@ void fuzz_disks_reset(void)
 
 /* --- KVM, as far as devices use it ---------------------------------------- */
 
+/*
+ * The devices' host (devices/host.h) is the real VM's, less the three calls
+ * that would reach KVM: an irqfd or an ioeventfd is only recorded, and an
+ * interrupt line only checked.
+ */
 struct fake_ioeventfd {
-	const struct vm *vm;
+	const void *vm;
 	int fd;
 	uint64_t addr;
 	uint32_t len;
@@ -196,7 +202,7 @@ struct fake_ioeventfd {
 static struct fake_ioeventfd ioeventfds[2 * LAYOUT_VIRTIO_MAX * VIRTIO_MAX_QUEUES];
 static unsigned int nr_ioeventfds;
 
-int __wrap_vm_add_irqfd(struct vm *vm, int fd, uint32_t gsi, struct err *e)
+static int fake_add_irqfd(void *vm, int fd, uint32_t gsi, struct err *e)
 {
 	(void)vm;
 	if (fd < 0 || gsi >= 24)
@@ -204,8 +210,8 @@ int __wrap_vm_add_irqfd(struct vm *vm, int fd, uint32_t gsi, struct err *e)
 	return 0;
 }
 
-int __wrap_vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
-			    uint64_t datamatch, struct err *e)
+static int fake_add_ioeventfd(void *vm, int fd, uint64_t addr, uint32_t len,
+			      uint64_t datamatch, struct err *e)
 {
 	if (nr_ioeventfds == ARRAY_SIZE(ioeventfds))
 		return err_set(e, ENOSPC, "KVM_IOEVENTFD at %#llx: too many",
@@ -215,11 +221,25 @@ int __wrap_vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
 	return 0;
 }
 
-void __wrap_vm_set_irq(struct vm *vm, unsigned int gsi, bool level)
+static void fake_set_irq(void *vm, unsigned int gsi, bool level)
 {
 	(void)vm;
 	(void)level;
 	FUZZ_CHECK(gsi < 24, "interrupt line %u", gsi);
+}
+
+static struct dev_host_ops fake_host_ops;
+
+/* The real VM's host calls, with KVM's three replaced. */
+static void fake_host(struct vm *vm)
+{
+	if (!fake_host_ops.add_device) {
+		fake_host_ops = *vm->host.ops;
+		fake_host_ops.add_irqfd = fake_add_irqfd;
+		fake_host_ops.add_ioeventfd = fake_add_ioeventfd;
+		fake_host_ops.set_irq = fake_set_irq;
+	}
+	vm->host.ops = &fake_host_ops;
 }
 
 static void ioeventfds_forget(const struct vm *vm)
@@ -272,6 +292,7 @@ static int fake_vm_init(struct vm *vm, const struct vm_config *cfg,
 			const struct guest_mem *mem, struct err *e)
 {
 	vm_init(vm);
+	fake_host(vm);
 	vm_take_config(vm, cfg);
 	/* Guest output goes nowhere, but through the same code. */
 	vm->console.out_fd = devnull;
@@ -491,7 +512,7 @@ int fuzz_pio_run(const uint8_t *data, size_t size, enum console_mode console,
 	struct guest_mem mem;
 	struct err e = { 0 };
 
-	cfg.console = console;
+	cfg.dev.console = console;
 	if (fuzz_mem_init(&mem, 4096) || fuzz_vm_create(&vm, &cfg, &mem, &e))
 		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
 	while (!fin_done(&in))
@@ -522,10 +543,10 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 	uint8_t flags = fin_u8(&in);
 	size_t cmdline_len = fin_u16(&in), initrd_len = fin_u32(&in) % sizeof(initrd_zeros);
 	struct vm_config cfg = {
-		.nr_vcpus = cpus, .mem_size = ram, .console = CONSOLE_SERIAL,
-		.discovery = discovery[flags & 3], .rng = flags & 4,
-		.balloon = flags & 8, .virtio_console = flags & 16,
-		.nr_disks = (flags & 32) != 0, .kernel_path = "kernel",
+		.nr_vcpus = cpus, .mem_size = ram, .dev.console = CONSOLE_SERIAL,
+		.dev.discovery = discovery[flags & 3], .dev.rng = flags & 4,
+		.dev.balloon = flags & 8, .dev.virtio_console = flags & 16,
+		.dev.nr_disks = (flags & 32) != 0, .kernel_path = "kernel",
 		.initrd_path = "initrd",
 	};
 	static struct vm vm;
@@ -551,7 +572,7 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 		cfg.initrd = initrd_len <= cfg.kernel_len ? kernel : initrd_zeros;
 		cfg.initrd_len = initrd_len;
 	}
-	cfg.disks[0] = (struct disk_config){ fuzz_disk_path(0), false };
+	cfg.dev.disks[0] = (struct disk_config){ fuzz_disk_path(0), false };
 	fuzz_disks_reset();
 	if (fuzz_mem_init(&mem, ram) || fuzz_vm_create(&vm, &cfg, &mem, &e))
 		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
@@ -570,4 +591,19 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 	fuzz_mem_free(&mem);
 	free(kernel);
 	free(cmdline);
+}
+
+void fuzz_vm_control(struct vm *vm, const char *cmd, int64_t pages)
+{
+	json_object *req = json_object_new_object(), *reply = json_object_new_object();
+	struct err e = { 0 };
+
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	json_object_object_add(req, "pages", json_object_new_int64(pages));
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i]->ops->control &&
+		    vm->devices[i]->ops->control(vm->devices[i], cmd, req, reply, &e) <= 0)
+			break;
+	json_object_put(req);
+	json_object_put(reply);
 }

@@ -6,8 +6,8 @@
  *
  * The fake VM is made like vm_create() makes a real one, less the KVM parts,
  * and its devices by the real vm_setup_devices(). The few KVM calls devices
- * make are replaced at link time (ld --wrap, see fuzz.mk): an irqfd or an
- * ioeventfd is only recorded, and a guest MMIO write that matches an
+ * make through their host (devices/host.h) are the harness's: an irqfd or
+ * an ioeventfd is only recorded, and a guest MMIO write that matches an
  * ioeventfd signals it, as KVM would, instead of reaching the bus. Events
  * are then served the way the main thread's loop serves them.
  */
@@ -168,10 +168,10 @@ int fuzz_pio_run(const uint8_t *data, size_t size, enum console_mode console,
 void fuzz_boot_run(const uint8_t *data, size_t size,
 		   void (*prepare)(uint8_t *kernel, size_t len));
 
-/* The KVM calls devices make, replaced at link time (-Wl,--wrap). */
-int __wrap_vm_add_irqfd(struct vm *vm, int fd, uint32_t gsi, struct err *e);
-int __wrap_vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
-			    uint64_t datamatch, struct err *e);
-void __wrap_vm_set_irq(struct vm *vm, unsigned int gsi, bool level);
+/*
+ * A control request to the VM's devices, as the control socket would pass
+ * it on ({"cmd": cmd, "pages": pages}); the answer is dropped.
+ */
+void fuzz_vm_control(struct vm *vm, const char *cmd, int64_t pages);
 
 #endif /* GMVM_FUZZ_HARNESS_H */

@@ -332,9 +332,9 @@ static void write_cpu(struct vmstate_writer *w)
 void seeds_vmstate(void)
 {
 	struct vm_config cfg = {
-		.cmdline = "", .nr_vcpus = 1, .console = CONSOLE_VIRTIO,
-		.virtio_console = true, .rng = true, .balloon = true,
-		.nr_disks = 1, .disks[0] = { fuzz_disk_path(0), false },
+		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
+		.dev.virtio_console = true, .dev.rng = true, .dev.balloon = true,
+		.dev.nr_disks = 1, .dev.disks[0] = { fuzz_disk_path(0), false },
 	};
 	struct fuzz_queue q[3];
 	struct vmstate_writer w;
@@ -367,7 +367,7 @@ void seeds_vmstate(void)
 	 * path as a user would give it, not the memfd's (whose fd number
 	 * varies): the same seed every time.
 	 */
-	cfg.disks[0].path = "/var/lib/gmvm/disk.img";
+	cfg.dev.disks[0].path = "/var/lib/gmvm/disk.img";
 	vm.nr_vcpus = 1;
 	snapshot_write_config(&vm, &w);
 	snapshot_write_regions(&vm, (const uint32_t[GUEST_MEM_MAX_REGIONS]){ 0 }, &w);
