@@ -8,10 +8,17 @@
  * CRC: a property's bytes rewritten, resized or deleted, a node deleted, the
  * tree's own bytes flipped. The rest damages the files themselves: stale
  * checksum, truncation, a memory file of the wrong size, missing files.
+ *
+ * snapshot_mutate --workingset IN OUT SEED: the same copy (with IN's
+ * workingset, which must exist) where only the workingset is damaged:
+ * random bytes, truncated, counts and page indexes past RAM, duplicates,
+ * shuffled, trailing bytes, another magic or page size. The line printed
+ * ends in ": still valid" (gmvm must accept it) or ": invalid".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libfdt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +60,7 @@ static void *read_file(const char *path, size_t *len, size_t extra)
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		die("cannot open", path);
-	buf = calloc(1, st.st_size + extra);
+	buf = calloc(1, st.st_size + extra + 1);	/* never calloc(0) */
 	if (!buf || read(fd, buf, st.st_size) != st.st_size)
 		die("cannot read", path);
 	close(fd);
@@ -238,6 +245,210 @@ static void path_join(char *out, size_t size, const char *dir,
 	}
 }
 
+/* The whole of a small file (vmstate, workingset), copied. */
+static void copy_file(const char *in, const char *out)
+{
+	size_t len;
+	void *buf = read_file(in, &len, 0);
+
+	write_file(out, buf, len);
+	free(buf);
+}
+
+/* --- Working set damage (memory/workingset.c has the format) --- */
+
+#define WS_HEADER 24	/* "GMVMWS01", page size, page count: u64 LE */
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The guest's RAM in pages, from the vmstate's config. */
+static uint64_t guest_pages(const char *vmstate)
+{
+	size_t len;
+	void *fdt = read_file(vmstate, &len, 0);
+	int node = fdt_path_offset(fdt, "/config"), plen;
+	const void *p = node < 0 ? NULL : fdt_getprop(fdt, node, "memory-size", &plen);
+	fdt64_t size;
+
+	if (!p || plen != 8) {
+		fprintf(stderr, "snapshot_mutate: %s has no config/memory-size\n", vmstate);
+		exit(1);
+	}
+	memcpy(&size, p, sizeof(size));	/* properties are 4-byte aligned */
+	free(fdt);
+	return fdt64_to_cpu(size) / 4096;
+}
+
+/*
+ * One damage to the working set buf (len bytes, room for cap): returns the
+ * new length. Some damage leaves a file gmvm must accept (duplicates, any
+ * order, every page, none): *valid says so; the rest it must refuse.
+ */
+static size_t damage_workingset(uint8_t *buf, size_t len, size_t cap,
+				uint64_t nr_pages, bool *valid)
+{
+	static const uint64_t huge[] = {
+		0, 1, 4095, 4097, 8192, 2 << 20, 0x7fffffffffffffffull,
+		0x8000000000000000ull, ~0ull, 1ull << 61, 1ull << 32,
+	};
+	uint64_t n = len > WS_HEADER ? (len - WS_HEADER) / 8 : 0;
+	uint64_t v;
+	size_t at;
+
+	switch (rnd_below(13)) {
+	case 0:
+		len = rnd_below(MIN(cap, len * 2 + 64));
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)rnd();
+		printf("workingset: %zu random bytes", len);
+		break;
+	case 1:
+		len = rnd_below(len);
+		printf("workingset truncated to %zu bytes", len);
+		break;
+	case 2:	/* a count past RAM; 2^61 + 1 wraps to 8 bytes of entries */
+		v = huge[rnd_below(ARRAY_SIZE(huge))];
+		v = v > nr_pages ? v : nr_pages + 1 + rnd_below(4);
+		if (rnd_below(3) == 0) {
+			v = (1ull << 61) + 1;
+			len = WS_HEADER + 8;
+		} else if (rnd_below(2)) {
+			len = WS_HEADER;	/* nothing after the header */
+		}
+		put_le64(buf + 16, v);
+		printf("workingset: count %llu in %zu bytes", (unsigned long long)v, len);
+		break;
+	case 3:	/* a count off by a few from the entries there */
+		at = 1 + rnd_below(8);
+		v = rnd_below(2) || n < at ? n + at : n - at;
+		put_le64(buf + 16, v);
+		printf("workingset: count %llu for %llu entries", (unsigned long long)v,
+		       (unsigned long long)n);
+		break;
+	case 4:	/* a page index past RAM */
+		if (!n) {
+			*valid = true;
+			break;
+		}
+		at = rnd_below(n);
+		v = rnd_below(2) ? nr_pages + rnd_below(3) : huge[rnd_below(ARRAY_SIZE(huge))] | nr_pages;
+		put_le64(buf + WS_HEADER + at * 8, v);
+		printf("workingset: entry %zu is page %llu of %llu", at,
+		       (unsigned long long)v, (unsigned long long)nr_pages);
+		break;
+	case 5:	/* duplicates: accepted, the page is filled once */
+		*valid = true;
+		if (!n)
+			break;
+		v = get_le64(buf + WS_HEADER + rnd_below(n) * 8);
+		for (uint64_t i = 0; i < n; i++)
+			if (rnd_below(2))
+				put_le64(buf + WS_HEADER + i * 8, v);
+		printf("workingset: about half the entries are page %llu",
+		       (unsigned long long)v);
+		break;
+	case 6:	/* any order: accepted */
+		*valid = true;
+		for (uint64_t i = n; i > 1; i--) {
+			uint64_t j = rnd_below(i);
+
+			v = get_le64(buf + WS_HEADER + j * 8);
+			put_le64(buf + WS_HEADER + j * 8, get_le64(buf + WS_HEADER + (i - 1) * 8));
+			put_le64(buf + WS_HEADER + (i - 1) * 8, v);
+		}
+		printf("workingset: %llu entries shuffled", (unsigned long long)n);
+		break;
+	case 7:
+		v = 1 + rnd_below(MIN(64, cap - len));
+		for (uint64_t i = 0; i < v; i++)
+			buf[len++] = (uint8_t)rnd();
+		printf("workingset: %llu bytes of trailing garbage", (unsigned long long)v);
+		break;
+	case 8:
+		buf[rnd_below(8)] ^= 1u << rnd_below(8);
+		printf("workingset: magic damaged");
+		break;
+	case 9:
+		v = huge[rnd_below(ARRAY_SIZE(huge))];
+		put_le64(buf + 8, v);
+		printf("workingset: page size %llu", (unsigned long long)v);
+		break;
+	case 10:	/* every page of RAM, in either order: the largest file allowed */
+		*valid = true;
+		v = rnd_below(2);
+		for (uint64_t i = 0; i < nr_pages; i++)
+			put_le64(buf + WS_HEADER + i * 8, v ? nr_pages - 1 - i : i);
+		put_le64(buf + 16, nr_pages);
+		len = WS_HEADER + nr_pages * 8;
+		printf("workingset: every page, %s", v ? "last first" : "in order");
+		break;
+	case 11:	/* one entry more than RAM has pages, consistently counted */
+		for (uint64_t i = 0; i <= nr_pages; i++)
+			put_le64(buf + WS_HEADER + i * 8, i % nr_pages);
+		put_le64(buf + 16, nr_pages + 1);
+		len = WS_HEADER + (nr_pages + 1) * 8;
+		printf("workingset: %llu entries for %llu pages",
+		       (unsigned long long)nr_pages + 1, (unsigned long long)nr_pages);
+		break;
+	default:	/* no pages, or only RAM's first and last */
+		*valid = true;
+		v = rnd_below(2) ? 2 : 0;
+		put_le64(buf + WS_HEADER, 0);
+		put_le64(buf + WS_HEADER + 8, nr_pages - 1);
+		put_le64(buf + 16, v);
+		len = WS_HEADER + v * 8;
+		printf("workingset: %llu pages (first and last of RAM)", (unsigned long long)v);
+		break;
+	}
+	return len;
+}
+
+static int mutate_workingset(const char *in, const char *out, const char *seed)
+{
+	char in_vs[4096], in_mem[4096], in_ws[4096], out_vs[4096], out_mem[4096],
+	     out_ws[4096];
+	uint64_t nr_pages;
+	bool valid = false;
+	size_t len, cap;
+	uint8_t *ws;
+
+	rng_state = strtoull(seed, NULL, 0);
+	path_join(in_vs, sizeof(in_vs), in, "vmstate");
+	path_join(in_mem, sizeof(in_mem), in, "memory");
+	path_join(in_ws, sizeof(in_ws), in, "workingset");
+	path_join(out_vs, sizeof(out_vs), out, "vmstate");
+	path_join(out_mem, sizeof(out_mem), out, "memory");
+	path_join(out_ws, sizeof(out_ws), out, "workingset");
+	if (mkdir(out, 0700) < 0)
+		die("cannot create", out);
+	nr_pages = guest_pages(in_vs);
+	/* Room for every page of RAM and one more (cases 10 and 11). */
+	cap = WS_HEADER + (nr_pages + 1) * 8 + 64;
+	ws = read_file(in_ws, &len, cap);
+	cap += len;
+	len = damage_workingset(ws, len, cap, nr_pages, &valid);
+	/* snapshot-fuzz.sh reads the verdict from this word. */
+	printf(": %s\n", valid ? "still valid" : "invalid");
+	copy_file(in_vs, out_vs);
+	copy_memory(in_mem, out_mem);
+	write_file(out_ws, ws, len);
+	free(ws);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char in_vs[4096], in_mem[4096], out_vs[4096], out_mem[4096];
@@ -246,8 +457,11 @@ int main(int argc, char **argv)
 	struct stat st;
 	int kind;
 
+	if (argc == 5 && !strcmp(argv[1], "--workingset"))
+		return mutate_workingset(argv[2], argv[3], argv[4]);
 	if (argc != 4) {
-		fprintf(stderr, "usage: snapshot_mutate IN OUT SEED\n");
+		fprintf(stderr, "usage: snapshot_mutate IN OUT SEED\n"
+			"       snapshot_mutate --workingset IN OUT SEED\n");
 		return 2;
 	}
 	rng_state = strtoull(argv[3], NULL, 0);
