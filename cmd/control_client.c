@@ -27,15 +27,11 @@
 
 static int control_connect(const char *path, struct err *e)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd;
+	struct sockaddr_un addr;
+	int fd = unix_socket(path, "--control", 0, &addr, e);
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return err_set(e, ENAMETOOLONG, "--control %s: path too long", path);
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return err_set(e, errno, "socket: %s", strerror(errno));
+		return fd;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int ret = err_set(e, errno, "--control %s: %s (is gmvm running with --control?)",
 				  path, strerror(errno));

@@ -4,10 +4,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "util.h"
 
 void block_async_signals(void)
@@ -45,6 +48,21 @@ char *str_escape(char *out, size_t size, const char *in)
 	}
 	out[n] = '\0';
 	return out;
+}
+
+int unix_socket(const char *path, const char *option, int type_flags,
+		struct sockaddr_un *addr, struct err *e)
+{
+	int fd;
+
+	*addr = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr->sun_path))
+		return err_set(e, ENAMETOOLONG, "%s %s: path too long", option, path);
+	strcpy(addr->sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | type_flags, 0);
+	if (fd < 0)
+		return err_set(e, errno, "%s %s: socket: %s", option, path, strerror(errno));
+	return fd;
 }
 
 const char *file_kind(unsigned int mode)

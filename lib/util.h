@@ -80,6 +80,16 @@ const char *open_regular_error(int ret, const struct stat *st);
  */
 char *str_escape(char *out, size_t size, const char *in);
 
+/*
+ * A UNIX stream socket (close-on-exec, and type_flags such as
+ * SOCK_NONBLOCK) with path's address in *addr. Returns the socket, or
+ * -errno with e naming option and path.
+ */
+struct sockaddr_un;
+struct err;
+int unix_socket(const char *path, const char *option, int type_flags,
+		struct sockaddr_un *addr, struct err *e);
+
 /* "a FIFO", "a directory", "a character device", ... for st_mode. */
 const char *file_kind(unsigned int mode);
 

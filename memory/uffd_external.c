@@ -17,6 +17,7 @@
 
 #include "guest_mem.h"
 #include "uffd.h"
+#include "util.h"
 
 static char *uffd_layout_json(const struct guest_mem *mem)
 {
@@ -66,19 +67,15 @@ static int uffd_send(int sock, int uffd, const char *text)
 
 static int uffd_connect(const char *path, uint64_t timeout_ns, struct err *e)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct timeval tv = {
 		.tv_sec = timeout_ns / 1000000000ull,
 		.tv_usec = timeout_ns % 1000000000ull / 1000,
 	};
-	int sock;
+	struct sockaddr_un addr;
+	int sock = unix_socket(path, "--uffd-socket", 0, &addr, e);
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return err_set(e, ENAMETOOLONG, "--uffd-socket %s: path too long", path);
-	strcpy(addr.sun_path, path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
-		return err_set(e, errno, "socket: %s", strerror(errno));
+		return sock;
 	/* A full backlog (a handler that never accepts) blocks connect(). */
 	setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {

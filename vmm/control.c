@@ -25,6 +25,7 @@
 #include "control.h"
 #include "log.h"
 #include "snapshot.h"
+#include "util.h"
 #include "vm.h"
 
 #define CONTROL_MAX_CONNS 16
@@ -378,19 +379,18 @@ static int control_claim_path(const struct sockaddr_un *addr, struct err *e)
 
 static int control_listen(struct vm *vm, const char *path, struct err *e)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct control_server *srv;
+	struct sockaddr_un addr;
 	int fd, ret;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return err_set(e, ENAMETOOLONG, "--control %s: path too long", path);
-	strcpy(addr.sun_path, path);
-	ret = control_claim_path(&addr, e);
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = unix_socket(path, "--control", SOCK_NONBLOCK, &addr, e);
 	if (fd < 0)
-		return err_set(e, errno, "socket: %s", strerror(errno));
+		return fd;
+	ret = control_claim_path(&addr, e);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
 	/* bind() gives the file this mode (less the umask): the owner's only. */
 	if (fchmod(fd, 0600) < 0 ||
 	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||

@@ -459,6 +459,31 @@ traced() {
 	fi
 }
 
+# expect_restored_unless_bad: what a restore or inspect of a snapshot whose
+# recorded disk ($ro, $ctl: control characters in its path) was changed
+# must do: refuse readonly 2, may refuse control characters, else succeed.
+expect_restored_unless_bad() {
+	if [ "$ro" = 2 ]; then
+		expect 2 refused -- "disk0-readonly is 2"
+	elif [ -n "$ctl" ]; then
+		expect 2 restored refused
+	else
+		expect - restored
+	fi
+}
+
+# expect_tap_refused TEXT: a recorded tap ($name, $ctl as above) is refused,
+# naming net0-tap when too long, else TEXT unless it has control characters.
+expect_tap_refused() {
+	if [ "$name" = too-long ]; then
+		expect 2 refused -- "net0-tap"
+	elif [ -n "$ctl" ]; then
+		expect 2 refused
+	else
+		expect 2 refused -- "$1"
+	fi
+}
+
 # clean_messages VALUE: gmvm's output has none of VALUE's control bytes
 # (a snapshot must not write to the user's terminal) and no line VALUE's
 # newline would forge (sets verdict).
@@ -527,23 +552,11 @@ class_paths() {
 			good=$work/copy
 			[ $ro = 1 ] && good=$work/copy,ro
 			traced "$value" restore --snapshot "$dir" --console none --disk "$good"
-			if [ $ro = 2 ]; then
-				expect 2 refused -- "disk0-readonly is 2"
-			elif [ -n "$ctl" ]; then
-				expect 2 restored refused
-			else
-				expect - restored
-			fi
+			expect_restored_unless_bad
 			tally "disk0-path $name, readonly $ro, --disk $good"
 			# gmvm inspect shows the path and opens nothing.
 			traced "$value" inspect "$dir"
-			if [ $ro = 2 ]; then
-				expect 2 refused -- "disk0-readonly is 2"
-			elif [ -n "$ctl" ]; then
-				expect 2 restored refused
-			else
-				expect - restored
-			fi
+			expect_restored_unless_bad
 			clean_messages "$value"
 			tally "disk0-path $name, readonly $ro, gmvm inspect"
 			# (b) --recorded-resources: refused naming the path unless
@@ -583,13 +596,7 @@ class_paths() {
 		ctl=
 		[ "$head" = "$value" ] || ctl=1
 		traced /dev/net/tun restore --snapshot "$dir" --console none --disk "$work/copy"
-		if [ "$name" = too-long ]; then
-			expect 2 refused -- "net0-tap"
-		elif [ -n "$ctl" ]; then
-			expect 2 refused
-		else
-			expect 2 refused -- "virtio-net"
-		fi
+		expect_tap_refused "virtio-net"
 		clean_messages "$value"
 		tally "net0-tap $name, no --net"
 		[ -n "$netns" ] || continue
@@ -597,13 +604,7 @@ class_paths() {
 		timeout -k 5 "$limit" unshare -n "$gmvm" restore --snapshot "$dir" --console none \
 			--recorded-resources </dev/null >"$work/out" 2>"$work/err" || status=$?
 		judge "$status"
-		if [ "$name" = too-long ]; then
-			expect 2 refused -- "net0-tap"
-		elif [ -n "$ctl" ]; then
-			expect 2 refused
-		else
-			expect 2 refused -- "tap $head"
-		fi
+		expect_tap_refused "tap $head"
 		clean_messages "$value"
 		tally "net0-tap $name, --recorded-resources in a new network namespace"
 	done
