@@ -54,16 +54,16 @@ static void inspect_host_resources(const struct snapshot *s)
 {
 	static char name[4 * PATH_MAX];
 
-	if (!s->nr_disks && !s->nr_nets)
+	if (!s->dev.nr_disks && !s->dev.nr_nets)
 		return;
 	printf("  host resources recorded (a restore opens them only with --recorded-resources):\n");
-	for (unsigned int i = 0; i < s->nr_disks; i++)
+	for (unsigned int i = 0; i < s->dev.nr_disks; i++)
 		printf("    disk %u: %s (%s)\n", i + 1,
-		       str_escape(name, sizeof(name), s->disks[i].path),
-		       s->disks[i].readonly ? "read-only" : "read-write");
-	for (unsigned int i = 0; i < s->nr_nets; i++)
+		       str_escape(name, sizeof(name), s->dev.disks[i].path),
+		       s->dev.disks[i].readonly ? "read-only" : "read-write");
+	for (unsigned int i = 0; i < s->dev.nr_nets; i++)
 		printf("    net %u: tap %s\n", i + 1,
-		       str_escape(name, sizeof(name), s->nets[i].tap));
+		       str_escape(name, sizeof(name), s->dev.nets[i].tap));
 }
 
 static void inspect_cpus(const struct snapshot *s)
@@ -136,10 +136,10 @@ static void inspect_print(const struct snapshot *s, long long workingset)
 	       VMSTATE_VERSION, s->vs.revision);
 	printf("  %u vCPU(s), %llu MiB of RAM on %s, boot timer %s\n", s->nr_vcpus,
 	       (unsigned long long)(s->mem_size / MIB), s->backend->name,
-	       s->boot_timer ? "on" : "off");
+	       s->dev.boot_timer ? "on" : "off");
 	printf("  virtio devices found by the guest through %s\n",
-	       s->discovery == DISCOVERY_CMDLINE ? "its command line (no ACPI tables)" :
-	       s->discovery == DISCOVERY_ACPI ? "ACPI" : "its command line and ACPI");
+	       s->dev.discovery == DISCOVERY_CMDLINE ? "its command line (no ACPI tables)" :
+	       s->dev.discovery == DISCOVERY_ACPI ? "ACPI" : "its command line and ACPI");
 	printf("  memory file: %llu bytes, %llu MiB of data%s\n",
 	       (unsigned long long)s->mem_file_size,
 	       (unsigned long long)(memfile_data_bytes(s->mem_fd, s->mem_size) / MIB),

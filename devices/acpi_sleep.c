@@ -17,11 +17,11 @@
 
 #include "acpi.h"
 #include "arch_layout.h"
-#include "log.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
 
 #define SLEEP_CONTROL 0		/* register offsets from the control port */
 #define SLEEP_STATUS 1

@@ -6,12 +6,13 @@
  * guest writing the value again and again gets one line a second.
  */
 #include "arch_layout.h"
-#include "log.h"
-#include "util.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
+#include "util.h"
+#include "vmstate.h"
 
 #define BOOT_TIMER_MAGIC 123
 
@@ -59,7 +60,22 @@ static int boot_timer_setup(struct dev_host *host, const struct dev_config *cfg,
 	return simple_device_add(host, &desc, sizeof(struct boot_timer), e) ? 0 : -e->errnum;
 }
 
+/* The guest may write to the window again after a restore. */
+static void boot_timer_save_config(const struct dev_config *cfg,
+				   struct vmstate_writer *w)
+{
+	vmstate_put_u32(w, "boot-timer", cfg->boot_timer);
+}
+
+static int boot_timer_load_config(struct dev_config *cfg, const struct vmstate *vs,
+				  int node, struct err *e)
+{
+	return vmstate_get_flag(vs, node, "boot-timer", &cfg->boot_timer, e);
+}
+
 const struct device_desc boot_timer_device = {
 	.name = "boot-timer",
 	.setup = boot_timer_setup,
+	.save_config = boot_timer_save_config,
+	.load_config = boot_timer_load_config,
 };

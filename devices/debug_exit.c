@@ -5,11 +5,11 @@
  * (v << 1) | 1 instead, so the same guest also ends itself under QEMU.)
  */
 #include "arch_layout.h"
-#include "log.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
 
 static void debug_exit_write(struct device *dev, uint64_t offset,
 			     const uint8_t *data, uint32_t len)

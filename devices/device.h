@@ -130,6 +130,14 @@ struct device_desc {
 	int (*setup)(struct dev_host *host, const struct dev_config *cfg,
 		     struct err *e);
 	/*
+	 * Its part of a snapshot's "config" node: what a restore needs to
+	 * make these devices again, written, then read back and checked (the
+	 * snapshot is untrusted) into cfg. NULL: nothing to keep.
+	 */
+	void (*save_config)(const struct dev_config *cfg, struct vmstate_writer *w);
+	int (*load_config)(struct dev_config *cfg, const struct vmstate *vs,
+			   int node, struct err *e);
+	/*
 	 * The control request its devices serve (device_ops.control), and
 	 * what to say when the VM has none of them. NULL: none.
 	 */
@@ -139,6 +147,11 @@ struct device_desc {
 
 extern const struct device_desc *const device_table[];
 extern const unsigned int device_table_len;
+
+/* Every kind's save_config / load_config (devices/device_table.c). */
+void dev_config_save(const struct dev_config *cfg, struct vmstate_writer *w);
+int dev_config_load(struct dev_config *cfg, const struct vmstate *vs, int node,
+		    struct err *e);
 
 /* Initialise the generic part of a device; its id is its ops' name. */
 void device_init(struct device *dev, const struct device_ops *ops,

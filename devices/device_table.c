@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Every kind of device gmvm can create, in set-up order. */
+#include <errno.h>
+
 #include "device.h"
 #include "util.h"
+#include "vmstate.h"
 
 extern const struct device_desc serial_device;
 extern const struct device_desc i8042_device;
@@ -30,3 +33,20 @@ const struct device_desc *const device_table[] = {
 };
 
 const unsigned int device_table_len = ARRAY_SIZE(device_table);
+
+void dev_config_save(const struct dev_config *cfg, struct vmstate_writer *w)
+{
+	for (unsigned int i = 0; i < device_table_len; i++)
+		if (device_table[i]->save_config)
+			device_table[i]->save_config(cfg, w);
+}
+
+int dev_config_load(struct dev_config *cfg, const struct vmstate *vs, int node,
+		    struct err *e)
+{
+	for (unsigned int i = 0; i < device_table_len; i++)
+		if (device_table[i]->load_config &&
+		    device_table[i]->load_config(cfg, vs, node, e))
+			return -EINVAL;
+	return 0;
+}

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
 #include "vmstate.h"
 
 #define COM1_BASE 0x3f8

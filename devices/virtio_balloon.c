@@ -29,13 +29,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest_mem.h"
-#include "log.h"
-#include "virtio.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
+#include "virtio.h"
 #include "vmstate.h"
 
 #define BALLOON_QUEUE_SIZE 256
@@ -386,9 +385,24 @@ static int virtio_balloon_setup(struct dev_host *host, const struct dev_config *
 	return virtio_mmio_create(host, &virtio_balloon_ops, b, &vd, e);
 }
 
+/* A restore makes the device again when the snapshot had one. */
+static void virtio_balloon_save_config(const struct dev_config *cfg,
+				       struct vmstate_writer *w)
+{
+	vmstate_put_u32(w, "balloon", cfg->balloon);
+}
+
+static int virtio_balloon_load_config(struct dev_config *cfg, const struct vmstate *vs,
+				      int node, struct err *e)
+{
+	return vmstate_get_flag(vs, node, "balloon", &cfg->balloon, e);
+}
+
 const struct device_desc virtio_balloon_device = {
 	.name = "virtio-balloon",
 	.setup = virtio_balloon_setup,
 	.control_cmd = "balloon",
 	.control_missing = "no balloon device: start gmvm with --balloon",
+	.save_config = virtio_balloon_save_config,
+	.load_config = virtio_balloon_load_config,
 };

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <stdarg.h>
@@ -25,12 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "virtio.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
+#include "virtio.h"
 #include "vmstate.h"
 
 #define BLK_QUEUE_SIZE 256
@@ -357,7 +358,48 @@ static int virtio_blk_setup(struct dev_host *host, const struct dev_config *cfg,
 	return 0;
 }
 
+/*
+ * The disks' paths and read-only settings: the device count and settings
+ * are the guest's to keep; a restore reopens the paths only when asked to
+ * (--recorded-resources), else takes the user's --disk in their place.
+ */
+static void virtio_blk_save_config(const struct dev_config *cfg,
+				   struct vmstate_writer *w)
+{
+	char name[32];
+
+	vmstate_put_u32(w, "disks", cfg->nr_disks);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		snprintf(name, sizeof(name), "disk%u-path", i);
+		vmstate_put_str(w, name, cfg->disks[i].path);
+		snprintf(name, sizeof(name), "disk%u-readonly", i);
+		vmstate_put_u32(w, name, cfg->disks[i].readonly);
+	}
+}
+
+static int virtio_blk_load_config(struct dev_config *cfg, const struct vmstate *vs,
+				  int node, struct err *e)
+{
+	char name[32];
+
+	if (vmstate_get_u32(vs, node, "disks", &cfg->nr_disks, e))
+		return -EINVAL;
+	if (cfg->nr_disks > VM_MAX_DISKS)
+		return err_set(e, EINVAL, "config: %u disks", cfg->nr_disks);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		snprintf(name, sizeof(name), "disk%u-path", i);
+		if (vmstate_get_str(vs, node, name, &cfg->disks[i].path, PATH_MAX, e))
+			return -EINVAL;
+		snprintf(name, sizeof(name), "disk%u-readonly", i);
+		if (vmstate_get_flag(vs, node, name, &cfg->disks[i].readonly, e))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 const struct device_desc virtio_blk_device = {
 	.name = "virtio-blk",
 	.setup = virtio_blk_setup,
+	.save_config = virtio_blk_save_config,
+	.load_config = virtio_blk_load_config,
 };

@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "virtio.h"
 #include "vmstate.h"
 
 #define VCON_QUEUE_SIZE 256
@@ -208,7 +208,22 @@ static int virtio_console_setup(struct dev_host *host, const struct dev_config *
 	return 0;
 }
 
+/* A restore makes the device again when the snapshot had one. */
+static void virtio_console_save_config(const struct dev_config *cfg,
+				       struct vmstate_writer *w)
+{
+	vmstate_put_u32(w, "virtio-console", cfg->virtio_console);
+}
+
+static int virtio_console_load_config(struct dev_config *cfg, const struct vmstate *vs,
+				      int node, struct err *e)
+{
+	return vmstate_get_flag(vs, node, "virtio-console", &cfg->virtio_console, e);
+}
+
 const struct device_desc virtio_console_device = {
 	.name = "virtio-console",
 	.setup = virtio_console_setup,
+	.save_config = virtio_console_save_config,
+	.load_config = virtio_console_load_config,
 };

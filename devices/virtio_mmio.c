@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include "arch_layout.h"
-#include "log.h"
-#include "virtio.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
+#include "virtio.h"
 
 #define VIRTIO_MMIO_MAGIC 0x74726976u	/* "virt" */
 #define VIRTIO_MMIO_VERSION_MODERN 2

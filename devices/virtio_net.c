@@ -40,12 +40,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "virtio.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "log.h"
+#include "virtio.h"
 #include "vmstate.h"
 
 #define NET_RXQ 0
@@ -590,7 +590,54 @@ static int virtio_net_setup(struct dev_host *host, const struct dev_config *cfg,
 	return 0;
 }
 
+/*
+ * The taps' names and the MACs that were given (a made-up one is the
+ * device's state): a restore reopens the taps only when asked to
+ * (--recorded-resources), else takes the user's --net in their place.
+ */
+static void virtio_net_save_config(const struct dev_config *cfg,
+				   struct vmstate_writer *w)
+{
+	char name[32];
+
+	vmstate_put_u32(w, "nets", cfg->nr_nets);
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		snprintf(name, sizeof(name), "net%u-tap", i);
+		vmstate_put_str(w, name, cfg->nets[i].tap);
+		snprintf(name, sizeof(name), "net%u-mac", i);
+		if (cfg->nets[i].mac_set)
+			vmstate_put_blob(w, name, cfg->nets[i].mac, 6);
+	}
+}
+
+static int virtio_net_load_config(struct dev_config *cfg, const struct vmstate *vs,
+				  int node, struct err *e)
+{
+	char name[32];
+
+	if (vmstate_get_u32(vs, node, "nets", &cfg->nr_nets, e))
+		return -EINVAL;
+	if (cfg->nr_nets > VM_MAX_NETS)
+		return err_set(e, EINVAL, "config: %u network devices", cfg->nr_nets);
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		struct net_config *n = &cfg->nets[i];
+		const char *tap;
+
+		snprintf(name, sizeof(name), "net%u-tap", i);
+		if (vmstate_get_str(vs, node, name, &tap, sizeof(n->tap), e))
+			return -EINVAL;
+		strcpy(n->tap, tap);
+		snprintf(name, sizeof(name), "net%u-mac", i);
+		n->mac_set = vmstate_has(vs, node, name);
+		if (n->mac_set && vmstate_get_blob(vs, node, name, n->mac, 6, e))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 const struct device_desc virtio_net_device = {
 	.name = "virtio-net",
 	.setup = virtio_net_setup,
+	.save_config = virtio_net_save_config,
+	.load_config = virtio_net_load_config,
 };

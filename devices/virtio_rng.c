@@ -5,11 +5,12 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "virtio.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "virtio.h"
+#include "vmstate.h"
 
 #define RNG_QUEUE_SIZE 256
 #define RNG_MAX_REQUEST (64 * 1024)	/* bytes served per request */
@@ -76,7 +77,22 @@ static int virtio_rng_setup(struct dev_host *host, const struct dev_config *cfg,
 	return virtio_mmio_create(host, &virtio_rng_ops, rng, &vd, e);
 }
 
+/* A restore makes the device again when the snapshot had one. */
+static void virtio_rng_save_config(const struct dev_config *cfg,
+				   struct vmstate_writer *w)
+{
+	vmstate_put_u32(w, "rng", cfg->rng);
+}
+
+static int virtio_rng_load_config(struct dev_config *cfg, const struct vmstate *vs,
+				  int node, struct err *e)
+{
+	return vmstate_get_flag(vs, node, "rng", &cfg->rng, e);
+}
+
 const struct device_desc virtio_rng_device = {
 	.name = "virtio-rng",
 	.setup = virtio_rng_setup,
+	.save_config = virtio_rng_save_config,
+	.load_config = virtio_rng_load_config,
 };

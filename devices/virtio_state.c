@@ -12,12 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest_mem.h"
-#include "virtio.h"
 #include "console.h"
 #include "device.h"
 #include "guest_mem.h"
 #include "host.h"
+#include "virtio.h"
 #include "vmstate.h"
 
 static void queue_name(char *buf, size_t len, unsigned int q, const char *what)

@@ -305,3 +305,17 @@ int vmstate_get_str(const struct vmstate *vs, int node, const char *name,
 	*v = p;
 	return 0;
 }
+
+int vmstate_get_flag(const struct vmstate *vs, int node, const char *name,
+		     bool *v, struct err *e)
+{
+	uint32_t raw;
+
+	if (vmstate_get_u32(vs, node, name, &raw, e))
+		return -EINVAL;
+	if (raw > 1)
+		return err_set(e, EINVAL, "%s: %s is %u, not 0 or 1",
+			       vmstate_node_name(vs, node), name, raw);
+	*v = raw;
+	return 0;
+}

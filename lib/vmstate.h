@@ -97,6 +97,9 @@ int vmstate_get_blob_ptr(const struct vmstate *vs, int node, const char *name,
 			 const void **data, size_t *len, size_t max,
 			 struct err *e);
 /* A NUL-terminated string of at most max bytes. */
+/* A u32 that must be 0 or 1. */
+int vmstate_get_flag(const struct vmstate *vs, int node, const char *name,
+		     bool *v, struct err *e);
 int vmstate_get_str(const struct vmstate *vs, int node, const char *name,
 		    const char **v, size_t max, struct err *e);
 

@@ -234,26 +234,23 @@ static int restore_match_resources(struct restore *r, struct err *e)
 	const struct restore_opts *o = r->o;
 	const struct snapshot *s = &r->snap;
 
-	if (o->recorded_resources) {
-		memcpy(r->cfg.dev.disks, s->disks, sizeof(r->cfg.dev.disks));
-		memcpy(r->cfg.dev.nets, s->nets, sizeof(r->cfg.dev.nets));
-		return 0;
-	}
-	if (o->nr_disks != s->nr_disks)
+	if (o->recorded_resources)
+		return 0;	/* the snapshot's, already in r->cfg */
+	if (o->nr_disks != s->dev.nr_disks)
 		return err_set(e, EINVAL, "the snapshot has %u virtio-blk disk(s)%s%s%s, and %u --disk given: give one --disk per disk, or --recorded-resources to reopen those it recorded",
-			       s->nr_disks, s->nr_disks ? " (the first was " : "",
-			       s->nr_disks ? s->disks[0].path : "", s->nr_disks ? ")" : "",
+			       s->dev.nr_disks, s->dev.nr_disks ? " (the first was " : "",
+			       s->dev.nr_disks ? s->dev.disks[0].path : "", s->dev.nr_disks ? ")" : "",
 			       o->nr_disks);
-	if (o->nr_nets != s->nr_nets)
+	if (o->nr_nets != s->dev.nr_nets)
 		return err_set(e, EINVAL, "the snapshot has %u virtio-net device(s)%s%s%s, and %u --net given: give one --net per device, or --recorded-resources to reopen the taps it recorded",
-			       s->nr_nets, s->nr_nets ? " (the first was on tap " : "",
-			       s->nr_nets ? s->nets[0].tap : "", s->nr_nets ? ")" : "",
+			       s->dev.nr_nets, s->dev.nr_nets ? " (the first was on tap " : "",
+			       s->dev.nr_nets ? s->dev.nets[0].tap : "", s->dev.nr_nets ? ")" : "",
 			       o->nr_nets);
-	for (unsigned int i = 0; i < s->nr_disks; i++)
-		if (o->disks[i].readonly != s->disks[i].readonly)
+	for (unsigned int i = 0; i < s->dev.nr_disks; i++)
+		if (o->disks[i].readonly != s->dev.disks[i].readonly)
 			return err_set(e, EINVAL, "--disk %s: %s, but the snapshot's disk %u was %s",
 				       o->disks[i].path, o->disks[i].readonly ? "read-only" : "read-write",
-				       i + 1, s->disks[i].readonly ? "read-only (add ,ro)" : "read-write (drop ,ro)");
+				       i + 1, s->dev.disks[i].readonly ? "read-only (add ,ro)" : "read-write (drop ,ro)");
 	memcpy(r->cfg.dev.disks, o->disks, sizeof(r->cfg.dev.disks));
 	memcpy(r->cfg.dev.nets, o->nets, sizeof(r->cfg.dev.nets));
 	return 0;
@@ -313,29 +310,22 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.mem_size = r->snap.mem_size,
 		.backend = r->o->common.backend ? r->o->common.backend : r->snap.backend,
 		.backend_explicit = r->o->common.backend != NULL,
-		.dev.console = r->o->common.console,
-		.dev.boot_timer = r->snap.boot_timer,
-		.dev.rng = r->snap.rng,
-		.dev.balloon = r->snap.balloon,
-		.dev.discovery = r->snap.discovery,
-		.dev.nr_disks = r->snap.nr_disks,
-		.dev.nr_nets = r->snap.nr_nets,
+		.dev = r->snap.dev,
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->common.control,
 		.privdrop = r->o->common.privdrop,
 		.async_teardown = r->o->common.async_teardown,
 		.fault_timeout_ns = r->o->fault_timeout_ns,
-	};
-	if (restore_host_resources(r, e))
+	};	if (restore_host_resources(r, e))
 		return -e->errnum;
 	/*
 	 * The devices are the snapshot's; --console only routes stdin and
 	 * stdout: by default to the console the snapshot's guest used.
 	 */
-	r->cfg.dev.virtio_console = r->snap.virtio_console;
+	r->cfg.dev.console = r->o->common.console;
 	if (!r->o->common.console_given)
-		r->cfg.dev.console = r->snap.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
-	if (r->cfg.dev.console == CONSOLE_VIRTIO && !r->snap.virtio_console) {
+		r->cfg.dev.console = r->snap.dev.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
+	if (r->cfg.dev.console == CONSOLE_VIRTIO && !r->snap.dev.virtio_console) {
 		err_set(e, EINVAL, "--console virtio: the snapshot has no virtio-console device");
 		return err_mark(e, ERR_USAGE);
 	}

@@ -21,43 +21,16 @@
 #include "uffd.h"
 #include "vm.h"
 
-/* The devices' configuration, so that a restore can build them again. */
-static void snapshot_write_disks_nets(const struct vm_config *cfg,
-				      struct vmstate_writer *w)
-{
-	char name[32];
-
-	vmstate_put_u32(w, "disks", cfg->dev.nr_disks);
-	for (unsigned int i = 0; i < cfg->dev.nr_disks; i++) {
-		snprintf(name, sizeof(name), "disk%u-path", i);
-		vmstate_put_str(w, name, cfg->dev.disks[i].path);
-		snprintf(name, sizeof(name), "disk%u-readonly", i);
-		vmstate_put_u32(w, name, cfg->dev.disks[i].readonly);
-	}
-	vmstate_put_u32(w, "nets", cfg->dev.nr_nets);
-	for (unsigned int i = 0; i < cfg->dev.nr_nets; i++) {
-		snprintf(name, sizeof(name), "net%u-tap", i);
-		vmstate_put_str(w, name, cfg->dev.nets[i].tap);
-		/* Only a MAC that was given: a made-up one is device state. */
-		snprintf(name, sizeof(name), "net%u-mac", i);
-		if (cfg->dev.nets[i].mac_set)
-			vmstate_put_blob(w, name, cfg->dev.nets[i].mac, 6);
-	}
-}
-
 void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 {
 	vmstate_begin(w, "config");
 	vmstate_put_u32(w, "vcpus", vm->nr_vcpus);
 	vmstate_put_u64(w, "memory-size", vm->mem.size);
 	vmstate_put_str(w, "backend", vm->mem.backend->name);
-	vmstate_put_u32(w, "boot-timer", vm->boot_timer);
-	vmstate_put_u32(w, "rng", vm->cfg->dev.rng);
-	vmstate_put_u32(w, "balloon", vm->cfg->dev.balloon);
-	vmstate_put_u32(w, "virtio-console", vm->cfg->dev.virtio_console);
 	/* The ACPI tables in guest RAM need their sleep registers back. */
 	vmstate_put_u32(w, "discovery", vm->cfg->dev.discovery);
-	snapshot_write_disks_nets(vm->cfg, w);
+	/* What each kind of device needs to be made again: its own. */
+	dev_config_save(&vm->cfg->dev, w);
 	vmstate_end(w);
 }
 

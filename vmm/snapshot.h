@@ -43,19 +43,14 @@ struct snapshot {
 	unsigned int nr_vcpus;
 	uint64_t mem_size;
 	const struct guest_mem_backend *backend;
-	bool boot_timer;
-	/* The devices it had, for the restored VM (paths point into vs). */
-	bool rng;
-	bool balloon;
-	bool virtio_console;
-	enum vm_discovery discovery;	/* which firmware tables it was given */
+	/*
+	 * The devices it had, each kind's configuration as it saved it, and
+	 * which firmware tables it was given (paths point into vs).
+	 */
+	struct dev_config dev;
 	/* Each memory region's checksum (format revision 1 and later). */
 	bool has_region_crcs;
 	uint32_t region_crcs[GUEST_MEM_MAX_REGIONS];
-	struct disk_config disks[VM_MAX_DISKS];
-	unsigned int nr_disks;
-	struct net_config nets[VM_MAX_NETS];
-	unsigned int nr_nets;
 };
 
 /*

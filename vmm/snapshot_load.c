@@ -42,78 +42,16 @@ static int snapshot_read_vmstate(struct snapshot *s, const char *path,
 	return 0;
 }
 
-static int get_flag(const struct vmstate *vs, int node, const char *name,
-		    bool *v, struct err *e)
-{
-	uint32_t raw;
-
-	if (vmstate_get_u32(vs, node, name, &raw, e))
-		return -EINVAL;
-	if (raw > 1)
-		return err_set(e, EINVAL, "config: %s is %u", name, raw);
-	*v = raw;
-	return 0;
-}
-
-static int snapshot_read_disks(struct snapshot *s, int node, struct err *e)
-{
-	char name[32];
-
-	if (vmstate_get_u32(&s->vs, node, "disks", &s->nr_disks, e))
-		return -EINVAL;
-	if (s->nr_disks > VM_MAX_DISKS)
-		return err_set(e, EINVAL, "config: %u disks", s->nr_disks);
-	for (unsigned int i = 0; i < s->nr_disks; i++) {
-		snprintf(name, sizeof(name), "disk%u-path", i);
-		if (vmstate_get_str(&s->vs, node, name, &s->disks[i].path, PATH_MAX, e))
-			return -EINVAL;
-		snprintf(name, sizeof(name), "disk%u-readonly", i);
-		if (get_flag(&s->vs, node, name, &s->disks[i].readonly, e))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static int snapshot_read_nets(struct snapshot *s, int node, struct err *e)
-{
-	char name[32];
-
-	if (vmstate_get_u32(&s->vs, node, "nets", &s->nr_nets, e))
-		return -EINVAL;
-	if (s->nr_nets > VM_MAX_NETS)
-		return err_set(e, EINVAL, "config: %u network devices", s->nr_nets);
-	for (unsigned int i = 0; i < s->nr_nets; i++) {
-		const char *tap;
-
-		snprintf(name, sizeof(name), "net%u-tap", i);
-		if (vmstate_get_str(&s->vs, node, name, &tap,
-				    sizeof(s->nets[i].tap), e))
-			return -EINVAL;
-		strcpy(s->nets[i].tap, tap);
-		snprintf(name, sizeof(name), "net%u-mac", i);
-		s->nets[i].mac_set = vmstate_has(&s->vs, node, name);
-		if (s->nets[i].mac_set &&
-		    vmstate_get_blob(&s->vs, node, name, s->nets[i].mac, 6, e))
-			return -EINVAL;
-	}
-	return 0;
-}
-
 static int snapshot_read_devices(struct snapshot *s, int node, struct err *e)
 {
 	uint32_t discovery;
 
-	if (get_flag(&s->vs, node, "rng", &s->rng, e) ||
-	    get_flag(&s->vs, node, "balloon", &s->balloon, e) ||
-	    get_flag(&s->vs, node, "virtio-console", &s->virtio_console, e) ||
-	    vmstate_get_u32(&s->vs, node, "discovery", &discovery, e))
+	if (vmstate_get_u32(&s->vs, node, "discovery", &discovery, e))
 		return -EINVAL;
 	if (discovery > DISCOVERY_BOTH)
 		return err_set(e, EINVAL, "config: discovery is %u", discovery);
-	s->discovery = discovery;
-	if (snapshot_read_disks(s, node, e))
-		return -EINVAL;
-	return snapshot_read_nets(s, node, e);
+	s->dev.discovery = discovery;
+	return dev_config_load(&s->dev, &s->vs, node, e);
 }
 
 static int snapshot_read_config(struct snapshot *s, struct err *e)
@@ -121,14 +59,12 @@ static int snapshot_read_config(struct snapshot *s, struct err *e)
 	int node = vmstate_node(&s->vs, 0, "config");
 	struct guest_mem layout;
 	const char *backend;
-	uint32_t bt;
 
 	if (node < 0)
 		return err_set(e, EINVAL, "no config node");
 	if (vmstate_get_u32(&s->vs, node, "vcpus", &s->nr_vcpus, e) ||
 	    vmstate_get_u64(&s->vs, node, "memory-size", &s->mem_size, e) ||
-	    vmstate_get_str(&s->vs, node, "backend", &backend, 16, e) ||
-	    vmstate_get_u32(&s->vs, node, "boot-timer", &bt, e))
+	    vmstate_get_str(&s->vs, node, "backend", &backend, 16, e))
 		return -EINVAL;
 	if (s->nr_vcpus < 1 || s->nr_vcpus > VM_MAX_VCPUS)
 		return err_set(e, EINVAL, "config: %u vCPUs is out of range",
@@ -140,9 +76,6 @@ static int snapshot_read_config(struct snapshot *s, struct err *e)
 	if (!s->backend)
 		return err_set(e, EINVAL, "config: unknown memory backend \"%s\"",
 			       backend);
-	if (bt > 1)
-		return err_set(e, EINVAL, "config: boot-timer is %u", bt);
-	s->boot_timer = bt;
 	return snapshot_read_devices(s, node, e);
 }
 

@@ -91,7 +91,6 @@ void vm_init(struct vm *vm)
 void vm_take_config(struct vm *vm, const struct vm_config *cfg)
 {
 	vm->cfg = cfg;
-	vm->boot_timer = cfg->dev.boot_timer;
 	vm->start_ns = cfg->start_ns;
 	vm->host.start_ns = cfg->start_ns;
 	vm->snapshot_dir = cfg->snapshot_dir;

@@ -117,7 +117,6 @@ struct vm {
 	struct console console;
 	struct event_loop loop;
 	uint64_t start_ns;		/* when the monitor started */
-	bool boot_timer;
 
 	/* Pausing (vmm/pause.c): vCPUs park while pause_requested is set. */
 	pthread_mutex_t pause_lock;

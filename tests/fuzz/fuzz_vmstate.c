@@ -39,17 +39,17 @@ static void restore(const struct snapshot *s)
 {
 	struct vm_config cfg = {
 		.cmdline = "", .nr_vcpus = s->nr_vcpus, .mem_size = s->mem_size,
-		.dev.console = s->virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL,
-		.dev.boot_timer = s->boot_timer, .dev.rng = s->rng, .dev.balloon = s->balloon,
-		.dev.virtio_console = s->virtio_console, .dev.nr_disks = s->nr_disks,
+		.dev = s->dev,
 	};
 	static struct vm vm;
 	struct guest_mem mem;
 	struct err e = { 0 };
 
-	for (unsigned int i = 0; i < s->nr_disks; i++)
+	cfg.dev.console = s->dev.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
+	cfg.dev.nr_nets = 0;
+	for (unsigned int i = 0; i < s->dev.nr_disks; i++)
 		cfg.dev.disks[i] = (struct disk_config){ fuzz_disk_path(i),
-						     s->disks[i].readonly };
+							 s->dev.disks[i].readonly };
 	fuzz_disks_reset();
 	if (fuzz_mem_init(&mem, RAM_SIZE) || fuzz_vm_create(&vm, &cfg, &mem, &e))
 		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
