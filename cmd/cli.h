@@ -13,49 +13,12 @@
 #include "vm.h"
 
 
-/*
- * Parse a size: digits with an optional binary suffix K, M, G or T (any case,
- * optionally followed by "iB" or "B"); a bare number counts in units of
- * default_unit bytes. Returns 0, or -EINVAL (malformed, e says why) or
- * -ERANGE (over 2^64).
- */
-int parse_size(const char *s, uint64_t default_unit, uint64_t *out,
-	       struct err *e);
-
-/* Parse a decimal integer in [min, max]. Returns 0, -EINVAL or -ERANGE (e set). */
-int parse_uint(const char *s, unsigned long min, unsigned long max,
-	       unsigned long *out, struct err *e);
-
-struct disk_config;
-struct net_config;
-
-/* "PATH[,ro]" (a trailing ",rw" is allowed too). Returns 0 or -EINVAL. */
-int parse_disk_spec(char *s, struct disk_config *d, struct err *e);
-/* "tap=NAME[,mac=XX:XX:XX:XX:XX:XX]". Returns 0 or -EINVAL. */
-int parse_net_spec(const char *s, struct net_config *n, struct err *e);
-/*
- * --disk ARG and --net ARG of run and restore: parsed into the next entry of
- * disks or nets, of which there are *n (at most VM_MAX_DISKS / _NETS).
- * Returns 0 or -EINVAL with e naming the option.
- */
-int cli_add_disk(struct disk_config *disks, unsigned int *n, char *arg,
-		 struct err *e);
-int cli_add_net(struct net_config *nets, unsigned int *n, const char *arg,
-		struct err *e);
-/* A unicast MAC address "xx:xx:xx:xx:xx:xx". Returns 0 or -EINVAL. */
-int parse_mac(const char *s, uint8_t mac[6], struct err *e);
+#include "parse.h"
 
 struct privdrop;
 /* --chroot DIR (absolute), --uid N, --gid N into p. 0 or -EINVAL. */
 int parse_privdrop_option(struct privdrop *p, const char *name,
 			  const char *arg, struct err *e);
-
-/*
- * arg as one of the n names: returns its index, or -EINVAL with e saying
- * "OPTION: unknown WHAT 'ARG' (a, b or c)".
- */
-int parse_choice(const char *option, const char *what, const char *arg,
-		 const char *const *names, unsigned int n, struct err *e);
 
 /* Options run and restore share (cmd/cli_common.c), and their long forms. */
 enum {

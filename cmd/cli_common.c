@@ -13,22 +13,6 @@
 #include "guest_mem.h"
 #include "log.h"
 
-int parse_choice(const char *option, const char *what, const char *arg,
-		 const char *const *names, unsigned int n, struct err *e)
-{
-	char list[128] = "";
-	size_t len = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		if (!strcmp(arg, names[i]))
-			return (int)i;
-	/* "a, b or c", for the message. */
-	for (unsigned int i = 0; i < n && len < sizeof(list); i++)
-		len += snprintf(list + len, sizeof(list) - len, "%s%s",
-				i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
-	return err_set(e, EINVAL, "%s: unknown %s '%s' (%s)", option, what, arg, list);
-}
-
 static int parse_console(struct vm_options *c, const char *arg, struct err *e)
 {
 	static const char *const names[] = { "serial", "virtio", "none" };
@@ -49,28 +33,6 @@ static int parse_seccomp(struct vm_options *c, const char *arg, struct err *e)
 	if (seccomp_parse_mode(arg, &c->seccomp))
 		return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
 			       arg);
-	return 0;
-}
-
-int cli_add_disk(struct disk_config *disks, unsigned int *n, char *arg,
-		 struct err *e)
-{
-	if (*n == VM_MAX_DISKS)
-		return err_set(e, EINVAL, "--disk: at most %d disks", VM_MAX_DISKS);
-	if (parse_disk_spec(arg, &disks[*n], e))
-		return err_prefix(e, "--disk %s", arg);
-	(*n)++;
-	return 0;
-}
-
-int cli_add_net(struct net_config *nets, unsigned int *n, const char *arg,
-		struct err *e)
-{
-	if (*n == VM_MAX_NETS)
-		return err_set(e, EINVAL, "--net: at most %d network devices", VM_MAX_NETS);
-	if (parse_net_spec(arg, &nets[*n], e))
-		return err_prefix(e, "--net %s", arg);
-	(*n)++;
 	return 0;
 }
 

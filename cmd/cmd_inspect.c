@@ -48,22 +48,23 @@ static uint64_t memfile_data_bytes(int fd, uint64_t size)
 
 /*
  * The host files and taps the snapshot names: hostile input like the rest,
- * so shown, and opened only when a restore asks (--recorded-resources).
+ * so shown (escaped, by their kinds), and opened only when a restore asks
+ * (--recorded-resources).
  */
 static void inspect_host_resources(const struct snapshot *s)
 {
-	static char name[4 * PATH_MAX];
+	char *lines = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&lines, &len);
 
-	if (!s->dev.nr_disks && !s->dev.nr_nets)
+	if (!f)
 		return;
-	printf("  host resources recorded (a restore opens them only with --recorded-resources):\n");
-	for (unsigned int i = 0; i < s->dev.nr_disks; i++)
-		printf("    disk %u: %s (%s)\n", i + 1,
-		       str_escape(name, sizeof(name), s->dev.disks[i].path),
-		       s->dev.disks[i].readonly ? "read-only" : "read-write");
-	for (unsigned int i = 0; i < s->dev.nr_nets; i++)
-		printf("    net %u: tap %s\n", i + 1,
-		       str_escape(name, sizeof(name), s->dev.nets[i].tap));
+	dev_config_describe(&s->dev, f);
+	fclose(f);
+	if (len)
+		printf("  host resources recorded (a restore opens them only with --recorded-resources):\n%s",
+		       lines);
+	free(lines);
 }
 
 static void inspect_cpus(const struct snapshot *s)
@@ -132,11 +133,14 @@ static int inspect_verify(const struct snapshot *s, char *line, size_t size,
 
 static void inspect_print(const struct snapshot *s, long long workingset)
 {
+	char kinds[256];
+
 	printf("snapshot %s: format %u revision %u, checksum good\n", s->dir,
 	       VMSTATE_VERSION, s->vs.revision);
-	printf("  %u vCPU(s), %llu MiB of RAM on %s, boot timer %s\n", s->nr_vcpus,
-	       (unsigned long long)(s->mem_size / MIB), s->backend->name,
-	       s->dev.boot_timer ? "on" : "off");
+	dev_config_kinds(&s->dev, kinds, sizeof(kinds));
+	printf("  %u vCPU(s), %llu MiB of RAM on %s\n", s->nr_vcpus,
+	       (unsigned long long)(s->mem_size / MIB), s->backend->name);
+	printf("  devices asked for: %s\n", kinds[0] ? kinds : "none beyond the fixed ones");
 	printf("  virtio devices found by the guest through %s\n",
 	       s->dev.discovery == DISCOVERY_CMDLINE ? "its command line (no ACPI tables)" :
 	       s->dev.discovery == DISCOVERY_ACPI ? "ACPI" : "its command line and ACPI");

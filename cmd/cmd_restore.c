@@ -22,6 +22,7 @@
 #include "uffd.h"
 #include "vm.h"
 
+/* With the devices' options where the %s is (dev_options_help). */
 static const char restore_usage[] =
 	"Usage: gmvm restore --snapshot DIR [OPTION]...\n"
 	"Resume a VM from a snapshot directory made by `gmvm snapshot` or\n"
@@ -47,12 +48,7 @@ static const char restore_usage[] =
 	"      --prefetch             lazy: fill DIR/workingset's pages first\n"
 	"      --uffd-socket SOCK     lazy: hand the userfaultfd and the memory layout\n"
 	"                             to an external handler listening on SOCK\n"
-	"      --disk PATH[,ro]       this VM's disk image for the snapshot's next\n"
-	"                             virtio-blk device: as many as it has, each the\n"
-	"                             same size and ro as there (clones of one snapshot\n"
-	"                             each get their own copy)\n"
-	"      --net tap=NAME         this VM's tap for the snapshot's next virtio-net\n"
-	"                             device (the guest keeps its MAC)\n"
+	"%s"	/* the devices' options */
 	"      --recorded-resources   reopen the disks and taps the snapshot recorded\n"
 	"                             instead (one VM of that snapshot at a time)\n"
 	"      --verify               check guest RAM against the snapshot's memory\n"
@@ -87,10 +83,9 @@ enum {
 	OPT_UFFD_SOCKET,
 	OPT_UFFD_MODE,
 	OPT_FAULT_TIMEOUT,
-	OPT_DISK,
-	OPT_NET,
 	OPT_RECORDED,
 	OPT_VERIFY,
+	OPT_DEVICE,		/* the devices' options from here on */
 };
 
 static const struct option restore_options[] = {
@@ -103,12 +98,9 @@ static const struct option restore_options[] = {
 	{ "uffd-socket", required_argument, NULL, OPT_UFFD_SOCKET },
 	{ "uffd-mode", required_argument, NULL, OPT_UFFD_MODE },
 	{ "fault-timeout", required_argument, NULL, OPT_FAULT_TIMEOUT },
-	{ "disk", required_argument, NULL, OPT_DISK },
-	{ "net", required_argument, NULL, OPT_NET },
 	{ "recorded-resources", no_argument, NULL, OPT_RECORDED },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	CLI_COMMON_OPTIONS,
-	{ NULL, 0, NULL, 0 },
 };
 
 static int parse_fault_around(const char *arg, unsigned int *out, struct err *e)
@@ -160,10 +152,6 @@ static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 	case OPT_UFFD_SOCKET:
 		o->uffd_socket = arg;
 		return 0;
-	case OPT_DISK:
-		return cli_add_disk(o->disks, &o->nr_disks, arg, e);
-	case OPT_NET:
-		return cli_add_net(o->nets, &o->nr_nets, arg, e);
 	case OPT_RECORDED:
 		o->recorded_resources = true;
 		return 0;
@@ -176,6 +164,13 @@ static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 		o->fault_timeout_ns = n * 1000000000ull;
 		return 0;
 	default:
+		if (opt >= OPT_DEVICE) {
+			const char *name = dev_option_name(opt - OPT_DEVICE, true);
+
+			if (!o->resource_option)
+				o->resource_option = name;
+			return dev_config_option(&o->given, name, arg, true, e);
+		}
 		return cli_common_option(&o->common, opt, arg, e);
 	}
 }
@@ -206,21 +201,24 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 		return err_set(e, EINVAL, "--uffd-mode minor does not apply to an external handler (--uffd-socket)");
 	if (o->prefetch && o->record)
 		return err_set(e, EINVAL, "--prefetch and --record-working-set do not go together");
-	if (o->recorded_resources && (o->nr_disks || o->nr_nets))
+	if (o->recorded_resources && o->resource_option)
 		return err_set(e, EINVAL, "--recorded-resources reopens the snapshot's disks and taps: --%s does not go with it",
-			       o->nr_disks ? "disk" : "net");
-	for (unsigned int i = 0; i < o->nr_nets; i++)
-		if (o->nets[i].mac_set)
-			return err_set(e, EINVAL, "--net tap=%s: a restored guest keeps the MAC it has (mac= does not apply)",
-				       o->nets[i].tap);
+			       o->resource_option);
 	return 0;
 }
 
 static int restore_parse(struct restore_opts *o, int argc, char **argv,
 			 struct err *e)
 {
-	int ret = cli_parse(argc, argv, ":s:vqh", restore_options,
-			    restore_option, o, e);
+	struct option opts[ARRAY_SIZE(restore_options) + 32];
+	unsigned int n = ARRAY_SIZE(restore_options);
+	int ret;
+
+	/* Its own options, then the host resources the devices take. */
+	memcpy(opts, restore_options, sizeof(restore_options));
+	n += dev_options_getopt(opts + n, ARRAY_SIZE(opts) - n - 1, OPT_DEVICE, true);
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	ret = cli_parse(argc, argv, ":s:vqh", opts, restore_option, o, e);
 
 	if (ret)
 		return ret;
@@ -238,7 +236,11 @@ int cmd_restore(int argc, char **argv, struct err *e)
 
 	ret = restore_parse(&o, argc, argv, e);
 	if (ret > 0) {
-		fputs(restore_usage, stdout);
+		const char *at = strstr(restore_usage, "%s");
+
+		fwrite(restore_usage, 1, at - restore_usage, stdout);
+		dev_options_help(stdout, true);
+		fputs(at + 2, stdout);
 		return 0;
 	}
 	if (ret < 0)

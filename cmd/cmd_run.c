@@ -17,6 +17,7 @@
 
 #define DEFAULT_MEMORY (128 * MIB)
 
+/* With the devices' options where the %s is (dev_options_help). */
 static const char run_usage[] =
 	"Usage: gmvm run --kernel FILE [OPTION]...\n"
 	"Boot a kernel in a new VM, its serial console on stdin/stdout.\n"
@@ -32,8 +33,6 @@ static const char run_usage[] =
 	"                             where the host offers it, else memfd)\n"
 	"      --console MODE         serial (COM1 on stdin/stdout, the default), virtio\n"
 	"                             (virtio-console, hvc0, on stdin/stdout) or none\n"
-	"      --boot-timer           report when the guest writes 123 to the boot-timer\n"
-	"                             window at 0xc0000000\n"
 	"      --snapshot-on-request DIR\n"
 	"                             when the guest writes to port 0x4f0, write a\n"
 	"                             snapshot to DIR (which must not exist)\n"
@@ -45,12 +44,7 @@ static const char run_usage[] =
 	"                             thread serves their pages on first touch\n"
 	"                             (memfd and anon memory)\n"
 	"      --stats FILE           write statistics as JSON to FILE at exit\n"
-	"      --disk PATH[,ro]       a virtio-blk disk on the raw image PATH (repeat\n"
-	"                             for more, up to 8)\n"
-	"      --net tap=NAME[,mac=MAC]\n"
-	"                             a virtio-net device on the tap NAME (up to 4)\n"
-	"      --rng                  a virtio-rng device (entropy from getrandom)\n"
-	"      --balloon              a virtio-balloon device\n"
+	"%s"	/* the devices' options */
 	"      --discovery MODE       how the guest finds virtio-mmio devices: cmdline\n"
 	"                             (virtio_mmio.device= added to the command line,\n"
 	"                             the default), acpi (LNRO0005 devices in the DSDT)\n"
@@ -75,15 +69,11 @@ static const char run_usage[] =
 
 enum {
 	OPT_CPUS = OPT_COMMON_END,
-	OPT_BOOT_TIMER,
 	OPT_SNAPSHOT_ON_REQUEST,
 	OPT_THEN,
 	OPT_LAZY_LOAD,
-	OPT_RNG,
 	OPT_DISCOVERY,
-	OPT_DISK,
-	OPT_NET,
-	OPT_BALLOON,
+	OPT_DEVICE,		/* the devices' options from here on */
 };
 
 static const struct option run_options[] = {
@@ -92,18 +82,12 @@ static const struct option run_options[] = {
 	{ "cmdline", required_argument, NULL, 'c' },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, 'm' },
-	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "snapshot-on-request", required_argument, NULL, OPT_SNAPSHOT_ON_REQUEST },
 	{ "then", required_argument, NULL, OPT_THEN },
 	{ "lazy-load", no_argument, NULL, OPT_LAZY_LOAD },
-	{ "rng", no_argument, NULL, OPT_RNG },
-	{ "disk", required_argument, NULL, OPT_DISK },
-	{ "net", required_argument, NULL, OPT_NET },
-	{ "balloon", no_argument, NULL, OPT_BALLOON },
 	{ "discovery", required_argument, NULL, OPT_DISCOVERY },
 	{ "version", no_argument, NULL, 'V' },
 	CLI_COMMON_OPTIONS,
-	{ NULL, 0, NULL, 0 },
 };
 
 /* What the command line said, beyond the VM's configuration. */
@@ -159,22 +143,9 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 	case 'm':
 		ret = parse_size(arg, MIB, &cfg->mem_size, e);
 		return ret ? err_prefix(e, "--memory") : 0;
-	case OPT_BOOT_TIMER:
-		cfg->dev.boot_timer = true;
-		return 0;
 	case OPT_LAZY_LOAD:
 		cfg->lazy_load = true;
 		return 0;
-	case OPT_RNG:
-		cfg->dev.rng = true;
-		return 0;
-	case OPT_BALLOON:
-		cfg->dev.balloon = true;
-		return 0;
-	case OPT_DISK:
-		return cli_add_disk(cfg->dev.disks, &cfg->dev.nr_disks, arg, e);
-	case OPT_NET:
-		return cli_add_net(cfg->dev.nets, &cfg->dev.nr_nets, arg, e);
 	case OPT_DISCOVERY:
 	case OPT_THEN:
 		return run_choice_option(a, opt, arg, e);
@@ -182,8 +153,20 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 		cfg->snapshot_dir = arg;
 		return 0;
 	default:
+		if (opt >= OPT_DEVICE)
+			return dev_config_option(&cfg->dev, dev_option_name(opt - OPT_DEVICE, false),
+						 arg, false, e);
 		return cli_common_option(&a->common, opt, arg, e);
 	}
+}
+
+static void run_print_usage(void)
+{
+	const char *at = strstr(run_usage, "%s");
+
+	fwrite(run_usage, 1, at - run_usage, stdout);
+	dev_options_help(stdout, false);
+	fputs(at + 2, stdout);
 }
 
 static int run_check_memory(uint64_t size, struct err *e)
@@ -232,11 +215,16 @@ static int run_check_snapshot_dir(const char *dir, const char *chroot_dir,
 static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		     struct err *e)
 {
+	struct option opts[ARRAY_SIZE(run_options) + 32];
+	unsigned int n = ARRAY_SIZE(run_options);
 	struct run_args a = { .cfg = cfg };
 	int ret;
 
-	ret = cli_parse(argc, argv, ":k:i:c:m:vqhV", run_options, run_option,
-			&a, e);
+	/* Its own options, then the devices'. */
+	memcpy(opts, run_options, sizeof(run_options));
+	n += dev_options_getopt(opts + n, ARRAY_SIZE(opts) - n - 1, OPT_DEVICE, false);
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	ret = cli_parse(argc, argv, ":k:i:c:m:vqhV", opts, run_option, &a, e);
 	if (ret)
 		return ret;
 	if (!cfg->kernel_path)
@@ -333,7 +321,7 @@ int cmd_run(int argc, char **argv, struct err *e)
 
 	ret = run_parse(&cfg, argc, argv, e);
 	if (ret == 'h') {
-		fputs(run_usage, stdout);
+		run_print_usage();
 		return 0;
 	}
 	if (ret == 'V') {

@@ -44,6 +44,8 @@ static void boot_timer_write(struct device *dev, uint64_t offset,
 			   (unsigned long long)(ns / 1000 % 1000));
 }
 
+extern const struct device_desc boot_timer_device;
+
 static int boot_timer_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
@@ -55,27 +57,23 @@ static int boot_timer_setup(struct dev_host *host, const struct dev_config *cfg,
 		.write = boot_timer_write,
 	};
 
-	if (!cfg->boot_timer)
+	if (!device_flag_on(cfg, &boot_timer_device))
 		return 0;
 	return simple_device_add(host, &desc, sizeof(struct boot_timer), e) ? 0 : -e->errnum;
 }
 
-/* The guest may write to the window again after a restore. */
-static void boot_timer_save_config(const struct dev_config *cfg,
-				   struct vmstate_writer *w)
-{
-	vmstate_put_u32(w, "boot-timer", cfg->boot_timer);
-}
-
-static int boot_timer_load_config(struct dev_config *cfg, const struct vmstate *vs,
-				  int node, struct err *e)
-{
-	return vmstate_get_flag(vs, node, "boot-timer", &cfg->boot_timer, e);
-}
+static const struct device_option boot_timer_options[] = {
+	{ .name = "boot-timer", .help = "report when the guest writes 123 to the boot-timer\nwindow at 0xc0000000" },
+	{ .name = NULL },
+};
 
 const struct device_desc boot_timer_device = {
 	.name = "boot-timer",
+	.config_size = sizeof(struct device_flag),
+	.options = boot_timer_options,
+	.parse = device_flag_parse,
 	.setup = boot_timer_setup,
-	.save_config = boot_timer_save_config,
-	.load_config = boot_timer_load_config,
+	.save_config = device_flag_save_config,
+	.load_config = device_flag_load_config,
+	.configured = device_flag_configured,
 };

@@ -12,6 +12,8 @@
 #define GMVM_DEVICE_H
 
 #include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,24 +23,53 @@
 struct device;
 struct dev_host;
 struct json_object;
+struct option;
 struct vmstate;
 struct vmstate_writer;
 
 #define VM_MAX_DISKS 8
 #define VM_MAX_NETS 4
+#define DEVICE_KINDS_MAX 16
+#define DEVICE_CONFIG_MAX 256	/* bytes of one kind's own configuration */
 
-/* --disk PATH[,ro] */
+/*
+ * The host resources of virtio-blk (--disk PATH[,ro]) and virtio-net (--net
+ * tap=NAME[,mac=MAC]), their specs and their kinds' configuration: public,
+ * for their tests and the fuzz harness. Other kinds keep theirs to
+ * themselves.
+ */
 struct disk_config {
 	const char *path;
 	bool readonly;
 };
 
-/* --net tap=NAME[,mac=MAC] */
+/* "PATH[,ro]" (a trailing ",rw" is allowed too). Returns 0 or -EINVAL. */
+int parse_disk_spec(char *s, struct disk_config *d, struct err *e);
+
+/* virtio-blk's own configuration: the disks, in the guest's order. */
+struct disks_config {
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned int nr;
+};
+
+extern const struct device_desc virtio_blk_device;
+
 struct net_config {
 	char tap[16];			/* IFNAMSIZ */
 	uint8_t mac[6];
 	bool mac_set;			/* else one is made up */
 };
+
+/* "tap=NAME[,mac=XX:XX:XX:XX:XX:XX]". Returns 0 or -EINVAL. */
+int parse_net_spec(const char *s, struct net_config *n, struct err *e);
+
+/* virtio-net's own configuration: the taps, in the guest's order. */
+struct nets_config {
+	struct net_config nets[VM_MAX_NETS];
+	unsigned int nr;
+};
+
+extern const struct device_desc virtio_net_device;
 
 /* How the guest finds virtio-mmio devices (--discovery). */
 enum vm_discovery {
@@ -49,20 +80,34 @@ enum vm_discovery {
 
 /*
  * The devices a VM is to have (gmvm run's options; a restore's come from
- * the snapshot), and what they attach to.
+ * the snapshot): what they attach to, and each kind's own configuration,
+ * which only the kind reads (device_config()).
  */
 struct dev_config {
 	enum console_mode console;	/* --console */
 	enum vm_discovery discovery;	/* --discovery */
-	bool boot_timer;		/* --boot-timer */
 	bool snapshot_port;		/* --snapshot-on-request */
-	bool rng;			/* --rng */
-	bool balloon;			/* --balloon */
 	bool virtio_console;		/* a virtio-console device exists */
-	struct disk_config disks[VM_MAX_DISKS];
-	unsigned int nr_disks;
-	struct net_config nets[VM_MAX_NETS];
-	unsigned int nr_nets;
+	_Alignas(max_align_t) unsigned char kinds[DEVICE_KINDS_MAX][DEVICE_CONFIG_MAX];
+};
+
+/*
+ * A command-line option a kind of device owns: gmvm run's, and gmvm
+ * restore's too when restore_help is set (a host resource for a restored
+ * device, in place of the one the snapshot recorded).
+ */
+struct device_option {
+	const char *name;		/* without "--" */
+	const char *arg;		/* its value's form ("PATH[,ro]"); NULL: none */
+	const char *help;		/* gmvm run --help's lines, '\n' between */
+	const char *restore_help;
+	const char *restore_arg;	/* restore's form, when not arg's */
+};
+
+/* A system call a device makes on the main thread, on its own fd (-1: any). */
+struct device_syscall {
+	int nr;
+	int fd;
 };
 
 struct device_ops {
@@ -108,6 +153,14 @@ struct device_ops {
 	 */
 	int (*control)(struct device *dev, const char *cmd, struct json_object *req,
 		       struct json_object *reply, struct err *e);
+	/*
+	 * The system calls it makes on the main thread once the guest runs,
+	 * beyond every thread's (vmm/seccomp.c), each bound to its own fd
+	 * where it has one: up to max into calls; returns how many. May be
+	 * NULL.
+	 */
+	unsigned int (*syscalls)(struct device *dev, struct device_syscall *calls,
+				 unsigned int max);
 	/* Free the device; it is already off every bus. May be NULL. */
 	void (*destroy)(struct device *dev);
 };
@@ -122,6 +175,12 @@ struct device {
 /* A kind of device. */
 struct device_desc {
 	const char *name;
+	/* Bytes of its own configuration, at most DEVICE_CONFIG_MAX. */
+	size_t config_size;
+	/* Its options (ending with a NULL name), and each into config. */
+	const struct device_option *options;
+	int (*parse)(void *config, const char *name, char *arg, bool restore,
+		     struct err *e);
 	/*
 	 * Create the devices of this kind that cfg asks for (possibly none)
 	 * and add them to host's VM and buses (host.h). Returns 0 or -errno
@@ -134,24 +193,75 @@ struct device_desc {
 	 * make these devices again, written, then read back and checked (the
 	 * snapshot is untrusted) into cfg. NULL: nothing to keep.
 	 */
-	void (*save_config)(const struct dev_config *cfg, struct vmstate_writer *w);
-	int (*load_config)(struct dev_config *cfg, const struct vmstate *vs,
-			   int node, struct err *e);
+	void (*save_config)(const struct device_desc *kind,
+			    const struct dev_config *cfg, struct vmstate_writer *w);
+	int (*load_config)(const struct device_desc *kind, struct dev_config *cfg,
+			   const struct vmstate *vs, int node, struct err *e);
 	/*
 	 * The control request its devices serve (device_ops.control), and
 	 * what to say when the VM has none of them. NULL: none.
 	 */
 	const char *control_cmd;
 	const char *control_missing;
+	/*
+	 * A restore's host resources: config (the snapshot's) keeps the ones
+	 * it recorded when recorded, else takes given's (restore's options)
+	 * in their place, which must fit the devices. NULL: none.
+	 */
+	int (*take_resources)(void *config, const void *given, bool recorded,
+			      struct err *e);
+	/* The host resources config names, for gmvm inspect. NULL: none. */
+	void (*describe)(const void *config, FILE *out);
+	/* Whether config asks for any device of this kind. NULL: no config. */
+	bool (*configured)(const void *config);
 };
 
 extern const struct device_desc *const device_table[];
 extern const unsigned int device_table_len;
 
-/* Every kind's save_config / load_config (devices/device_table.c). */
+/* kind's own part of cfg (device_desc.config_size bytes, zero at first). */
+void *device_config(const struct dev_config *cfg, const struct device_desc *kind);
+
+/*
+ * A kind whose configuration is one flag, set by its first option (which
+ * takes no value: --rng) and kept in snapshots under that name: these are
+ * its parse, configured, save_config and load_config, and whether cfg
+ * asks for one.
+ */
+struct device_flag {
+	bool on;
+};
+
+int device_flag_parse(void *config, const char *name, char *arg, bool restore,
+		      struct err *e);
+bool device_flag_configured(const void *config);
+void device_flag_save_config(const struct device_desc *kind,
+			     const struct dev_config *cfg, struct vmstate_writer *w);
+int device_flag_load_config(const struct device_desc *kind, struct dev_config *cfg,
+			    const struct vmstate *vs, int node, struct err *e);
+bool device_flag_on(const struct dev_config *cfg, const struct device_desc *kind);
+
+/*
+ * Every kind at once (devices/device_table.c): its save_config and
+ * load_config; the option --name ARG into the kind that owns it (1: no kind
+ * does); the options as getopt's long options, with val base + i for the
+ * i-th (restore: restore's only), and the name of the i-th; their help, as
+ * --help prints it; take_resources; describe.
+ */
 void dev_config_save(const struct dev_config *cfg, struct vmstate_writer *w);
 int dev_config_load(struct dev_config *cfg, const struct vmstate *vs, int node,
 		    struct err *e);
+int dev_config_option(struct dev_config *cfg, const char *name, char *arg,
+		      bool restore, struct err *e);
+unsigned int dev_options_getopt(struct option *out, unsigned int max, int base,
+				bool restore);
+const char *dev_option_name(unsigned int i, bool restore);
+void dev_options_help(FILE *out, bool restore);
+int dev_config_take_resources(struct dev_config *cfg, const struct dev_config *given,
+			      bool recorded, struct err *e);
+void dev_config_describe(const struct dev_config *cfg, FILE *out);
+/* The names of the kinds cfg asks for, " "-separated, into out. */
+void dev_config_kinds(const struct dev_config *cfg, char *out, size_t size);
 
 /* Initialise the generic part of a device; its id is its ops' name. */
 void device_init(struct device *dev, const struct device_ops *ops,

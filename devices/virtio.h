@@ -125,7 +125,9 @@ struct virtio_device_ops {
 	void (*activate)(struct virtio_dev *vd);
 	/* The driver reset the device, or the VM pauses. May be NULL. */
 	void (*quiesce)(struct virtio_dev *vd);
-	/* As device_ops.stats and .control. May be NULL. */
+	/* As device_ops.stats, .control and .syscalls. May be NULL. */
+	unsigned int (*syscalls)(struct virtio_dev *vd, struct device_syscall *calls,
+				 unsigned int max);
 	void (*stats)(struct virtio_dev *vd, struct json_object *root);
 	int (*control)(struct virtio_dev *vd, const char *cmd, struct json_object *req,
 		       struct json_object *reply, struct err *e);

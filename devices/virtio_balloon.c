@@ -371,13 +371,15 @@ static int balloon_control(struct virtio_dev *vd, const char *cmd, json_object *
 	return 0;
 }
 
+extern const struct device_desc virtio_balloon_device;
+
 static int virtio_balloon_setup(struct dev_host *host, const struct dev_config *cfg,
 				struct err *e)
 {
 	struct virtio_balloon *b;
 	struct virtio_dev *vd;
 
-	if (!cfg->balloon)
+	if (!device_flag_on(cfg, &virtio_balloon_device))
 		return 0;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -385,24 +387,20 @@ static int virtio_balloon_setup(struct dev_host *host, const struct dev_config *
 	return virtio_mmio_create(host, &virtio_balloon_ops, b, &vd, e);
 }
 
-/* A restore makes the device again when the snapshot had one. */
-static void virtio_balloon_save_config(const struct dev_config *cfg,
-				       struct vmstate_writer *w)
-{
-	vmstate_put_u32(w, "balloon", cfg->balloon);
-}
-
-static int virtio_balloon_load_config(struct dev_config *cfg, const struct vmstate *vs,
-				      int node, struct err *e)
-{
-	return vmstate_get_flag(vs, node, "balloon", &cfg->balloon, e);
-}
+static const struct device_option virtio_balloon_options[] = {
+	{ .name = "balloon", .help = "a virtio-balloon device" },
+	{ .name = NULL },
+};
 
 const struct device_desc virtio_balloon_device = {
 	.name = "virtio-balloon",
+	.config_size = sizeof(struct device_flag),
+	.options = virtio_balloon_options,
+	.parse = device_flag_parse,
 	.setup = virtio_balloon_setup,
 	.control_cmd = "balloon",
 	.control_missing = "no balloon device: start gmvm with --balloon",
-	.save_config = virtio_balloon_save_config,
-	.load_config = virtio_balloon_load_config,
+	.save_config = device_flag_save_config,
+	.load_config = device_flag_load_config,
+	.configured = device_flag_configured,
 };

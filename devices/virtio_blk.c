@@ -24,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -75,6 +76,24 @@ static uint8_t blk_refuse(struct virtio_blk *b, const char *fmt, ...)
 	else
 		log_warn("%s: %s: answered IOERR", b->vd->dev.id, why);
 	return VIRTIO_BLK_S_IOERR;
+}
+
+int parse_disk_spec(char *s, struct disk_config *d, struct err *e)
+{
+	char *comma = strrchr(s, ',');
+
+	d->readonly = false;
+	if (comma && (!strcmp(comma, ",ro") || !strcmp(comma, ",rw"))) {
+		d->readonly = comma[1] == 'r' && comma[2] == 'o';
+		*comma = '\0';
+	} else if (comma) {
+		return err_set(e, EINVAL, "'%s' is not an option of a disk (ro or rw)",
+			       comma + 1);
+	}
+	if (!*s)
+		return err_set(e, EINVAL, "no file given");
+	d->path = s;
+	return 0;
 }
 
 /* [sector, +count) inside the disk, without overflow. */
@@ -231,6 +250,19 @@ static void blk_destroy(struct virtio_dev *vd)
 	free(b);
 }
 
+/* Reads, writes, flushes and punched holes, on its image only. */
+static unsigned int blk_syscalls(struct virtio_dev *vd, struct device_syscall *calls,
+				 unsigned int max)
+{
+	static const int nrs[] = { SYS_preadv, SYS_pwritev, SYS_fdatasync, SYS_fallocate };
+	struct virtio_blk *b = vd->priv;
+	unsigned int n = 0;
+
+	for (; n < ARRAY_SIZE(nrs) && n < max; n++)
+		calls[n] = (struct device_syscall){ nrs[n], b->fd };
+	return n;
+}
+
 /* Open, lock and size the image; refuse what cannot be a disk. */
 static int blk_open(struct virtio_blk *b, struct err *e)
 {
@@ -291,6 +323,11 @@ static int blk_restore(struct virtio_dev *vd, const struct vmstate *vs,
 	return 0;
 }
 
+static bool blk_configured(const void *config)
+{
+	return ((const struct disks_config *)config)->nr > 0;
+}
+
 static void blk_describe(struct virtio_blk *b, unsigned int index)
 {
 	uint64_t f = (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
@@ -323,28 +360,91 @@ static void blk_describe(struct virtio_blk *b, unsigned int index)
 		.notify = blk_notify,
 		.save = blk_save,
 		.restore = blk_restore,
+		.syscalls = blk_syscalls,
 		.destroy = blk_destroy,
 	};
+}
+
+static struct disks_config *blk_config(const struct dev_config *cfg)
+{
+	return device_config(cfg, &virtio_blk_device);
+}
+
+/* --disk PATH[,ro], for gmvm run and (this VM's disks) gmvm restore. */
+static int blk_parse(void *config, const char *name, char *arg, bool restore,
+		     struct err *e)
+{
+	struct disks_config *c = config;
+
+	(void)name;
+	(void)restore;
+	if (c->nr == VM_MAX_DISKS)
+		return err_set(e, EINVAL, "--disk: at most %d disks", VM_MAX_DISKS);
+	if (parse_disk_spec(arg, &c->disks[c->nr], e))
+		return err_prefix(e, "--disk %s", arg);
+	c->nr++;
+	return 0;
+}
+
+/*
+ * A restore's disks: the guest knows their number and whether each is
+ * read-only (and virtio-blk checks the size at its restore), so the --disk
+ * given must match; or the ones the snapshot recorded, when asked for.
+ */
+static int blk_take_resources(void *config, const void *given_config, bool recorded,
+			      struct err *e)
+{
+	struct disks_config *c = config;
+	const struct disks_config *given = given_config;
+	char first[128];
+
+	if (recorded)
+		return 0;
+	if (given->nr != c->nr)
+		return err_set(e, EINVAL, "the snapshot has %u virtio-blk disk(s)%s%s%s, and %u --disk given: give one --disk per disk, or --recorded-resources to reopen those it recorded",
+			       c->nr, c->nr ? " (the first was " : "",
+			       c->nr ? str_escape(first, sizeof(first), c->disks[0].path) : "",
+			       c->nr ? ")" : "", given->nr);
+	for (unsigned int i = 0; i < c->nr; i++)
+		if (given->disks[i].readonly != c->disks[i].readonly)
+			return err_set(e, EINVAL, "--disk %s: %s, but the snapshot's disk %u was %s",
+				       given->disks[i].path,
+				       given->disks[i].readonly ? "read-only" : "read-write",
+				       i + 1, c->disks[i].readonly ? "read-only (add ,ro)" :
+				       "read-write (drop ,ro)");
+	*c = *given;
+	return 0;
+}
+
+static void blk_print_resources(const void *config, FILE *out)
+{
+	const struct disks_config *c = config;
+	char path[4 * 256];
+
+	for (unsigned int i = 0; i < c->nr; i++)
+		fprintf(out, "    disk %u: %s (%s)\n", i + 1,
+			str_escape(path, sizeof(path), c->disks[i].path),
+			c->disks[i].readonly ? "read-only" : "read-write");
 }
 
 static int virtio_blk_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
-	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+	for (unsigned int i = 0; i < blk_config(cfg)->nr; i++) {
 		struct virtio_blk *b = calloc(1, sizeof(*b));
 		struct virtio_dev *vd;
 		int ret;
 
 		if (!b)
 			return err_set(e, ENOMEM, "out of memory for a disk");
-		b->path = cfg->disks[i].path;
-		b->readonly = cfg->disks[i].readonly;
+		b->path = blk_config(cfg)->disks[i].path;
+		b->readonly = blk_config(cfg)->disks[i].readonly;
 		ret = blk_open(b, e);
 		if (ret) {
 			if (b->fd >= 0)
 				close(b->fd);
 			free(b);
-			return err_prefix(e, "disk %s", cfg->disks[i].path);
+			return err_prefix(e, "disk %s", blk_config(cfg)->disks[i].path);
 		}
 		blk_describe(b, i);
 		ret = virtio_mmio_create(host, &b->ops, b, &vd, e);
@@ -363,43 +463,64 @@ static int virtio_blk_setup(struct dev_host *host, const struct dev_config *cfg,
  * are the guest's to keep; a restore reopens the paths only when asked to
  * (--recorded-resources), else takes the user's --disk in their place.
  */
-static void virtio_blk_save_config(const struct dev_config *cfg,
-				   struct vmstate_writer *w)
+static void virtio_blk_save_config(const struct device_desc *kind,
+				   const struct dev_config *cfg, struct vmstate_writer *w)
 {
 	char name[32];
 
-	vmstate_put_u32(w, "disks", cfg->nr_disks);
-	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+	(void)kind;
+	vmstate_put_u32(w, "disks", blk_config(cfg)->nr);
+	for (unsigned int i = 0; i < blk_config(cfg)->nr; i++) {
 		snprintf(name, sizeof(name), "disk%u-path", i);
-		vmstate_put_str(w, name, cfg->disks[i].path);
+		vmstate_put_str(w, name, blk_config(cfg)->disks[i].path);
 		snprintf(name, sizeof(name), "disk%u-readonly", i);
-		vmstate_put_u32(w, name, cfg->disks[i].readonly);
+		vmstate_put_u32(w, name, blk_config(cfg)->disks[i].readonly);
 	}
 }
 
-static int virtio_blk_load_config(struct dev_config *cfg, const struct vmstate *vs,
-				  int node, struct err *e)
+static int virtio_blk_load_config(const struct device_desc *kind, struct dev_config *cfg,
+				  const struct vmstate *vs, int node, struct err *e)
 {
 	char name[32];
 
-	if (vmstate_get_u32(vs, node, "disks", &cfg->nr_disks, e))
+	(void)kind;
+	if (vmstate_get_u32(vs, node, "disks", &blk_config(cfg)->nr, e))
 		return -EINVAL;
-	if (cfg->nr_disks > VM_MAX_DISKS)
-		return err_set(e, EINVAL, "config: %u disks", cfg->nr_disks);
-	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+	if (blk_config(cfg)->nr > VM_MAX_DISKS)
+		return err_set(e, EINVAL, "config: %u disks", blk_config(cfg)->nr);
+	for (unsigned int i = 0; i < blk_config(cfg)->nr; i++) {
 		snprintf(name, sizeof(name), "disk%u-path", i);
-		if (vmstate_get_str(vs, node, name, &cfg->disks[i].path, PATH_MAX, e))
+		if (vmstate_get_str(vs, node, name, &blk_config(cfg)->disks[i].path, PATH_MAX, e))
 			return -EINVAL;
 		snprintf(name, sizeof(name), "disk%u-readonly", i);
-		if (vmstate_get_flag(vs, node, name, &cfg->disks[i].readonly, e))
+		if (vmstate_get_flag(vs, node, name, &blk_config(cfg)->disks[i].readonly, e))
 			return -EINVAL;
 	}
 	return 0;
 }
 
+static const struct device_option blk_options[] = {
+	{
+		.name = "disk",
+		.arg = "PATH[,ro]",
+		.help = "a virtio-blk disk on the raw image PATH (repeat\nfor more, up to 8)",
+		.restore_help = "this VM's disk image for the snapshot's next\n"
+				"virtio-blk device: as many as it has, each the\n"
+				"same size and ro as there (clones of one snapshot\n"
+				"each get their own copy)",
+	},
+	{ .name = NULL },
+};
+
 const struct device_desc virtio_blk_device = {
 	.name = "virtio-blk",
+	.config_size = sizeof(struct disks_config),
+	.options = blk_options,
+	.parse = blk_parse,
 	.setup = virtio_blk_setup,
 	.save_config = virtio_blk_save_config,
 	.load_config = virtio_blk_load_config,
+	.take_resources = blk_take_resources,
+	.describe = blk_print_resources,
+	.configured = blk_configured,
 };

@@ -209,15 +209,17 @@ static int virtio_console_setup(struct dev_host *host, const struct dev_config *
 }
 
 /* A restore makes the device again when the snapshot had one. */
-static void virtio_console_save_config(const struct dev_config *cfg,
-				       struct vmstate_writer *w)
+static void virtio_console_save_config(const struct device_desc *kind,
+				       const struct dev_config *cfg, struct vmstate_writer *w)
 {
+	(void)kind;
 	vmstate_put_u32(w, "virtio-console", cfg->virtio_console);
 }
 
-static int virtio_console_load_config(struct dev_config *cfg, const struct vmstate *vs,
-				      int node, struct err *e)
+static int virtio_console_load_config(const struct device_desc *kind, struct dev_config *cfg,
+				      const struct vmstate *vs, int node, struct err *e)
 {
+	(void)kind;
 	return vmstate_get_flag(vs, node, "virtio-console", &cfg->virtio_console, e);
 }
 

@@ -444,6 +444,15 @@ static int virtio_mmio_control(struct device *dev, const char *cmd,
 	return vd->ops->control ? vd->ops->control(vd, cmd, req, reply, e) : 1;
 }
 
+static unsigned int virtio_mmio_syscalls(struct device *dev,
+					 struct device_syscall *calls,
+					 unsigned int max)
+{
+	struct virtio_dev *vd = (struct virtio_dev *)dev;
+
+	return vd->ops->syscalls ? vd->ops->syscalls(vd, calls, max) : 0;
+}
+
 static const struct device_ops virtio_mmio_ops = {
 	.name = "virtio-mmio",
 	.read = virtio_mmio_read,
@@ -454,6 +463,7 @@ static const struct device_ops virtio_mmio_ops = {
 	.restore = virtio_mmio_restore,
 	.stats = virtio_mmio_stats,
 	.control = virtio_mmio_control,
+	.syscalls = virtio_mmio_syscalls,
 	.destroy = virtio_mmio_destroy,
 };
 

@@ -37,6 +37,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@
 #include "guest_mem.h"
 #include "host.h"
 #include "log.h"
+#include "parse.h"
 #include "virtio.h"
 #include "vmstate.h"
 
@@ -83,6 +85,41 @@ struct virtio_net {
 	struct virtq_req req;
 	struct iovec iov[NET_IOV_MAX];
 };
+
+int parse_net_spec(const char *s, struct net_config *n, struct err *e)
+{
+	const char *p = s;
+
+	memset(n, 0, sizeof(*n));
+	while (*p) {
+		const char *end = strchrnul(p, ',');
+		size_t len = end - p;
+
+		if (len > 4 && !strncmp(p, "tap=", 4)) {
+			if (len - 4 >= sizeof(n->tap))
+				return err_set(e, EINVAL, "tap name '%.*s' is longer than %zu characters",
+					       (int)(len - 4), p + 4, sizeof(n->tap) - 1);
+			memcpy(n->tap, p + 4, len - 4);
+		} else if (len == 21 && !strncmp(p, "mac=", 4)) {
+			char mac[18];
+
+			memcpy(mac, p + 4, 17);
+			mac[17] = '\0';
+			if (parse_mac(mac, n->mac, e))
+				return -EINVAL;
+			n->mac_set = true;
+		} else {
+			return err_set(e, EINVAL, "'%.*s' is not tap=NAME or mac=MAC",
+				       (int)len, p);
+		}
+		if (*end && !end[1])
+			return err_set(e, EINVAL, "'%s' ends with a comma", s);
+		p = *end ? end + 1 : end;
+	}
+	if (!n->tap[0])
+		return err_set(e, EINVAL, "'%s' names no tap device (tap=NAME)", s);
+	return 0;
+}
 
 static void net_drop(struct virtio_net *n, bool rx, const char *why)
 {
@@ -442,6 +479,20 @@ static void net_destroy(struct virtio_dev *vd)
 	free(n);
 }
 
+/* Frames in and out of its tap, and nothing else. */
+static unsigned int net_syscalls(struct virtio_dev *vd, struct device_syscall *calls,
+				 unsigned int max)
+{
+	struct virtio_net *n = vd->priv;
+	unsigned int i = 0;
+
+	if (i < max)
+		calls[i++] = (struct device_syscall){ SYS_readv, n->tap_fd };
+	if (i < max)
+		calls[i++] = (struct device_syscall){ SYS_writev, n->tap_fd };
+	return i;
+}
+
 static const struct virtio_device_ops virtio_net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
@@ -455,6 +506,7 @@ static const struct virtio_device_ops virtio_net_ops = {
 	.quiesce = net_quiesce,
 	.save = net_save,
 	.restore = net_restore,
+	.syscalls = net_syscalls,
 	.destroy = net_destroy,
 };
 
@@ -578,11 +630,71 @@ static int net_create(struct dev_host *host, const struct net_config *nc,
 	return 0;
 }
 
+static struct nets_config *net_config(const struct dev_config *cfg)
+{
+	return device_config(cfg, &virtio_net_device);
+}
+
+/* --net tap=NAME[,mac=MAC]; a restored guest keeps its MAC: tap=NAME only. */
+static int net_parse(void *config, const char *name, char *arg, bool restore,
+		     struct err *e)
+{
+	struct nets_config *c = config;
+	struct net_config *n = &c->nets[c->nr];
+
+	(void)name;
+	if (c->nr == VM_MAX_NETS)
+		return err_set(e, EINVAL, "--net: at most %d network devices", VM_MAX_NETS);
+	if (parse_net_spec(arg, n, e))
+		return err_prefix(e, "--net %s", arg);
+	if (restore && n->mac_set)
+		return err_set(e, EINVAL, "--net tap=%s: a restored guest keeps the MAC it has (mac= does not apply)",
+			       n->tap);
+	c->nr++;
+	return 0;
+}
+
+/* A restore's taps: one --net per device the guest has, or the recorded ones. */
+static int net_take_resources(void *config, const void *given_config, bool recorded,
+			      struct err *e)
+{
+	struct nets_config *c = config;
+	const struct nets_config *given = given_config;
+	char first[64];
+
+	if (recorded)
+		return 0;
+	if (given->nr != c->nr)
+		return err_set(e, EINVAL, "the snapshot has %u virtio-net device(s)%s%s%s, and %u --net given: give one --net per device, or --recorded-resources to reopen the taps it recorded",
+			       c->nr, c->nr ? " (the first was on tap " : "",
+			       c->nr ? str_escape(first, sizeof(first), c->nets[0].tap) : "",
+			       c->nr ? ")" : "", given->nr);
+	/* The guest keeps the MAC it has: only the taps change. */
+	for (unsigned int i = 0; i < c->nr; i++)
+		memcpy(c->nets[i].tap, given->nets[i].tap, sizeof(c->nets[i].tap));
+	return 0;
+}
+
+static bool net_configured(const void *config)
+{
+	return ((const struct nets_config *)config)->nr > 0;
+}
+
+static void net_print_resources(const void *config, FILE *out)
+{
+	const struct nets_config *c = config;
+	char tap[64];
+
+	for (unsigned int i = 0; i < c->nr; i++)
+		fprintf(out, "    net %u: tap %s\n", i + 1,
+			str_escape(tap, sizeof(tap), c->nets[i].tap));
+}
+
 static int virtio_net_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
 {
-	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
-		int ret = net_create(host, &cfg->nets[i], i, e);
+	for (unsigned int i = 0; i < net_config(cfg)->nr; i++) {
+		int ret = net_create(host, &net_config(cfg)->nets[i], i, e);
 
 		if (ret)
 			return ret;
@@ -595,32 +707,34 @@ static int virtio_net_setup(struct dev_host *host, const struct dev_config *cfg,
  * device's state): a restore reopens the taps only when asked to
  * (--recorded-resources), else takes the user's --net in their place.
  */
-static void virtio_net_save_config(const struct dev_config *cfg,
-				   struct vmstate_writer *w)
+static void virtio_net_save_config(const struct device_desc *kind,
+				   const struct dev_config *cfg, struct vmstate_writer *w)
 {
 	char name[32];
 
-	vmstate_put_u32(w, "nets", cfg->nr_nets);
-	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+	(void)kind;
+	vmstate_put_u32(w, "nets", net_config(cfg)->nr);
+	for (unsigned int i = 0; i < net_config(cfg)->nr; i++) {
 		snprintf(name, sizeof(name), "net%u-tap", i);
-		vmstate_put_str(w, name, cfg->nets[i].tap);
+		vmstate_put_str(w, name, net_config(cfg)->nets[i].tap);
 		snprintf(name, sizeof(name), "net%u-mac", i);
-		if (cfg->nets[i].mac_set)
-			vmstate_put_blob(w, name, cfg->nets[i].mac, 6);
+		if (net_config(cfg)->nets[i].mac_set)
+			vmstate_put_blob(w, name, net_config(cfg)->nets[i].mac, 6);
 	}
 }
 
-static int virtio_net_load_config(struct dev_config *cfg, const struct vmstate *vs,
-				  int node, struct err *e)
+static int virtio_net_load_config(const struct device_desc *kind, struct dev_config *cfg,
+				  const struct vmstate *vs, int node, struct err *e)
 {
 	char name[32];
 
-	if (vmstate_get_u32(vs, node, "nets", &cfg->nr_nets, e))
+	(void)kind;
+	if (vmstate_get_u32(vs, node, "nets", &net_config(cfg)->nr, e))
 		return -EINVAL;
-	if (cfg->nr_nets > VM_MAX_NETS)
-		return err_set(e, EINVAL, "config: %u network devices", cfg->nr_nets);
-	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
-		struct net_config *n = &cfg->nets[i];
+	if (net_config(cfg)->nr > VM_MAX_NETS)
+		return err_set(e, EINVAL, "config: %u network devices", net_config(cfg)->nr);
+	for (unsigned int i = 0; i < net_config(cfg)->nr; i++) {
+		struct net_config *n = &net_config(cfg)->nets[i];
 		const char *tap;
 
 		snprintf(name, sizeof(name), "net%u-tap", i);
@@ -635,9 +749,27 @@ static int virtio_net_load_config(struct dev_config *cfg, const struct vmstate *
 	return 0;
 }
 
+static const struct device_option net_options[] = {
+	{
+		.name = "net",
+		.arg = "tap=NAME[,mac=MAC]",
+		.help = "a virtio-net device on the tap NAME (up to 4)",
+		.restore_help = "this VM's tap for the snapshot's next virtio-net\n"
+				"device (the guest keeps its MAC)",
+		.restore_arg = "tap=NAME",
+	},
+	{ .name = NULL },
+};
+
 const struct device_desc virtio_net_device = {
 	.name = "virtio-net",
+	.config_size = sizeof(struct nets_config),
+	.options = net_options,
+	.parse = net_parse,
 	.setup = virtio_net_setup,
 	.save_config = virtio_net_save_config,
 	.load_config = virtio_net_load_config,
+	.take_resources = net_take_resources,
+	.describe = net_print_resources,
+	.configured = net_configured,
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* virtio-rng (--rng): each request's writable buffers filled from getrandom(). */
 #include <errno.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -54,14 +55,28 @@ static void rng_destroy(struct virtio_dev *vd)
 	free(vd->priv);
 }
 
+/* getrandom() has no fd to bind it to. */
+static unsigned int rng_syscalls(struct virtio_dev *vd, struct device_syscall *calls,
+				 unsigned int max)
+{
+	(void)vd;
+	if (!max)
+		return 0;
+	calls[0] = (struct device_syscall){ SYS_getrandom, -1 };
+	return 1;
+}
+
 static const struct virtio_device_ops virtio_rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
 	.nr_queues = 1,
 	.queue_max = RNG_QUEUE_SIZE,
 	.notify = rng_notify,
+	.syscalls = rng_syscalls,
 	.destroy = rng_destroy,
 };
+
+extern const struct device_desc virtio_rng_device;
 
 static int virtio_rng_setup(struct dev_host *host, const struct dev_config *cfg,
 			    struct err *e)
@@ -69,7 +84,7 @@ static int virtio_rng_setup(struct dev_host *host, const struct dev_config *cfg,
 	struct virtio_rng *rng;
 	struct virtio_dev *vd;
 
-	if (!cfg->rng)
+	if (!device_flag_on(cfg, &virtio_rng_device))
 		return 0;
 	rng = calloc(1, sizeof(*rng));
 	if (!rng)
@@ -77,22 +92,18 @@ static int virtio_rng_setup(struct dev_host *host, const struct dev_config *cfg,
 	return virtio_mmio_create(host, &virtio_rng_ops, rng, &vd, e);
 }
 
-/* A restore makes the device again when the snapshot had one. */
-static void virtio_rng_save_config(const struct dev_config *cfg,
-				   struct vmstate_writer *w)
-{
-	vmstate_put_u32(w, "rng", cfg->rng);
-}
-
-static int virtio_rng_load_config(struct dev_config *cfg, const struct vmstate *vs,
-				  int node, struct err *e)
-{
-	return vmstate_get_flag(vs, node, "rng", &cfg->rng, e);
-}
+static const struct device_option virtio_rng_options[] = {
+	{ .name = "rng", .help = "a virtio-rng device (entropy from getrandom)" },
+	{ .name = NULL },
+};
 
 const struct device_desc virtio_rng_device = {
 	.name = "virtio-rng",
+	.config_size = sizeof(struct device_flag),
+	.options = virtio_rng_options,
+	.parse = device_flag_parse,
 	.setup = virtio_rng_setup,
-	.save_config = virtio_rng_save_config,
-	.load_config = virtio_rng_load_config,
+	.save_config = device_flag_save_config,
+	.load_config = device_flag_load_config,
+	.configured = device_flag_configured,
 };

@@ -225,40 +225,15 @@ static void restore_phase(struct restore *r, const char *what)
 
 /*
  * This VM's disks and taps: the command line's, matched in order to the
- * snapshot's devices (the guest knows their number, sizes and whether they
- * are read-only: virtio-blk checks the size at its restore), or with
+ * snapshot's devices (each kind of device checks they fit), or with
  * --recorded-resources the ones the snapshot recorded.
  */
-static int restore_match_resources(struct restore *r, struct err *e)
-{
-	const struct restore_opts *o = r->o;
-	const struct snapshot *s = &r->snap;
-
-	if (o->recorded_resources)
-		return 0;	/* the snapshot's, already in r->cfg */
-	if (o->nr_disks != s->dev.nr_disks)
-		return err_set(e, EINVAL, "the snapshot has %u virtio-blk disk(s)%s%s%s, and %u --disk given: give one --disk per disk, or --recorded-resources to reopen those it recorded",
-			       s->dev.nr_disks, s->dev.nr_disks ? " (the first was " : "",
-			       s->dev.nr_disks ? s->dev.disks[0].path : "", s->dev.nr_disks ? ")" : "",
-			       o->nr_disks);
-	if (o->nr_nets != s->dev.nr_nets)
-		return err_set(e, EINVAL, "the snapshot has %u virtio-net device(s)%s%s%s, and %u --net given: give one --net per device, or --recorded-resources to reopen the taps it recorded",
-			       s->dev.nr_nets, s->dev.nr_nets ? " (the first was on tap " : "",
-			       s->dev.nr_nets ? s->dev.nets[0].tap : "", s->dev.nr_nets ? ")" : "",
-			       o->nr_nets);
-	for (unsigned int i = 0; i < s->dev.nr_disks; i++)
-		if (o->disks[i].readonly != s->dev.disks[i].readonly)
-			return err_set(e, EINVAL, "--disk %s: %s, but the snapshot's disk %u was %s",
-				       o->disks[i].path, o->disks[i].readonly ? "read-only" : "read-write",
-				       i + 1, s->dev.disks[i].readonly ? "read-only (add ,ro)" : "read-write (drop ,ro)");
-	memcpy(r->cfg.dev.disks, o->disks, sizeof(r->cfg.dev.disks));
-	memcpy(r->cfg.dev.nets, o->nets, sizeof(r->cfg.dev.nets));
-	return 0;
-}
-
 static int restore_host_resources(struct restore *r, struct err *e)
 {
-	return restore_match_resources(r, e) ? err_mark(e, ERR_INPUT) : 0;
+	if (dev_config_take_resources(&r->cfg.dev, &r->o->given,
+				      r->o->recorded_resources, e))
+		return err_mark(e, ERR_INPUT);
+	return 0;
 }
 
 /*

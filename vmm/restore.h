@@ -41,10 +41,8 @@ struct restore_opts {
 	 * (--recorded-resources): never those by default, so that clones of
 	 * one snapshot do not share a disk.
 	 */
-	struct disk_config disks[VM_MAX_DISKS];
-	unsigned int nr_disks;
-	struct net_config nets[VM_MAX_NETS];
-	unsigned int nr_nets;
+	struct dev_config given;	/* the devices' restore options */
+	const char *resource_option;	/* the first of them, or NULL */
 	bool recorded_resources;
 	/* Backend (NULL: the snapshot's), console (not given: the snapshot's)... */
 	struct vm_options common;

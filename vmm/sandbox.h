@@ -42,6 +42,11 @@ int seccomp_setup(enum seccomp_mode mode, struct err *e);
  */
 int seccomp_install(enum thread_kind kind, struct err *e);
 
+/* The main thread's, with its devices' own calls (device_ops.syscalls). */
+struct device_syscall;
+int seccomp_install_main(const struct device_syscall *calls, unsigned int n,
+			 struct err *e);
+
 /* seccomp_install(THREAD_UFFD): for the uffd handler's thread_init. */
 int uffd_thread_confine(struct err *e);
 

@@ -473,6 +473,19 @@ static void vm_stop_vcpus(struct vm *vm, unsigned int n)
 		vm->exit_status = VM_STATUS_FAILURE;
 }
 
+/* The main thread's allowlist, with what each device calls on its own fds. */
+static int vm_confine_main(struct vm *vm, struct err *e)
+{
+	struct device_syscall calls[128];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i]->ops->syscalls)
+			n += vm->devices[i]->ops->syscalls(vm->devices[i], calls + n,
+							   ARRAY_SIZE(calls) - n);
+	return seccomp_install_main(calls, n, e);
+}
+
 int vm_run(struct vm *vm)
 {
 	struct vm_signals sigs = { .src.fd = -1 };
@@ -505,7 +518,7 @@ int vm_run(struct vm *vm)
 		uffd_handler_fill(vm->uffd);
 	/* Every thread exists now: the main thread confines itself last. */
 	if (!ret)
-		ret = seccomp_install(THREAD_MAIN, &e);
+		ret = vm_confine_main(vm, &e);
 	if (ret) {
 		log_error("%s", e.msg);
 		vm_request_exit(vm, VM_STATUS_FAILURE);

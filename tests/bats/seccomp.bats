@@ -74,6 +74,18 @@ dies_by_sigsys() {
 	dies_by_sigsys main run --kernel "$TESTGUEST" --cmdline spin
 }
 
+@test "a device's calls are allowed on its own fd only: preadv on another fd than the disk's kills gmvm" {
+	truncate -s 1M "$BATS_TEST_TMPDIR/disk"
+	# The disk reads and writes with preadv/pwritev (blk), on its fd.
+	run gmvm_run --disk "$BATS_TEST_TMPDIR/disk" --cmdline "blk=8"
+	assert_success
+	GMVM_SECCOMP_TEST=main-preadv run --separate-stderr gmvm_hooked run --kernel "$TESTGUEST" \
+		--disk "$BATS_TEST_TMPDIR/disk" --cmdline spin
+	assert_equal "$status" $((128 + 31))
+	[[ "$stderr" == *"gmvm: error: seccomp: the main thread called preadv, which its filter forbids"* ]] ||
+		fail "no message naming the main thread and preadv: $stderr"
+}
+
 @test "the uffd thread that breaks its filter kills gmvm by SIGSYS, saying so" {
 	require_offer anon lazy-missing
 	make_snapshot "$BATS_TEST_TMPDIR/s" --cmdline "touch=16M snapshot verify"

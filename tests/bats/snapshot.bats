@@ -45,7 +45,8 @@ setup() {
 	run gmvm inspect "$BATS_TEST_TMPDIR/s"
 	assert_success
 	assert_line "snapshot $BATS_TEST_TMPDIR/s: format 1 revision 1, checksum good"
-	assert_line "  2 vCPU(s), 128 MiB of RAM on $(default_backend), boot timer off"
+	assert_line "  2 vCPU(s), 128 MiB of RAM on $(default_backend)"
+	assert_line "  devices asked for: none beyond the fixed ones"
 	assert_line --regexp '^  vCPU 1: rip 0x[0-9a-f]+$'
 	assert_line --partial 'devices with state: serial i8042'
 }
@@ -116,6 +117,7 @@ msr_reads() {
 	assert_success
 	assert_line '  host resources recorded (a restore opens them only with --recorded-resources):'
 	assert_line "    disk 1: $BATS_TEST_TMPDIR/disk (read-only)"
+	assert_line "  devices asked for: virtio-blk"
 	assert_line "  memory file: $((size + 4)) bytes, 0 MiB of data, a checksum per region"
 }
 

@@ -185,9 +185,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	r.cfg = (struct vm_config){
 		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
-		.dev.virtio_console = true, .dev.rng = true, .dev.balloon = true,
-		.dev.nr_disks = 1, .dev.disks[0] = { fuzz_disk_path(0), false },
+		.dev.virtio_console = true,
 	};
+	fuzz_dev_option(&r.cfg.dev, "rng", NULL);
+	fuzz_dev_option(&r.cfg.dev, "balloon", NULL);
+	fuzz_add_disk(&r.cfg.dev, 0, false);
 	fuzz_disks_reset();
 	if (fuzz_mem_init(&r.mem, RAM_SIZE) ||
 	    fuzz_vm_create(&r.vm, &r.cfg, &r.mem, &e))

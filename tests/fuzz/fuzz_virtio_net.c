@@ -265,10 +265,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.qsize = 1u << (fin_u8(&in) % 9);
 	features = fin_u64(&in);
 	r.cfg = (struct vm_config){
-		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_NONE, .dev.nr_nets = 1,
-		.dev.nets[0] = { .tap = TAP_NAME, .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
-			     .mac_set = fin_u8(&in) & 1 },
+		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_NONE,
 	};
+	fuzz_dev_option(&r.cfg.dev, "net", fin_u8(&in) & 1 ?
+			"tap=" TAP_NAME ",mac=52:54:00:12:34:56" : "tap=" TAP_NAME);
 	if (fuzz_mem_init(&r.mem, RAM_SIZE) ||
 	    fuzz_vm_create(&r.vm, &r.cfg, &r.mem, &e))
 		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);

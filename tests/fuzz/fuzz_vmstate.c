@@ -41,15 +41,16 @@ static void restore(const struct snapshot *s)
 		.cmdline = "", .nr_vcpus = s->nr_vcpus, .mem_size = s->mem_size,
 		.dev = s->dev,
 	};
+	struct disks_config *disks = device_config(&cfg.dev, &virtio_blk_device);
+	struct nets_config *nets = device_config(&cfg.dev, &virtio_net_device);
 	static struct vm vm;
 	struct guest_mem mem;
 	struct err e = { 0 };
 
 	cfg.dev.console = s->dev.virtio_console ? CONSOLE_VIRTIO : CONSOLE_SERIAL;
-	cfg.dev.nr_nets = 0;
-	for (unsigned int i = 0; i < s->dev.nr_disks; i++)
-		cfg.dev.disks[i] = (struct disk_config){ fuzz_disk_path(i),
-							 s->dev.disks[i].readonly };
+	nets->nr = 0;
+	for (unsigned int i = 0; i < disks->nr; i++)
+		disks->disks[i].path = fuzz_disk_path(i);
 	fuzz_disks_reset();
 	if (fuzz_mem_init(&mem, RAM_SIZE) || fuzz_vm_create(&vm, &cfg, &mem, &e))
 		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);

@@ -544,10 +544,8 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 	size_t cmdline_len = fin_u16(&in), initrd_len = fin_u32(&in) % sizeof(initrd_zeros);
 	struct vm_config cfg = {
 		.nr_vcpus = cpus, .mem_size = ram, .dev.console = CONSOLE_SERIAL,
-		.dev.discovery = discovery[flags & 3], .dev.rng = flags & 4,
-		.dev.balloon = flags & 8, .dev.virtio_console = flags & 16,
-		.dev.nr_disks = (flags & 32) != 0, .kernel_path = "kernel",
-		.initrd_path = "initrd",
+		.dev.discovery = discovery[flags & 3], .dev.virtio_console = flags & 16,
+		.kernel_path = "kernel", .initrd_path = "initrd",
 	};
 	static struct vm vm;
 	struct boot_image img;
@@ -572,7 +570,12 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 		cfg.initrd = initrd_len <= cfg.kernel_len ? kernel : initrd_zeros;
 		cfg.initrd_len = initrd_len;
 	}
-	cfg.dev.disks[0] = (struct disk_config){ fuzz_disk_path(0), false };
+	if (flags & 4)
+		fuzz_dev_option(&cfg.dev, "rng", NULL);
+	if (flags & 8)
+		fuzz_dev_option(&cfg.dev, "balloon", NULL);
+	if (flags & 32)
+		fuzz_add_disk(&cfg.dev, 0, false);
 	fuzz_disks_reset();
 	if (fuzz_mem_init(&mem, ram) || fuzz_vm_create(&vm, &cfg, &mem, &e))
 		fuzz_fail(__FILE__, __LINE__, "setup", "%s", e.msg);
@@ -606,4 +609,22 @@ void fuzz_vm_control(struct vm *vm, const char *cmd, int64_t pages)
 			break;
 	json_object_put(req);
 	json_object_put(reply);
+}
+
+void fuzz_dev_option(struct dev_config *cfg, const char *name, const char *arg)
+{
+	/* Options that keep no pointer into their value (not --disk). */
+	static char copy[256];
+	struct err e = { 0 };
+
+	snprintf(copy, sizeof(copy), "%s", arg ? arg : "");
+	FUZZ_CHECK(dev_config_option(cfg, name, arg ? copy : NULL, false, &e) == 0,
+		   "--%s %s: %s", name, copy, e.msg);
+}
+
+void fuzz_add_disk(struct dev_config *cfg, unsigned int i, bool readonly)
+{
+	struct disks_config *d = device_config(cfg, &virtio_blk_device);
+
+	d->disks[d->nr++] = (struct disk_config){ fuzz_disk_path(i), readonly };
 }

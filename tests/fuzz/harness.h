@@ -169,6 +169,14 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 		   void (*prepare)(uint8_t *kernel, size_t len));
 
 /*
+ * The devices' option --name [ARG] into cfg, as gmvm run's command line
+ * gives it (a setup failure when refused); a disk of the harness's (i) in
+ * virtio-blk's configuration.
+ */
+void fuzz_dev_option(struct dev_config *cfg, const char *name, const char *arg);
+void fuzz_add_disk(struct dev_config *cfg, unsigned int i, bool readonly);
+
+/*
  * A control request to the VM's devices, as the control socket would pass
  * it on ({"cmd": cmd, "pages": pages}); the answer is dropped.
  */

@@ -333,8 +333,7 @@ void seeds_vmstate(void)
 {
 	struct vm_config cfg = {
 		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
-		.dev.virtio_console = true, .dev.rng = true, .dev.balloon = true,
-		.dev.nr_disks = 1, .dev.disks[0] = { fuzz_disk_path(0), false },
+		.dev.virtio_console = true,
 	};
 	struct fuzz_queue q[3];
 	struct vmstate_writer w;
@@ -346,6 +345,9 @@ void seeds_vmstate(void)
 	size_t len;
 	uint8_t lcr = 0x03;
 
+	fuzz_dev_option(&cfg.dev, "rng", NULL);
+	fuzz_dev_option(&cfg.dev, "balloon", NULL);
+	fuzz_add_disk(&cfg.dev, 0, false);
 	if (fuzz_mem_init(&mem, 2 * MIB) || fuzz_vm_create(&vm, &cfg, &mem, &e)) {
 		fprintf(stderr, "mkseeds: %s\n", e.msg);
 		exit(1);
@@ -367,7 +369,8 @@ void seeds_vmstate(void)
 	 * path as a user would give it, not the memfd's (whose fd number
 	 * varies): the same seed every time.
 	 */
-	cfg.dev.disks[0].path = "/var/lib/gmvm/disk.img";
+	((struct disks_config *)device_config(&cfg.dev, &virtio_blk_device))->disks[0].path =
+		"/var/lib/gmvm/disk.img";
 	vm.nr_vcpus = 1;
 	snapshot_write_config(&vm, &w);
 	snapshot_write_regions(&vm, (const uint32_t[GUEST_MEM_MAX_REGIONS]){ 0 }, &w);
