@@ -44,6 +44,8 @@ struct dev_host_ops {
 	void (*request_exit)(void *vm, int status);
 	/* Take a snapshot now (--snapshot-on-request). */
 	void (*request_snapshot)(void *vm);
+	/* The tap called name, as tap_open() (lib/tuntap.h) opens it. */
+	int (*open_tap)(void *vm, const char *name, int vnet_hdr_len, struct err *e);
 };
 
 struct dev_host {
@@ -105,6 +107,12 @@ static inline void host_request_exit(struct dev_host *h, int status)
 static inline void host_request_snapshot(struct dev_host *h)
 {
 	h->ops->request_snapshot(h->vm);
+}
+
+static inline int host_open_tap(struct dev_host *h, const char *name,
+				int vnet_hdr_len, struct err *e)
+{
+	return h->ops->open_tap(h->vm, name, vnet_hdr_len, e);
 }
 
 #endif /* GMVM_DEVICE_HOST_H */

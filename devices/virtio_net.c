@@ -27,7 +27,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_ether.h>
-#include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stddef.h>
@@ -36,7 +35,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -510,48 +508,11 @@ static const struct virtio_device_ops virtio_net_ops = {
 	.destroy = net_destroy,
 };
 
-static int tap_attach_error(int errnum, const char *name, struct err *e)
+/* Its tap, opened by the host (it may be a fake one, for the fuzz target). */
+static int net_open_tap(struct virtio_net *n, struct dev_host *host, struct err *e)
 {
-	switch (errnum) {
-	case EINVAL:
-		return err_set(e, errnum, "not a tap device, or a multi-queue one");
-	case EBUSY:
-		return err_set(e, errnum, "in use by another process");
-	case EPERM:
-		return err_set(e, errnum, "not allowed to attach to it (owner or group)");
-	default:
-		return err_set(e, errnum, "TUNSETIFF %s: %s", name, strerror(errnum));
-	}
-}
-
-/*
- * Attach to the tap by name. TUNSETIFF would create a missing one (gone
- * again when gmvm ends, and connected to nothing), so the name must be
- * there before and still the same device after.
- */
-static int net_open_tap(struct virtio_net *n, struct err *e)
-{
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	unsigned int index = if_nametoindex(n->tap);
-	int hdr_len = NET_HDR_LEN;
-
-	if (!index)
-		return err_set(e, ENODEV, "no such network device (create it first: ip tuntap add dev %s mode tap)",
-			       n->tap);
-	n->tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (n->tap_fd < 0)
-		return err_set(e, errno, "/dev/net/tun: %s", strerror(errno));
-	memcpy(ifr.ifr_name, n->tap, sizeof(ifr.ifr_name));
-	if (ioctl(n->tap_fd, TUNSETIFF, &ifr) < 0)
-		return tap_attach_error(errno, n->tap, e);
-	if (if_nametoindex(n->tap) != index)
-		return err_set(e, ENODEV, "replaced or removed while being opened");
-	if (ioctl(n->tap_fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
-		return err_set(e, errno, "TUNSETVNETHDRSZ: %s", strerror(errno));
-	/* A persistent tap keeps offloads an earlier user turned on. */
-	if (ioctl(n->tap_fd, TUNSETOFFLOAD, 0) < 0)
-		return err_set(e, errno, "TUNSETOFFLOAD: %s", strerror(errno));
-	return 0;
+	n->tap_fd = host_open_tap(host, n->tap, NET_HDR_LEN, e);
+	return n->tap_fd < 0 ? n->tap_fd : 0;
 }
 
 /*
@@ -596,7 +557,7 @@ static int net_create(struct dev_host *host, const struct net_config *nc,
 			      nc->mac[0], nc->mac[1], nc->mac[2], nc->mac[3],
 			      nc->mac[4], nc->mac[5]);
 	else
-		ret = net_open_tap(n, e);
+		ret = net_open_tap(n, host, e);
 	if (ret) {
 		if (n->tap_fd >= 0)
 			close(n->tap_fd);

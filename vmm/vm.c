@@ -14,6 +14,7 @@
 #include "control.h"
 #include "kvm.h"
 #include "log.h"
+#include "tuntap.h"
 #include "sandbox.h"
 #include "snapshot.h"
 #include "uffd.h"
@@ -295,6 +296,13 @@ static void host_op_request_snapshot(void *vm)
 	vm_request_snapshot(vm);
 }
 
+static int host_op_open_tap(void *vm, const char *name, int vnet_hdr_len,
+			    struct err *e)
+{
+	(void)vm;
+	return tap_open(name, vnet_hdr_len, e);
+}
+
 static const struct dev_host_ops vm_host_ops = {
 	.add_device = host_op_add_device,
 	.add_pio = host_op_add_pio,
@@ -305,6 +313,7 @@ static const struct dev_host_ops vm_host_ops = {
 	.set_irq = host_op_set_irq,
 	.request_exit = host_op_request_exit,
 	.request_snapshot = host_op_request_snapshot,
+	.open_tap = host_op_open_tap,
 };
 
 static void vm_exit_event(struct event_source *src, uint32_t events)

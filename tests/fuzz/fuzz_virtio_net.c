@@ -6,12 +6,10 @@
  * "from the network" (with any virtio-net header), takes what the device
  * sent, removes the tap, pauses, snapshots.
  *
- * The tap is the one thing a test cannot have without privileges: this
- * target is linked with if_nametoindex(), open64() and ioctl() wrapped
- * (fuzz.mk), so that opening /dev/net/tun for the tap "fuzztap0" gives one
- * end of a SOCK_SEQPACKET socket pair -- a frame per message, like a tap
- * -- and TUNSETIFF and the other tap ioctls succeed on it. Everything else
- * goes to the real calls.
+ * The tap is the one thing a test cannot have without privileges: the
+ * device asks its host for it (devices/host.h), and this target's host
+ * gives one end of a SOCK_SEQPACKET socket pair for the tap "fuzztap0" --
+ * a frame per message, like a tap.
  *
  * Input: a header, then operations until the input ends.
  *   header: u8 queue size (1 << n % 9), u64 features to accept of those
@@ -47,7 +45,6 @@
 
 #define RAM_SIZE (64 * 1024)
 #define TAP_NAME "fuzztap0"
-#define TAP_INDEX 4242
 #define RX_GPA 0x4000ull
 #define TX_GPA 0x9000ull
 
@@ -56,54 +53,20 @@
 static int tap_fd = -1;		/* the device's end */
 static int tap_peer = -1;	/* the network's end */
 
-unsigned int __real_if_nametoindex(const char *name);
-unsigned int __wrap_if_nametoindex(const char *name);
-int __real_open64(const char *path, int flags, ...);
-int __wrap_open64(const char *path, int flags, ...);
-int __real_ioctl(int fd, unsigned long req, ...);
-int __wrap_ioctl(int fd, unsigned long req, ...);
-
-unsigned int __wrap_if_nametoindex(const char *name)
+/* The device's tap: one end of a socket pair, the network the other. */
+static int fake_tap_open(const char *name, struct err *e)
 {
-	return strcmp(name, TAP_NAME) ? __real_if_nametoindex(name) : TAP_INDEX;
-}
-
-/* open() is open64() with 64-bit file offsets, as gmvm is built. */
-int __wrap_open64(const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
 	int sv[2];
 
-	if (strcmp(path, "/dev/net/tun")) {
-		if (flags & (O_CREAT | O_TMPFILE)) {
-			va_start(ap, flags);
-			mode = va_arg(ap, mode_t);
-			va_end(ap);
-		}
-		return __real_open64(path, flags, mode);
-	}
+	if (strcmp(name, TAP_NAME))
+		return err_set(e, ENODEV, "no tap %s here", name);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
+		return err_set(e, errno, "socketpair: %s", strerror(errno));
 	if (tap_peer >= 0)
 		close(tap_peer);
 	tap_fd = sv[0];
 	tap_peer = sv[1];
 	return tap_fd;
-}
-
-int __wrap_ioctl(int fd, unsigned long req, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, req);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (fd == tap_fd && tap_fd >= 0 &&
-	    (req == TUNSETIFF || req == TUNSETVNETHDRSZ || req == TUNSETOFFLOAD))
-		return 0;
-	return __real_ioctl(fd, req, arg);
 }
 
 /* --- The driver ------------------------------------------------------------ */
@@ -267,6 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.cfg = (struct vm_config){
 		.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_NONE,
 	};
+	fuzz_tap_opener(fake_tap_open);
 	fuzz_dev_option(&r.cfg.dev, "net", fin_u8(&in) & 1 ?
 			"tap=" TAP_NAME ",mac=52:54:00:12:34:56" : "tap=" TAP_NAME);
 	if (fuzz_mem_init(&r.mem, RAM_SIZE) ||

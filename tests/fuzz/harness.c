@@ -187,9 +187,9 @@ void fuzz_disks_reset(void)
 /* --- KVM, as far as devices use it ---------------------------------------- */
 
 /*
- * The devices' host (devices/host.h) is the real VM's, less the three calls
- * that would reach KVM: an irqfd or an ioeventfd is only recorded, and an
- * interrupt line only checked.
+ * The devices' host (devices/host.h) is the real VM's, less the calls that
+ * would reach KVM or the network: an irqfd or an ioeventfd is only recorded,
+ * an interrupt line only checked, and a tap is what the target gives.
  */
 struct fake_ioeventfd {
 	const void *vm;
@@ -228,6 +228,23 @@ static void fake_set_irq(void *vm, unsigned int gsi, bool level)
 	FUZZ_CHECK(gsi < 24, "interrupt line %u", gsi);
 }
 
+static int (*fake_tap_opener)(const char *name, struct err *e);
+
+/* No tap here unless a target brings its own (fuzz_virtio_net). */
+static int fake_open_tap(void *vm, const char *name, int vnet_hdr_len, struct err *e)
+{
+	(void)vm;
+	(void)vnet_hdr_len;
+	if (!fake_tap_opener)
+		return err_set(e, ENODEV, "no tap %s in the fuzz harness", name);
+	return fake_tap_opener(name, e);
+}
+
+void fuzz_tap_opener(int (*open_tap)(const char *name, struct err *e))
+{
+	fake_tap_opener = open_tap;
+}
+
 static struct dev_host_ops fake_host_ops;
 
 /* The real VM's host calls, with KVM's three replaced. */
@@ -238,6 +255,7 @@ static void fake_host(struct vm *vm)
 		fake_host_ops.add_irqfd = fake_add_irqfd;
 		fake_host_ops.add_ioeventfd = fake_add_ioeventfd;
 		fake_host_ops.set_irq = fake_set_irq;
+		fake_host_ops.open_tap = fake_open_tap;
 	}
 	vm->host.ops = &fake_host_ops;
 }

@@ -174,6 +174,9 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
  * virtio-blk's configuration.
  */
 void fuzz_dev_option(struct dev_config *cfg, const char *name, const char *arg);
+
+/* What opens a tap for virtio-net (the harness has none by default). */
+void fuzz_tap_opener(int (*open_tap)(const char *name, struct err *e));
 void fuzz_add_disk(struct dev_config *cfg, unsigned int i, bool readonly);
 
 /*
