@@ -99,7 +99,7 @@ static void cpuid_set_topology(struct kvm_cpuid_entry2 *ent,
 
 int cpuid_setup(struct vcpu *vcpu, struct err *e)
 {
-	const struct kvm_cpuid2 *sup = vcpu->vm->cpuid;
+	const struct kvm_cpuid2 *sup = vcpu->vm->kvm.cpuid;
 	size_t size = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *c = malloc(size);
 	int ret = 0;

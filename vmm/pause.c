@@ -14,19 +14,19 @@ void vcpu_thread_begin(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
-	pthread_mutex_lock(&vm->pause_lock);
-	vm->nr_running++;
-	pthread_mutex_unlock(&vm->pause_lock);
+	pthread_mutex_lock(&vm->pause.lock);
+	vm->pause.nr_running++;
+	pthread_mutex_unlock(&vm->pause.lock);
 }
 
 void vcpu_thread_done(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
-	pthread_mutex_lock(&vm->pause_lock);
-	vm->nr_running--;
-	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
+	pthread_mutex_lock(&vm->pause.lock);
+	vm->pause.nr_running--;
+	pthread_cond_broadcast(&vm->pause.cond);
+	pthread_mutex_unlock(&vm->pause.lock);
 }
 
 static void vcpu_complete_exit(struct vcpu *vcpu)
@@ -43,18 +43,18 @@ void vcpu_park(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	vcpu_complete_exit(vcpu);
-	pthread_mutex_lock(&vm->pause_lock);
-	vm->nr_parked++;
-	pthread_cond_broadcast(&vm->pause_cond);
-	while (atomic_load(&vm->pause_requested) && !atomic_load(&vm->exiting))
-		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-	vm->nr_parked--;
-	pthread_mutex_unlock(&vm->pause_lock);
+	pthread_mutex_lock(&vm->pause.lock);
+	vm->pause.nr_parked++;
+	pthread_cond_broadcast(&vm->pause.cond);
+	while (atomic_load(&vm->pause.requested) && !atomic_load(&vm->exit.requested))
+		pthread_cond_wait(&vm->pause.cond, &vm->pause.lock);
+	vm->pause.nr_parked--;
+	pthread_mutex_unlock(&vm->pause.lock);
 }
 
 void vm_pause_async(struct vm *vm)
 {
-	if (atomic_exchange(&vm->pause_requested, true))
+	if (atomic_exchange(&vm->pause.requested, true))
 		return;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].started)
@@ -71,32 +71,32 @@ static void vm_pause_devices(struct vm *vm, bool paused)
 
 void vm_pause(struct vm *vm)
 {
-	bool was = vm->devices_paused;
+	bool was = vm->pause.devices_paused;
 
 	vm_pause_async(vm);
 	if (!was) {
-		vm->devices_paused = true;
+		vm->pause.devices_paused = true;
 		vm_pause_devices(vm, true);
 	}
-	pthread_mutex_lock(&vm->pause_lock);
-	while (vm->nr_parked < vm->nr_running && !atomic_load(&vm->exiting))
-		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-	pthread_mutex_unlock(&vm->pause_lock);
+	pthread_mutex_lock(&vm->pause.lock);
+	while (vm->pause.nr_parked < vm->pause.nr_running && !atomic_load(&vm->exit.requested))
+		pthread_cond_wait(&vm->pause.cond, &vm->pause.lock);
+	pthread_mutex_unlock(&vm->pause.lock);
 }
 
 void vm_resume(struct vm *vm)
 {
-	if (vm->devices_paused) {
-		vm->devices_paused = false;
+	if (vm->pause.devices_paused) {
+		vm->pause.devices_paused = false;
 		vm_pause_devices(vm, false);
 	}
-	pthread_mutex_lock(&vm->pause_lock);
-	atomic_store(&vm->pause_requested, false);
-	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
+	pthread_mutex_lock(&vm->pause.lock);
+	atomic_store(&vm->pause.requested, false);
+	pthread_cond_broadcast(&vm->pause.cond);
+	pthread_mutex_unlock(&vm->pause.lock);
 }
 
 bool vm_is_paused(struct vm *vm)
 {
-	return atomic_load(&vm->pause_requested);
+	return atomic_load(&vm->pause.requested);
 }

@@ -73,7 +73,7 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 
 	if (o->mode == RESTORE_MODE_EAGER || o->verify) {
 		*lazy = false;
-		snprintf(vm->restore_reason, sizeof(vm->restore_reason), "%s",
+		snprintf(vm->origin.reason, sizeof(vm->origin.reason), "%s",
 			 o->mode == RESTORE_MODE_EAGER ? "--restore eager" :
 			 "auto: --verify checks all of RAM before the guest runs");
 		return 0;
@@ -88,7 +88,7 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 			", and so does a lazy restore with --memory-backend memfd or anon" : "");
 		return err_mark(e, ERR_UNSUPPORTED);
 	}
-	snprintf(vm->restore_reason, sizeof(vm->restore_reason), "%s%s",
+	snprintf(vm->origin.reason, sizeof(vm->origin.reason), "%s%s",
 		 o->mode == RESTORE_MODE_AUTO ? "auto: " : "", why);
 	return 0;
 }
@@ -112,7 +112,7 @@ static void restore_ext_peer_event(struct event_source *src, uint32_t events)
 	log_error("the external page-fault handler on %s went away",
 		  r->o->uffd_socket);
 	/* Wake any vCPU waiting on it (the watchdog has nothing left to say), then stop. */
-	uffd_watch_release(r->vm.uffd_watch);
+	uffd_watch_release(r->vm.faults.watch);
 	event_loop_remove(&r->vm.loop, src);
 	vm_request_exit(&r->vm, VM_STATUS_FAILURE);
 }
@@ -135,7 +135,7 @@ static int restore_lazy(struct restore *r, struct err *e)
 	};
 	int sock, ret;
 
-	vm->restore_strategy = r->minor ? "lazy-minor" : "lazy-missing";
+	vm->origin.strategy = r->minor ? "lazy-minor" : "lazy-missing";
 	if (!o->uffd_socket) {
 		void *map = mmap(NULL, vm->mem.size, PROT_READ, MAP_SHARED,
 				 r->snap.mem_fd, 0);
@@ -149,11 +149,11 @@ static int restore_lazy(struct restore *r, struct err *e)
 			return -EIO;
 		hc.extents = r->extents;
 		hc.nr_extents = r->nr_extents;
-		ret = uffd_handler_create(&vm->uffd, &hc, e);
+		ret = uffd_handler_create(&vm->faults.uffd, &hc, e);
 		return ret ? ret : vm_watch_faults(vm, -1, "the uffd thread", e);
 	}
-	vm->restore_strategy = "lazy-external";
-	vm->uffd_external = true;
+	vm->origin.strategy = "lazy-external";
+	vm->faults.external = true;
 	sock = uffd_external_handoff(&vm->mem, o->uffd_socket,
 				     vm_fault_timeout_ns(vm), &r->ext_uffd, e);
 	if (sock < 0)
@@ -174,7 +174,7 @@ static int restore_eager(struct restore *r, struct err *e)
 	uint64_t t0 = time_now_ns();
 	long long bytes;
 
-	r->vm.restore_strategy = "eager";
+	r->vm.origin.strategy = "eager";
 	bytes = memfile_load(&r->vm.mem, r->snap.mem_fd, e);
 	if (bytes < 0) {
 		err_prefix(e, "snapshot %s", r->o->dir);
@@ -307,7 +307,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 	restore_phase(r, "exec, options and snapshot checks");
 	if (vm_create(vm, &r->cfg, e))
 		return -e->errnum;
-	vm->restored_from = r->o->dir;
+	vm->origin.snapshot = r->o->dir;
 	if (vm_check_config(vm, &r->cfg, e) ||
 	    (r->o->common.control && control_start(vm, r->o->common.control, e)))
 		return -e->errnum;
@@ -336,12 +336,12 @@ static int restore_prepare(struct restore *r, struct err *e)
 	ret = snapshot_restore_state(vm, &r->snap, e);
 	atomic_store(&vm->main_activity, NULL);
 	/* A fault the watchdog gave up on has been reported already. */
-	if (atomic_load(&vm->exiting))
-		return vm->exit_status;
+	if (atomic_load(&vm->exit.requested))
+		return vm->exit.status;
 	if (ret)
 		return -e->errnum;
 	restore_phase(r, "saved state given back");
-	log_notice("restore: %s (%s)", vm->restore_strategy, vm->restore_reason);
+	log_notice("restore: %s (%s)", vm->origin.strategy, vm->origin.reason);
 	return 0;
 }
 
@@ -352,8 +352,8 @@ static bool restore_finish(struct restore *r)
 	struct err e = { 0 };
 	bool ok = true;
 
-	if (vm->uffd && r->record_dir_fd >= 0) {
-		if (uffd_handler_write_workingset(vm->uffd, r->record_dir_fd,
+	if (vm->faults.uffd && r->record_dir_fd >= 0) {
+		if (uffd_handler_write_workingset(vm->faults.uffd, r->record_dir_fd,
 						  r->o->dir, &e)) {
 			log_error("--record-working-set: %s", e.msg);
 			ok = false;

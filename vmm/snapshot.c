@@ -207,13 +207,13 @@ int vm_snapshot(struct vm *vm, const char *dir, bool pause_after,
 	if (snprintf(tmp, sizeof(tmp), "%s.partial-%d", dir, (int)getpid()) >=
 	    (int)sizeof(tmp))
 		return err_set(e, ENAMETOOLONG, "snapshot directory name is too long");
-	if (vm->uffd_external)
+	if (vm->faults.external)
 		return err_set(e, ENOTSUP, "cannot snapshot a VM whose memory an external handler (--uffd-socket) still serves");
 	if (mkdir(tmp, 0700) < 0)
 		return err_set(e, errno, "cannot create %s: %s", tmp, strerror(errno));
 	vm_pause(vm);
 	/* Pages not fetched yet are not resident: fetch them first. */
-	ret = vm->uffd ? uffd_handler_complete(vm->uffd, e) : 0;
+	ret = vm->faults.uffd ? uffd_handler_complete(vm->faults.uffd, e) : 0;
 	if (!ret)
 		ret = snapshot_write_dir(vm, tmp, e);
 	if (!ret)
@@ -233,7 +233,7 @@ void vm_request_snapshot(struct vm *vm)
 	uint64_t one = 1;
 
 	vm_pause_async(vm);
-	if (write(vm->snapshot_source.fd, &one, sizeof(one)) < 0)
+	if (write(vm->snapshot_req.source.fd, &one, sizeof(one)) < 0)
 		log_error("cannot wake the main thread for a snapshot: %s",
 			  strerror(errno));
 }
@@ -248,13 +248,13 @@ static void vm_snapshot_event(struct event_source *src, uint32_t events)
 	(void)events;
 	if (read(src->fd, &n, sizeof(n)) < 0)
 		return;
-	if (vm_snapshot(vm, vm->snapshot_dir, true, &e)) {
+	if (vm_snapshot(vm, vm->snapshot_req.dir, true, &e)) {
 		log_error("snapshot requested by the guest: %s", e.msg);
 		vm_request_exit(vm, VM_STATUS_FAILURE);
 		return;
 	}
-	log_notice("snapshot written to %s", vm->snapshot_dir);
-	if (vm->snapshot_then_stop)
+	log_notice("snapshot written to %s", vm->snapshot_req.dir);
+	if (vm->snapshot_req.then_stop)
 		vm_request_exit(vm, 0);
 	else
 		vm_resume(vm);
@@ -264,15 +264,15 @@ int vm_snapshot_requests_init(struct vm *vm, struct err *e)
 {
 	int ret;
 
-	if (!vm->snapshot_dir)
+	if (!vm->snapshot_req.dir)
 		return 0;
-	vm->snapshot_source = (struct event_source){
+	vm->snapshot_req.source = (struct event_source){
 		.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
 		.handler = vm_snapshot_event,
 		.opaque = vm,
 	};
-	if (vm->snapshot_source.fd < 0)
+	if (vm->snapshot_req.source.fd < 0)
 		return err_set(e, errno, "eventfd: %s", strerror(errno));
-	ret = event_loop_add(&vm->loop, &vm->snapshot_source, EPOLLIN);
+	ret = event_loop_add(&vm->loop, &vm->snapshot_req.source, EPOLLIN);
 	return ret ? err_set(e, -ret, "epoll: %s", strerror(-ret)) : 0;
 }

@@ -51,10 +51,10 @@ static json_object *restore_json(struct vm *vm)
 	json_object *o = json_object_new_object();
 	uint64_t first = atomic_load(&vm->first_run_ns);
 
-	json_object_object_add(o, "snapshot", json_object_new_string(vm->restored_from));
-	json_object_object_add(o, "strategy", json_object_new_string(vm->restore_strategy));
-	json_object_object_add(o, "reason", json_object_new_string(vm->restore_reason));
-	add_u64(o, "snapshot_age_ms", vm->restore_sat_ns / 1000000);
+	json_object_object_add(o, "snapshot", json_object_new_string(vm->origin.snapshot));
+	json_object_object_add(o, "strategy", json_object_new_string(vm->origin.strategy));
+	json_object_object_add(o, "reason", json_object_new_string(vm->origin.reason));
+	add_u64(o, "snapshot_age_ms", vm->origin.snapshot_age_ns / 1000000);
 	if (first)
 		add_u64(o, "latency_us", (first - vm->start_ns) / 1000);
 	return o;
@@ -65,19 +65,19 @@ json_object *vm_stats_object(struct vm *vm)
 	json_object *root = json_object_new_object();
 
 	json_object_object_add(root, "state", json_object_new_string(
-		atomic_load(&vm->exiting) ? "stopping" :
+		atomic_load(&vm->exit.requested) ? "stopping" :
 		vm_is_paused(vm) ? "paused" : "running"));
 	add_u64(root, "vcpus", vm->nr_vcpus);
 	add_u64(root, "memory_bytes", vm->mem.size);
 	json_object_object_add(root, "memory_backend",
 			       json_object_new_string(vm->mem.backend ? vm->mem.backend->name : "none"));
 	json_object_object_add(root, "memory_backend_reason",
-			       json_object_new_string(vm->backend_reason));
+			       json_object_new_string(vm->origin.backend_reason));
 	add_u64(root, "uptime_ms", (time_now_ns() - vm->start_ns) / 1000000);
-	if (vm->restored_from)
+	if (vm->origin.snapshot)
 		json_object_object_add(root, "restore", restore_json(vm));
-	if (vm->uffd)
-		json_object_object_add(root, "uffd", uffd_stats_json(vm->uffd));
+	if (vm->faults.uffd)
+		json_object_object_add(root, "uffd", uffd_stats_json(vm->faults.uffd));
 	/* Each device adds its own counters. */
 	for (unsigned int i = 0; i < vm->nr_devices; i++)
 		if (vm->devices[i]->ops->stats)

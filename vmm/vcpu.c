@@ -33,11 +33,11 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 
 	vcpu->vm = vm;
 	vcpu->id = id;
-	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	vcpu->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd < 0)
 		return err_set(e, errno, "KVM_CREATE_VCPU %u: %s", id,
 			       strerror(errno));
-	vcpu->run = mmap(NULL, vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
+	vcpu->run = mmap(NULL, vm->kvm.run_size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED) {
 		ret = err_set(e, errno, "mmap of vCPU %u's kvm_run: %s", id,
@@ -51,7 +51,7 @@ int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id,
 	if (!ret)
 		ret = vcpu_x86_setup(vcpu, e);
 	if (ret) {
-		munmap(vcpu->run, vm->vcpu_mmap_size);
+		munmap(vcpu->run, vm->kvm.run_size);
 		close(vcpu->fd);
 		vcpu->run = NULL;
 		vcpu->fd = -1;
@@ -195,8 +195,8 @@ static void *vcpu_thread(void *arg)
 	}
 	atomic_compare_exchange_strong(&vm->first_run_ns, &none, time_now_ns());
 
-	while (!atomic_load(&vm->exiting)) {
-		if (atomic_load(&vm->pause_requested)) {
+	while (!atomic_load(&vm->exit.requested)) {
+		if (atomic_load(&vm->pause.requested)) {
 			vcpu_park(vcpu);
 			continue;
 		}
@@ -205,7 +205,7 @@ static void *vcpu_thread(void *arg)
 		 * The VM is ending: what this exit says may come of it (a
 		 * watchdog that released guest RAM leaves the guest zeros).
 		 */
-		if (atomic_load(&vm->exiting))
+		if (atomic_load(&vm->exit.requested))
 			break;
 		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -271,7 +271,7 @@ void vcpu_destroy(struct vcpu *vcpu)
 	if (vcpu->abandoned)
 		return;
 	if (vcpu->run)
-		munmap(vcpu->run, vcpu->vm->vcpu_mmap_size);
+		munmap(vcpu->run, vcpu->vm->kvm.run_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	vcpu->run = NULL;

@@ -36,7 +36,7 @@ static const struct vcpu_blob {
 
 static size_t vcpu_xsave_size(const struct vm *vm)
 {
-	int n = kvm_check_cap(vm->vm_fd, KVM_CAP_XSAVE2);
+	int n = kvm_check_cap(vm->kvm.vm_fd, KVM_CAP_XSAVE2);
 
 	return n > VCPU_XSAVE_MIN ? (size_t)n : VCPU_XSAVE_MIN;
 }
@@ -53,7 +53,7 @@ static int vm_msr_indices(struct vm *vm, struct vcpu *probe)
 	unsigned int kept = 0;
 	int ret = 0;
 
-	if (vm->msr_indices)
+	if (vm->kvm.msr_indices)
 		return 0;
 	list = calloc(1, sizeof(*list) + VCPU_MAX_MSRS * sizeof(uint32_t));
 	one = calloc(1, sizeof(*one) + sizeof(one->entries[0]));
@@ -62,7 +62,7 @@ static int vm_msr_indices(struct vm *vm, struct vcpu *probe)
 		goto out;
 	}
 	list->nmsrs = VCPU_MAX_MSRS;
-	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+	if (ioctl(vm->kvm.dev_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -73,13 +73,13 @@ static int vm_msr_indices(struct vm *vm, struct vcpu *probe)
 		if (ioctl(probe->fd, KVM_GET_MSRS, one) == 1)
 			list->indices[kept++] = list->indices[i];
 	}
-	vm->msr_indices = malloc(kept * sizeof(uint32_t) + 1);
-	if (!vm->msr_indices) {
+	vm->kvm.msr_indices = malloc(kept * sizeof(uint32_t) + 1);
+	if (!vm->kvm.msr_indices) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	memcpy(vm->msr_indices, list->indices, kept * sizeof(uint32_t));
-	vm->nr_msr_indices = kept;
+	memcpy(vm->kvm.msr_indices, list->indices, kept * sizeof(uint32_t));
+	vm->kvm.nr_msr_indices = kept;
 out:
 	free(one);
 	free(list);
@@ -100,7 +100,7 @@ static void vcpu_save_msrs(struct vcpu *vcpu, struct vmstate_writer *w,
 		w->err = ret;
 		return;
 	}
-	n = vm->nr_msr_indices;
+	n = vm->kvm.nr_msr_indices;
 	msrs = calloc(1, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
 	if (!msrs) {
 		w->err = -ENOMEM;
@@ -108,7 +108,7 @@ static void vcpu_save_msrs(struct vcpu *vcpu, struct vmstate_writer *w,
 	}
 	msrs->nmsrs = n;
 	for (unsigned int i = 0; i < n; i++)
-		msrs->entries[i].index = vm->msr_indices[i];
+		msrs->entries[i].index = vm->kvm.msr_indices[i];
 	got = ioctl(vcpu->fd, KVM_GET_MSRS, msrs);
 	if (got != (int)n) {
 		err_set(e, EIO, "vCPU %u: KVM_GET_MSRS read %d of %u MSRs",
@@ -124,7 +124,7 @@ static void vcpu_save_msrs(struct vcpu *vcpu, struct vmstate_writer *w,
 static int vcpu_save_cpuid(struct vcpu *vcpu, struct vmstate_writer *w,
 			   struct err *e)
 {
-	unsigned int n = vcpu->vm->cpuid->nent;
+	unsigned int n = vcpu->vm->kvm.cpuid->nent;
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
 	if (!c)
@@ -216,7 +216,7 @@ static int vcpu_restore_cpuid(struct vcpu *vcpu, const struct vmstate *vs,
  */
 static void vcpu_advance_tsc(struct vcpu *vcpu, struct kvm_msrs *msrs)
 {
-	uint64_t sat = vcpu->vm->restore_sat_ns;
+	uint64_t sat = vcpu->vm->origin.snapshot_age_ns;
 	int khz;
 
 	if (!sat || (khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0)) <= 0)

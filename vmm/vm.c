@@ -41,11 +41,11 @@ static int vm_mask_pics(struct vm *vm, struct err *e)
 	for (unsigned int i = 0; i < ARRAY_SIZE(pics); i++) {
 		struct kvm_irqchip chip = { .chip_id = pics[i].id };
 
-		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+		if (ioctl(vm->kvm.vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
 			return err_set(e, errno, "KVM_GET_IRQCHIP: %s", strerror(errno));
 		chip.chip.pic.imr = 0xff;
 		chip.chip.pic.irq_base = pics[i].base;
-		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
+		if (ioctl(vm->kvm.vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
 			return err_set(e, errno, "KVM_SET_IRQCHIP: %s", strerror(errno));
 	}
 	return 0;
@@ -56,14 +56,14 @@ int vm_create_irqchip(struct vm *vm, struct err *e)
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t ident = VM_IDENTITY_MAP_ADDR;
 
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0)
 		return err_set(e, errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
-	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
 		return err_set(e, errno, "KVM_SET_IDENTITY_MAP_ADDR: %s",
 			       strerror(errno));
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return err_set(e, errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_set(e, errno, "KVM_CREATE_PIT2: %s", strerror(errno));
 	return vm_mask_pics(vm, e);
 }
@@ -73,10 +73,10 @@ static const struct dev_host_ops vm_host_ops;
 void vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->exit_efd = -1;
+	vm->kvm.dev_fd = vm->kvm.vm_fd = vm->exit.efd = -1;
 	vm->loop.epoll_fd = -1;
 	vm->mem.fd = -1;
-	vm->snapshot_source.fd = -1;
+	vm->snapshot_req.source.fd = -1;
 	console_init(&vm->console, CONSOLE_NONE);
 	vm->host = (struct dev_host){
 		.ops = &vm_host_ops,
@@ -85,8 +85,8 @@ void vm_init(struct vm *vm)
 		.loop = &vm->loop,
 		.console = &vm->console,
 	};
-	pthread_mutex_init(&vm->pause_lock, NULL);
-	pthread_cond_init(&vm->pause_cond, NULL);
+	pthread_mutex_init(&vm->pause.lock, NULL);
+	pthread_cond_init(&vm->pause.cond, NULL);
 }
 
 void vm_take_config(struct vm *vm, const struct vm_config *cfg)
@@ -94,8 +94,8 @@ void vm_take_config(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = cfg;
 	vm->start_ns = cfg->start_ns;
 	vm->host.start_ns = cfg->start_ns;
-	vm->snapshot_dir = cfg->snapshot_dir;
-	vm->snapshot_then_stop = cfg->snapshot_then_stop;
+	vm->snapshot_req.dir = cfg->snapshot_dir;
+	vm->snapshot_req.then_stop = cfg->snapshot_then_stop;
 	console_init(&vm->console, cfg->dev.console);
 }
 
@@ -104,34 +104,34 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	int ret;
 
 	vm_take_config(vm, cfg);
-	vm->kvm_fd = kvm_open(e);
-	if (vm->kvm_fd < 0)
-		return vm->kvm_fd;
-	ret = kvm_check_required_caps(vm->kvm_fd, e);
+	vm->kvm.dev_fd = kvm_open(e);
+	if (vm->kvm.dev_fd < 0)
+		return vm->kvm.dev_fd;
+	ret = kvm_check_required_caps(vm->kvm.dev_fd, e);
 	if (ret)
 		return ret;
-	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if ((long)vm->vcpu_mmap_size < (long)sizeof(struct kvm_run))
+	vm->kvm.run_size = ioctl(vm->kvm.dev_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if ((long)vm->kvm.run_size < (long)sizeof(struct kvm_run))
 		return err_set(e, EINVAL, "KVM_GET_VCPU_MMAP_SIZE: bad size %ld",
-			       (long)vm->vcpu_mmap_size);
-	vm->cpuid = kvm_get_supported_cpuid(vm->kvm_fd, e);
-	if (!vm->cpuid)
+			       (long)vm->kvm.run_size);
+	vm->kvm.cpuid = kvm_get_supported_cpuid(vm->kvm.dev_fd, e);
+	if (!vm->kvm.cpuid)
 		return -e->errnum;
 	do
-		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	while (vm->vm_fd < 0 && errno == EINTR);
-	if (vm->vm_fd < 0)
+		vm->kvm.vm_fd = ioctl(vm->kvm.dev_fd, KVM_CREATE_VM, 0);
+	while (vm->kvm.vm_fd < 0 && errno == EINTR);
+	if (vm->kvm.vm_fd < 0)
 		return err_set(e, errno, "KVM_CREATE_VM: %s", strerror(errno));
 	if (cfg->async_teardown) {
-		ret = vm_async_teardown_start(vm->vm_fd, e);
+		ret = vm_async_teardown_start(vm->kvm.vm_fd, e);
 		if (ret)
 			return ret;
 	}
 	ret = event_loop_init(&vm->loop);
 	if (ret)
 		return err_set(e, -ret, "epoll_create1: %s", strerror(-ret));
-	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->exit_efd < 0)
+	vm->exit.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->exit.efd < 0)
 		return err_set(e, errno, "eventfd: %s", strerror(errno));
 	return 0;
 }
@@ -194,7 +194,7 @@ int vm_add_irqfd(struct vm *vm, int fd, uint32_t gsi, struct err *e)
 {
 	struct kvm_irqfd irqfd = { .fd = fd, .gsi = gsi };
 
-	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0)
 		return err_set(e, errno, "KVM_IRQFD for GSI %u: %s", gsi,
 			       strerror(errno));
 	return 0;
@@ -211,7 +211,7 @@ int vm_add_ioeventfd(struct vm *vm, int fd, uint64_t addr, uint32_t len,
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
 
-	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0)
 		return err_set(e, errno, "KVM_IOEVENTFD at %#llx: %s",
 			       (unsigned long long)addr, strerror(errno));
 	return 0;
@@ -221,7 +221,7 @@ void vm_set_irq(struct vm *vm, unsigned int gsi, bool level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		log_warn("KVM_IRQ_LINE %u=%d: %s", gsi, level, strerror(errno));
 }
 
@@ -229,14 +229,14 @@ void vm_request_exit(struct vm *vm, int status)
 {
 	uint64_t one = 1;
 
-	if (atomic_exchange(&vm->exiting, true))
+	if (atomic_exchange(&vm->exit.requested, true))
 		return;
-	vm->exit_status = status;
+	vm->exit.status = status;
 	/* Parked vCPUs and anyone waiting for them must see it. */
-	pthread_mutex_lock(&vm->pause_lock);
-	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
-	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
+	pthread_mutex_lock(&vm->pause.lock);
+	pthread_cond_broadcast(&vm->pause.cond);
+	pthread_mutex_unlock(&vm->pause.lock);
+	if (write(vm->exit.efd, &one, sizeof(one)) < 0)
 		log_error("cannot wake the main thread: %s", strerror(errno));
 }
 
@@ -376,24 +376,24 @@ int vm_start_fault_service(struct vm *vm, struct err *e)
 {
 	int ret;
 
-	if (vm->fault_service_started)
+	if (vm->faults.started)
 		return 0;
 	/* No other thread yet: capabilities are per thread. */
 	ret = privdrop_apply(&vm->cfg->privdrop, e);
-	if (!ret && vm->uffd)
-		ret = uffd_handler_run(vm->uffd, e);
-	if (!ret && vm->uffd_watch)
-		ret = uffd_watch_run(vm->uffd_watch, e);
-	vm->fault_service_started = !ret;
+	if (!ret && vm->faults.uffd)
+		ret = uffd_handler_run(vm->faults.uffd, e);
+	if (!ret && vm->faults.watch)
+		ret = uffd_watch_run(vm->faults.watch, e);
+	vm->faults.started = !ret;
 	return ret;
 }
 
 void vm_stop_fault_service(struct vm *vm)
 {
-	uffd_watch_stop(vm->uffd_watch);
-	vm->uffd_watch = NULL;
-	uffd_handler_stop(vm->uffd);
-	vm->uffd = NULL;
+	uffd_watch_stop(vm->faults.watch);
+	vm->faults.watch = NULL;
+	uffd_handler_stop(vm->faults.uffd);
+	vm->faults.uffd = NULL;
 }
 
 /* The watchdog's words for a thread of ours. */
@@ -433,9 +433,9 @@ int vm_watch_faults(struct vm *vm, int uffd, const char *server,
 		    struct err *e)
 {
 	struct uffd_watch_config wc = {
-		.uffd = vm->uffd ? uffd_handler_fd(vm->uffd) : uffd,
+		.uffd = vm->faults.uffd ? uffd_handler_fd(vm->faults.uffd) : uffd,
 		.mem = &vm->mem,
-		.handler = vm->uffd,
+		.handler = vm->faults.uffd,
 		.server = server,
 		.bound_ns = vm_fault_timeout_ns(vm),
 		.name_thread = vm_name_thread,
@@ -443,9 +443,9 @@ int vm_watch_faults(struct vm *vm, int uffd, const char *server,
 		.opaque = vm,
 		.thread_init = watch_thread_confine,
 	};
-	int ret = uffd_watch_create(&vm->uffd_watch, &wc, e);
+	int ret = uffd_watch_create(&vm->faults.watch, &wc, e);
 
-	if (!ret && !uffd_watch_sees_answers(vm->uffd_watch))
+	if (!ret && !uffd_watch_sees_answers(vm->faults.watch))
 		log_warn("no /proc/self/fdinfo here: a fault %s reads but never answers is not caught, only one it never reads",
 			 server);
 	return ret;
@@ -467,7 +467,7 @@ static void vm_stop_vcpus(struct vm *vm, unsigned int n)
 		stuck += !vcpu_join(&vm->vcpus[i], VM_VCPU_STOP_NS);
 	if (!stuck)
 		return;
-	if (uffd_watch_release(vm->uffd_watch))
+	if (uffd_watch_release(vm->faults.watch))
 		log_error("%u vCPU(s) did not stop within %llu ms: they wait on guest RAM that is not being served; guest RAM released",
 			  stuck, (unsigned long long)(VM_VCPU_STOP_NS / 1000000));
 	for (unsigned int i = 0; i < n; i++) {
@@ -478,8 +478,8 @@ static void vm_stop_vcpus(struct vm *vm, unsigned int n)
 		log_error("vCPU %u does not stop: gmvm ends without it", i);
 		v->abandoned = true;
 	}
-	if (!vm->exit_status)
-		vm->exit_status = VM_STATUS_FAILURE;
+	if (!vm->exit.status)
+		vm->exit.status = VM_STATUS_FAILURE;
 }
 
 /* The main thread's allowlist, with what each device calls on its own fds. */
@@ -502,12 +502,12 @@ int vm_run(struct vm *vm)
 	unsigned int started = 0;
 	int ret;
 
-	vm->exit_source = (struct event_source){
-		.fd = vm->exit_efd,
+	vm->exit.source = (struct event_source){
+		.fd = vm->exit.efd,
 		.handler = vm_exit_event,
 		.opaque = vm,
 	};
-	ret = event_loop_add(&vm->loop, &vm->exit_source, EPOLLIN);
+	ret = event_loop_add(&vm->loop, &vm->exit.source, EPOLLIN);
 	if (!ret)
 		ret = vm_watch_signals(vm, &sigs, &e);
 	if (!ret)
@@ -523,8 +523,8 @@ int vm_run(struct vm *vm)
 	for (; !ret && started < vm->nr_vcpus; started++)
 		ret = vcpu_start(&vm->vcpus[started], &e);
 	/* Only now: the background work would slow down the restore. */
-	if (!ret && vm->uffd)
-		uffd_handler_fill(vm->uffd);
+	if (!ret && vm->faults.uffd)
+		uffd_handler_fill(vm->faults.uffd);
 	/* Every thread exists now: the main thread confines itself last. */
 	if (!ret)
 		ret = vm_confine_main(vm, &e);
@@ -541,7 +541,7 @@ int vm_run(struct vm *vm)
 	vm_stop_vcpus(vm, started);
 	if (sigs.src.fd >= 0)
 		close(sigs.src.fd);
-	return vm->exit_status;
+	return vm->exit.status;
 }
 
 void vm_destroy(struct vm *vm)
@@ -563,17 +563,17 @@ void vm_destroy(struct vm *vm)
 	console_destroy(&vm->console);
 	guest_mem_destroy(&vm->mem);
 	event_loop_destroy(&vm->loop);
-	free(vm->cpuid);
-	vm->cpuid = NULL;
-	free(vm->msr_indices);
-	vm->msr_indices = NULL;
-	if (vm->exit_efd >= 0)
-		close(vm->exit_efd);
-	if (vm->snapshot_source.fd >= 0)
-		close(vm->snapshot_source.fd);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	vm->exit_efd = vm->vm_fd = vm->kvm_fd = -1;
+	free(vm->kvm.cpuid);
+	vm->kvm.cpuid = NULL;
+	free(vm->kvm.msr_indices);
+	vm->kvm.msr_indices = NULL;
+	if (vm->exit.efd >= 0)
+		close(vm->exit.efd);
+	if (vm->snapshot_req.source.fd >= 0)
+		close(vm->snapshot_req.source.fd);
+	if (vm->kvm.vm_fd >= 0)
+		close(vm->kvm.vm_fd);
+	if (vm->kvm.dev_fd >= 0)
+		close(vm->kvm.dev_fd);
+	vm->exit.efd = vm->kvm.vm_fd = vm->kvm.dev_fd = -1;
 }

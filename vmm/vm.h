@@ -97,13 +97,16 @@ struct json_object;
 
 struct vm {
 	const struct vm_config *cfg;	/* outlives the VM */
-	int kvm_fd;
-	int vm_fd;
-	size_t vcpu_mmap_size;
-	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
-	/* The MSRs a snapshot saves: probed at the first one (vcpu_state.c). */
-	uint32_t *msr_indices;
-	unsigned int nr_msr_indices;
+	/* What KVM gave it. */
+	struct vm_kvm {
+		int dev_fd;			/* /dev/kvm */
+		int vm_fd;
+		size_t run_size;		/* of a vCPU's struct kvm_run */
+		struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+		/* The MSRs a snapshot saves: probed at the first (vcpu_state.c). */
+		uint32_t *msr_indices;
+		unsigned int nr_msr_indices;
+	} kvm;
 	struct guest_mem mem;
 	struct bus pio_bus;
 	struct bus mmio_bus;
@@ -118,40 +121,52 @@ struct vm {
 	struct event_loop loop;
 	uint64_t start_ns;		/* when the monitor started */
 
-	/* Pausing (vmm/pause.c): vCPUs park while pause_requested is set. */
-	pthread_mutex_t pause_lock;
-	pthread_cond_t pause_cond;	/* parked vCPUs wait; pausers too */
-	atomic_bool pause_requested;
-	unsigned int nr_running;	/* vCPU threads alive */
-	unsigned int nr_parked;
-	bool devices_paused;		/* main thread only */
+	/* Pausing (vmm/pause.c): vCPUs park while pause.requested is set. */
+	struct vm_pause {
+		pthread_mutex_t lock;
+		pthread_cond_t cond;		/* parked vCPUs wait; pausers too */
+		atomic_bool requested;
+		unsigned int nr_running;	/* vCPU threads alive */
+		unsigned int nr_parked;
+		bool devices_paused;		/* main thread only */
+	} pause;
 
 	/* How this VM came to be, for stats (vmm/stats.c). */
-	const char *restored_from;	/* snapshot dir; NULL when booted */
-	char backend_reason[320];	/* why mem.backend was chosen */
-	const char *restore_strategy;	/* "eager", "lazy-missing", ... */
-	char restore_reason[320];
-	uint64_t restore_sat_ns;	/* how long the snapshot sat */
-	struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
-	struct uffd_watch *uffd_watch;	/* its fault watchdog, or NULL */
-	bool fault_service_started;	/* vm_start_fault_service() done */
+	struct vm_origin {
+		const char *snapshot;		/* restored from; NULL when booted */
+		char backend_reason[320];	/* why mem.backend was chosen */
+		const char *strategy;		/* "eager", "lazy-missing", ... */
+		char reason[320];
+		uint64_t snapshot_age_ns;	/* how long the snapshot sat */
+	} origin;
+
+	/* What serves guest RAM lazily, and watches it (vm_start_fault_service). */
+	struct vm_faults {
+		struct uffd_handler *uffd;	/* lazy restore's handler, or NULL */
+		struct uffd_watch *watch;	/* its fault watchdog, or NULL */
+		bool started;
+		bool external;			/* --uffd-socket serves guest RAM */
+	} faults;
 	/* What the main thread is doing, for the watchdog's messages. */
 	const char *_Atomic main_activity;
-	bool uffd_external;		/* --uffd-socket serves guest RAM */
 	_Atomic uint64_t first_run_ns;	/* first KVM_RUN of any vCPU */
 
 	/* Guest-requested snapshots (--snapshot-on-request). */
-	const char *snapshot_dir;
-	bool snapshot_then_stop;
-	struct event_source snapshot_source;	/* eventfd */
+	struct vm_snapshot_requests {
+		const char *dir;
+		bool then_stop;
+		struct event_source source;	/* eventfd */
+	} snapshot_req;
 
 	struct control_server *control;	/* --control, or NULL */
 
 	/* Set once by the first vm_request_exit(). */
-	atomic_bool exiting;
-	int exit_status;
-	int exit_efd;			/* wakes the main thread */
-	struct event_source exit_source;
+	struct vm_exit {
+		atomic_bool requested;
+		int status;
+		int efd;			/* wakes the main thread */
+		struct event_source source;
+	} exit;
 };
 
 /*
@@ -180,9 +195,10 @@ int vm_async_teardown_start(int vm_fd, struct err *e);
  * Check cfg against what this host allows (vCPU count, memory size against
  * host RAM and guest address width, the memory backend) and, when cfg leaves
  * the backend open, pick the best one offered: guest_memfd where it works,
- * else memfd, a choice said under -v, in vm->backend_reason and in --stats,
- * never warned about. Returns 0, or -EINVAL / -ENOTSUP with e filled and
- * classed ERR_INPUT / ERR_UNSUPPORTED: such failures are the user's input.
+ * else memfd, a choice said under -v, in vm->origin.backend_reason and in
+ * --stats, never warned about. Returns 0, or -EINVAL / -ENOTSUP with e
+ * filled and classed ERR_INPUT / ERR_UNSUPPORTED: such failures are the
+ * user's input.
  */
 int vm_check_config(struct vm *vm, struct vm_config *cfg, struct err *e);
 
@@ -270,8 +286,8 @@ void vm_request_exit(struct vm *vm, int status);
 int vm_start_fault_service(struct vm *vm, struct err *e);
 
 /*
- * Watch the faults on guest RAM (memory/uffd_watch.c) served by vm->uffd,
- * or, when vm->uffd is NULL, by the external handler server (a message's
+ * Watch the faults on guest RAM (memory/uffd_watch.c) served by vm->faults.uffd,
+ * or, when vm->faults.uffd is NULL, by the external handler server (a message's
  * words) on uffd, gmvm's copy. Past cfg->fault_timeout_ns a stuck fault ends
  * the VM with status 1 and a message. Before vm_start_fault_service().
  */

@@ -100,8 +100,8 @@ static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
 	}
 	qsort(ext, n, sizeof(ext[0]), extent_cmp);
 	hc.nr_extents = n;
-	vm->restore_strategy = "lazy-load";
-	ret = uffd_handler_create(&vm->uffd, &hc, e);
+	vm->origin.strategy = "lazy-load";
+	ret = uffd_handler_create(&vm->faults.uffd, &hc, e);
 	return ret ? ret : vm_watch_faults(vm, -1, "the uffd thread", e);
 }
 
@@ -135,7 +135,7 @@ static char *vm_kernel_cmdline(const struct vm *vm, const struct vm_config *cfg)
 int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 		   struct boot_image *img, struct err *e)
 {
-	struct kvm_cpuid_entry2 *leaf1 = cpuid_find(vm->cpuid, 1, 0);
+	struct kvm_cpuid_entry2 *leaf1 = cpuid_find(vm->kvm.cpuid, 1, 0);
 	char *cmdline = vm_kernel_cmdline(vm, cfg);
 	struct boot_params_in in = {
 		.cmdline = cmdline,

@@ -21,7 +21,7 @@ static uint64_t host_ram_bytes(void)
 
 static int vm_check_memory(const struct vm *vm, uint64_t size, struct err *e)
 {
-	unsigned int bits = kvm_phys_bits(vm->cpuid);
+	unsigned int bits = kvm_phys_bits(vm->kvm.cpuid);
 	uint64_t host = host_ram_bytes();
 	struct guest_mem layout;
 
@@ -43,7 +43,7 @@ static int vm_check_memory(const struct vm *vm, uint64_t size, struct err *e)
 
 static int vm_check_vcpus(const struct vm *vm, unsigned int n, struct err *e)
 {
-	int kvm_max = kvm_check_cap(vm->vm_fd, KVM_CAP_MAX_VCPUS);
+	int kvm_max = kvm_check_cap(vm->kvm.vm_fd, KVM_CAP_MAX_VCPUS);
 	unsigned int max = VM_MAX_VCPUS;
 
 	if (kvm_max > 0 && (unsigned int)kvm_max < max)
@@ -68,14 +68,14 @@ static int vm_pick_backend(struct vm *vm, struct vm_config *cfg,
 	struct err why = { 0 };
 
 	if (want && want->kind != GUEST_MEM_GMEM) {
-		snprintf(vm->backend_reason, sizeof(vm->backend_reason), "%s",
+		snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason), "%s",
 			 cfg->backend_explicit ? "--memory-backend" :
 			 "the snapshot's backend");
 		goto picked;
 	}
-	if (kvm_probe_gmem(vm->vm_fd, &why) == 0) {
+	if (kvm_probe_gmem(vm->kvm.vm_fd, &why) == 0) {
 		cfg->backend = &guest_mem_backend_gmem;
-		snprintf(vm->backend_reason, sizeof(vm->backend_reason), "%s",
+		snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason), "%s",
 			 cfg->backend_explicit ? "--memory-backend" : want ?
 			 "the snapshot's backend" : "default: this host offers guest_memfd");
 		goto picked;
@@ -85,12 +85,12 @@ static int vm_pick_backend(struct vm *vm, struct vm_config *cfg,
 			       "--memory-backend gmem: this host does not offer guest_memfd (%s); memfd or anon would work",
 			       why.msg);
 	cfg->backend = &guest_mem_backend_memfd;
-	snprintf(vm->backend_reason, sizeof(vm->backend_reason),
+	snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason),
 		 "%s: this host does not offer guest_memfd: %.200s",
 		 want ? "the snapshot's backend gmem, replaced" : "default",
 		 why.msg);
 picked:
-	log_info("guest RAM on %s (%s)", cfg->backend->name, vm->backend_reason);
+	log_info("guest RAM on %s (%s)", cfg->backend->name, vm->origin.backend_reason);
 	return 0;
 }
 
@@ -114,12 +114,12 @@ int vm_create_memory(struct vm *vm, const struct vm_config *cfg,
 	int ret;
 
 	ret = guest_mem_create(&vm->mem, cfg->backend, cfg->mem_size,
-			       vm->vm_fd, e);
+			       vm->kvm.vm_fd, e);
 	if (ret)
 		return ret;
 	log_debug("guest RAM: %llu MiB on %s", (unsigned long long)(cfg->mem_size / MIB),
 		  cfg->backend->name);
-	ret = guest_mem_bind(&vm->mem, vm->vm_fd, e);
+	ret = guest_mem_bind(&vm->mem, vm->kvm.vm_fd, e);
 	if (ret)
 		return ret;
 	return vm_create_irqchip(vm, e);

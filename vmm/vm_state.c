@@ -29,15 +29,15 @@ int vm_save_state(struct vm *vm, struct vmstate_writer *w, struct err *e)
 	for (unsigned int i = 0; i < ARRAY_SIZE(irqchips); i++) {
 		struct kvm_irqchip chip = { .chip_id = irqchips[i].chip_id };
 
-		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+		if (ioctl(vm->kvm.vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
 			return err_set(e, errno, "KVM_GET_IRQCHIP %s: %s",
 				       irqchips[i].name, strerror(errno));
 		vmstate_put_blob(w, irqchips[i].name, &chip.chip, sizeof(chip.chip));
 	}
-	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &pit) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_GET_PIT2, &pit) < 0)
 		return err_set(e, errno, "KVM_GET_PIT2: %s", strerror(errno));
 	vmstate_put_blob(w, "pit", &pit, sizeof(pit));
-	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_GET_CLOCK, &clock) < 0)
 		return err_set(e, errno, "KVM_GET_CLOCK: %s", strerror(errno));
 	vmstate_put_u64(w, "clock", clock.clock);
 	/*
@@ -53,7 +53,7 @@ int vm_save_state(struct vm *vm, struct vmstate_writer *w, struct err *e)
 /*
  * Give KVM the saved kvmclock advanced by the time since the snapshot:
  * KVM adds it itself where it takes the saved wall clock (KVM_CLOCK_REALTIME),
- * else it is added here. vm->restore_sat_ns says how long that was, for
+ * else it is added here. vm->origin.snapshot_age_ns says how long that was, for
  * the vCPUs' TSCs. A snapshot without a wall clock, or a host clock that
  * went back, resumes the clock where it was.
  */
@@ -62,12 +62,12 @@ static int vm_restore_clock(struct vm *vm, const struct vmstate *vs, int node,
 {
 	struct kvm_clock_data clock = { 0 };
 	uint64_t saved_clock, saved_realtime, now = time_realtime_ns();
-	int adjust = kvm_check_cap(vm->vm_fd, KVM_CAP_ADJUST_CLOCK);
+	int adjust = kvm_check_cap(vm->kvm.vm_fd, KVM_CAP_ADJUST_CLOCK);
 
 	if (vmstate_get_u64(vs, node, "clock", &saved_clock, e))
 		return -EINVAL;
 	clock.clock = saved_clock;
-	vm->restore_sat_ns = 0;
+	vm->origin.snapshot_age_ns = 0;
 	if (!vmstate_has(vs, node, "clock-realtime")) {
 		log_info("restore: the snapshot has no wall clock: the guest's clock resumes where it was");
 	} else if (vmstate_get_u64(vs, node, "clock-realtime", &saved_realtime, e)) {
@@ -76,18 +76,18 @@ static int vm_restore_clock(struct vm *vm, const struct vmstate *vs, int node,
 		log_warn("restore: the snapshot was taken %.3f s in this host's future; the guest's clock resumes where it was",
 			 (saved_realtime - now) / 1e9);
 	} else {
-		vm->restore_sat_ns = now - saved_realtime;
+		vm->origin.snapshot_age_ns = now - saved_realtime;
 		if (adjust > 0 && (adjust & KVM_CLOCK_REALTIME)) {
 			clock.flags = KVM_CLOCK_REALTIME;
 			clock.realtime = saved_realtime;
 		} else {
-			clock.clock += vm->restore_sat_ns;
+			clock.clock += vm->origin.snapshot_age_ns;
 		}
 		log_info("restore: the snapshot sat %.3f s; the guest's clocks go on by as much (%s)",
-			 vm->restore_sat_ns / 1e9, clock.flags ? "KVM_CLOCK_REALTIME" :
+			 vm->origin.snapshot_age_ns / 1e9, clock.flags ? "KVM_CLOCK_REALTIME" :
 			 "no KVM_CLOCK_REALTIME here: added by gmvm");
 	}
-	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_SET_CLOCK, &clock) < 0)
 		return err_set(e, errno, "KVM_SET_CLOCK: %s", strerror(errno));
 	return 0;
 }
@@ -103,13 +103,13 @@ int vm_restore_state(struct vm *vm, const struct vmstate *vs, int node,
 		if (vmstate_get_blob(vs, node, irqchips[i].name, &chip.chip,
 				     sizeof(chip.chip), e))
 			return -EINVAL;
-		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
+		if (ioctl(vm->kvm.vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
 			return err_set(e, errno, "KVM_SET_IRQCHIP %s: %s",
 				       irqchips[i].name, strerror(errno));
 	}
 	if (vmstate_get_blob(vs, node, "pit", &pit, sizeof(pit), e))
 		return -EINVAL;
-	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &pit) < 0)
+	if (ioctl(vm->kvm.vm_fd, KVM_SET_PIT2, &pit) < 0)
 		return err_set(e, errno, "KVM_SET_PIT2: %s", strerror(errno));
 	return vm_restore_clock(vm, vs, node, e);
 }

@@ -315,13 +315,13 @@ static int fake_vm_init(struct vm *vm, const struct vm_config *cfg,
 	/* Guest output goes nowhere, but through the same code. */
 	vm->console.out_fd = devnull;
 	vm->mem = *mem;
-	vm->cpuid = fake_cpuid();
-	if (!vm->cpuid)
+	vm->kvm.cpuid = fake_cpuid();
+	if (!vm->kvm.cpuid)
 		return err_set(e, ENOMEM, "out of memory");
 	if (event_loop_init(&vm->loop))
 		return err_set(e, errno, "epoll_create1: %s", strerror(errno));
-	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->exit_efd < 0)
+	vm->exit.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->exit.efd < 0)
 		return err_set(e, errno, "eventfd: %s", strerror(errno));
 	return 0;
 }
