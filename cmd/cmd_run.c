@@ -128,13 +128,13 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 
 	switch (opt) {
 	case 'k':
-		cfg->kernel_path = arg;
+		cfg->boot.kernel_path = arg;
 		return 0;
 	case 'i':
-		cfg->initrd_path = arg;
+		cfg->boot.initrd_path = arg;
 		return 0;
 	case 'c':
-		cfg->cmdline = arg;
+		cfg->boot.cmdline = arg;
 		return 0;
 	case OPT_CPUS:
 		ret = parse_uint(arg, 1, VM_MAX_VCPUS, &n, e);
@@ -144,7 +144,7 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 		ret = parse_size(arg, MIB, &cfg->mem_size, e);
 		return ret ? err_prefix(e, "--memory") : 0;
 	case OPT_LAZY_LOAD:
-		cfg->lazy_load = true;
+		cfg->boot.lazy_load = true;
 		return 0;
 	case OPT_DISCOVERY:
 	case OPT_THEN:
@@ -227,7 +227,7 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 	ret = cli_parse(argc, argv, ":k:i:c:m:vqhV", opts, run_option, &a, e);
 	if (ret)
 		return ret;
-	if (!cfg->kernel_path)
+	if (!cfg->boot.kernel_path)
 		return err_set(e, EINVAL, "--kernel is required");
 	if (a.then_given && !cfg->snapshot_dir)
 		return err_set(e, EINVAL, "--then needs --snapshot-on-request");
@@ -249,19 +249,19 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 
 static int run_map_files(struct vm_config *cfg, struct err *e)
 {
-	if (boot_map_file(cfg->kernel_path, &cfg->kernel, &cfg->kernel_len, e))
-		return err_prefix(e, "kernel %s", cfg->kernel_path);
-	if (cfg->initrd_path &&
-	    boot_map_file(cfg->initrd_path, &cfg->initrd, &cfg->initrd_len, e))
-		return err_prefix(e, "initrd %s", cfg->initrd_path);
+	if (boot_map_file(cfg->boot.kernel_path, &cfg->boot.kernel, &cfg->boot.kernel_len, e))
+		return err_prefix(e, "kernel %s", cfg->boot.kernel_path);
+	if (cfg->boot.initrd_path &&
+	    boot_map_file(cfg->boot.initrd_path, &cfg->boot.initrd, &cfg->boot.initrd_len, e))
+		return err_prefix(e, "initrd %s", cfg->boot.initrd_path);
 	return 0;
 }
 
 static void run_unmap_files(struct vm_config *cfg)
 {
-	boot_unmap_file(cfg->kernel, cfg->kernel_len);
-	boot_unmap_file(cfg->initrd, cfg->initrd_len);
-	cfg->kernel = cfg->initrd = NULL;
+	boot_unmap_file(cfg->boot.kernel, cfg->boot.kernel_len);
+	boot_unmap_file(cfg->boot.initrd, cfg->boot.initrd_len);
+	cfg->boot.kernel = cfg->boot.initrd = NULL;
 }
 
 /* Write the stats, tear down; status 1 for a failed write (logged), else status. */
@@ -294,10 +294,10 @@ static int run_vm(struct vm_config *cfg, struct err *e)
 	    /* Devices first: the command line and tables name them. */
 	    vm_create_memory(&vm, cfg, e) || vm_setup_devices(&vm, cfg, e) ||
 	    vm_load_kernel(&vm, cfg, &img, e) ||
-	    (cfg->lazy_load && vm_start_lazy_load(&vm, cfg, &img, e)))
+	    (cfg->boot.lazy_load && vm_start_lazy_load(&vm, cfg, &img, e)))
 		goto fail;
 	/* Lazy loading serves pages from the files for the VM's life. */
-	if (!cfg->lazy_load)
+	if (!cfg->boot.lazy_load)
 		run_unmap_files(cfg);
 	if (vm_create_vcpus(&vm, cfg, e) || vm_set_boot_cpu(&vm, &img, e) ||
 	    (cfg->stats_path && (stats_fd = vm_stats_open(cfg->stats_path, e)) < 0))
@@ -311,7 +311,7 @@ fail:
 int cmd_run(int argc, char **argv, struct err *e)
 {
 	struct vm_config cfg = {
-		.cmdline = "",
+		.boot.cmdline = "",
 		.nr_vcpus = 1,
 		.mem_size = DEFAULT_MEMORY,
 		.dev.console = CONSOLE_SERIAL,

@@ -51,13 +51,17 @@ struct vm_options {
 
 /* Everything `gmvm run` was asked to do, validated by the option parser. */
 struct vm_config {
-	const char *kernel_path;
-	const uint8_t *kernel;		/* the file, mapped (boot_map_file) */
-	size_t kernel_len;
-	const char *initrd_path;	/* NULL: none */
-	const uint8_t *initrd;
-	size_t initrd_len;
-	const char *cmdline;		/* "" when none */
+	/* What it boots (gmvm run; a restore boots nothing). */
+	struct vm_boot_config {
+		const char *kernel_path;
+		const uint8_t *kernel;		/* the file, mapped (boot_map_file) */
+		size_t kernel_len;
+		const char *initrd_path;	/* NULL: none */
+		const uint8_t *initrd;
+		size_t initrd_len;
+		const char *cmdline;		/* "" when none */
+		bool lazy_load;			/* --lazy-load */
+	} boot;
 	unsigned int nr_vcpus;
 	uint64_t mem_size;
 	const struct guest_mem_backend *backend;	/* NULL: best offered */
@@ -73,7 +77,6 @@ struct vm_config {
 	const char *snapshot_dir;	/* --snapshot-on-request; NULL: off */
 	bool snapshot_then_stop;	/* --then stop */
 	const char *control_path;	/* --control; NULL: none */
-	bool lazy_load;			/* --lazy-load */
 	const char *stats_path;		/* --stats FILE */
 	struct privdrop privdrop;	/* --chroot, --uid, --gid */
 	enum seccomp_mode seccomp;	/* --seccomp */

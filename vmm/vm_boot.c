@@ -93,9 +93,9 @@ static int vm_lazy_load(struct vm *vm, const struct vm_config *cfg,
 				    img->seg[i].filesz);
 		n += ext[n].nr_pages != 0;
 	}
-	if (cfg->initrd) {
-		ext[n] = lazy_split(&vm->mem, initrd_addr, cfg->initrd,
-				    cfg->initrd_len);
+	if (cfg->boot.initrd) {
+		ext[n] = lazy_split(&vm->mem, initrd_addr, cfg->boot.initrd,
+				    cfg->boot.initrd_len);
 		n += ext[n].nr_pages != 0;
 	}
 	qsort(ext, n, sizeof(ext[0]), extent_cmp);
@@ -115,13 +115,13 @@ static int vm_load_kernel_with(struct vm *vm, const struct vm_config *cfg,
  */
 static char *vm_kernel_cmdline(const struct vm *vm, const struct vm_config *cfg)
 {
-	size_t len = strlen(cfg->cmdline) + 1 + vm->nr_virtio * 64;
+	size_t len = strlen(cfg->boot.cmdline) + 1 + vm->nr_virtio * 64;
 	char *s = malloc(len);
 	size_t n;
 
 	if (!s)
 		return NULL;
-	n = snprintf(s, len, "%s", cfg->cmdline);
+	n = snprintf(s, len, "%s", cfg->boot.cmdline);
 	if (cfg->dev.discovery == DISCOVERY_ACPI)
 		return s;
 	for (unsigned int i = 0; i < vm->nr_virtio; i++)
@@ -186,28 +186,28 @@ static int vm_load_kernel_with(struct vm *vm, const struct vm_config *cfg,
 	if (ret)
 		return ret;
 
-	ret = boot_parse_kernel(&vm->mem, cfg->kernel, cfg->kernel_len, img, e);
+	ret = boot_parse_kernel(&vm->mem, cfg->boot.kernel, cfg->boot.kernel_len, img, e);
 	if (ret)
-		return err_prefix(e, "kernel %s", cfg->kernel_path);
-	log_info("kernel %s: %s, entry %#llx, [%#llx, %#llx)", cfg->kernel_path,
+		return err_prefix(e, "kernel %s", cfg->boot.kernel_path);
+	log_info("kernel %s: %s, entry %#llx, [%#llx, %#llx)", cfg->boot.kernel_path,
 		 img->format, (unsigned long long)img->entry,
 		 (unsigned long long)img->start, (unsigned long long)img->end);
-	if (cfg->initrd) {
-		ret = boot_place_initrd(&vm->mem, img, cfg->initrd_len,
+	if (cfg->boot.initrd) {
+		ret = boot_place_initrd(&vm->mem, img, cfg->boot.initrd_len,
 					&in.initrd_addr, e);
 		if (ret)
-			return err_prefix(e, "initrd %s", cfg->initrd_path);
-		in.initrd_size = cfg->initrd_len;
+			return err_prefix(e, "initrd %s", cfg->boot.initrd_path);
+		in.initrd_size = cfg->boot.initrd_len;
 	}
 	ret = boot_write_params(&vm->mem, img, &in, e);
 	if (ret)
-		return err_prefix(e, "kernel %s", cfg->kernel_path);
-	if (cfg->lazy_load)
+		return err_prefix(e, "kernel %s", cfg->boot.kernel_path);
+	if (cfg->boot.lazy_load)
 		return 0;
 	boot_copy_segments(&vm->mem, img);
-	if (cfg->initrd)
+	if (cfg->boot.initrd)
 		memcpy(guest_mem_ptr(&vm->mem, in.initrd_addr, in.initrd_size),
-		       cfg->initrd, in.initrd_size);
+		       cfg->boot.initrd, in.initrd_size);
 	return 0;
 }
 
@@ -223,8 +223,8 @@ int vm_start_lazy_load(struct vm *vm, const struct vm_config *cfg,
 			"boot without --lazy-load");
 		return err_mark(e, ERR_UNSUPPORTED);
 	}
-	if (cfg->initrd &&
-	    boot_place_initrd(&vm->mem, img, cfg->initrd_len, &initrd_addr, e))
+	if (cfg->boot.initrd &&
+	    boot_place_initrd(&vm->mem, img, cfg->boot.initrd_len, &initrd_addr, e))
 		return err_mark_input(e);
 	return vm_lazy_load(vm, cfg, img, initrd_addr, e) ? err_mark_input(e) : 0;
 }

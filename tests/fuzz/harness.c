@@ -525,7 +525,7 @@ int fuzz_pio_run(const uint8_t *data, size_t size, enum console_mode console,
 {
 	struct fuzz_input in = { .data = data, .len = size };
 	/* Static: vm_create() keeps a pointer to its config. */
-	static struct vm_config cfg = { .cmdline = "", .nr_vcpus = 1 };
+	static struct vm_config cfg = { .boot.cmdline = "", .nr_vcpus = 1 };
 	static struct vm vm;
 	struct guest_mem mem;
 	struct err e = { 0 };
@@ -563,7 +563,7 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 	struct vm_config cfg = {
 		.nr_vcpus = cpus, .mem_size = ram, .dev.console = CONSOLE_SERIAL,
 		.dev.discovery = discovery[flags & 3], .dev.virtio_console = flags & 16,
-		.kernel_path = "kernel", .initrd_path = "initrd",
+		.boot.kernel_path = "kernel", .boot.initrd_path = "initrd",
 	};
 	static struct vm vm;
 	struct boot_image img;
@@ -579,14 +579,14 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 	kernel = malloc(in.len - in.pos + 1);
 	FUZZ_CHECK(cmdline && kernel, "out of memory");
 	memcpy(cmdline, bytes, cmdline_len);
-	cfg.cmdline = cmdline;
-	cfg.kernel_len = fin_bytes(&in, SIZE_MAX, &bytes);
-	memcpy(kernel, bytes, cfg.kernel_len);
-	prepare(kernel, cfg.kernel_len);
-	cfg.kernel = kernel;
+	cfg.boot.cmdline = cmdline;
+	cfg.boot.kernel_len = fin_bytes(&in, SIZE_MAX, &bytes);
+	memcpy(kernel, bytes, cfg.boot.kernel_len);
+	prepare(kernel, cfg.boot.kernel_len);
+	cfg.boot.kernel = kernel;
 	if (initrd_len) {
-		cfg.initrd = initrd_len <= cfg.kernel_len ? kernel : initrd_zeros;
-		cfg.initrd_len = initrd_len;
+		cfg.boot.initrd = initrd_len <= cfg.boot.kernel_len ? kernel : initrd_zeros;
+		cfg.boot.initrd_len = initrd_len;
 	}
 	if (flags & 4)
 		fuzz_dev_option(&cfg.dev, "rng", NULL);
