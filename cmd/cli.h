@@ -63,6 +63,18 @@ typedef int (*cli_option_fn)(void *ctx, int opt, char *arg, struct err *e);
  * help or the version was asked for, or -EINVAL with e naming the unknown
  * option, missing value or stray argument.
  */
+/*
+ * cli_parse() with a command's own options (n of them, no terminator)
+ * followed by the devices' (gmvm run's, or restore's when restore), which
+ * reach fn as device_base + i for the i-th (dev_option_name()).
+ */
+int cli_parse_with_devices(int argc, char **argv, const char *shortopts,
+			   const struct option *own, size_t n, int device_base,
+			   bool restore, cli_option_fn fn, void *ctx, struct err *e);
+
+/* A usage text with the devices' options where its "%s" is. */
+void cli_print_usage(const char *usage, bool restore);
+
 int cli_parse(int argc, char **argv, const char *shortopts,
 	      const struct option *longopts, cli_option_fn fn, void *ctx,
 	      struct err *e);

@@ -112,3 +112,26 @@ int cli_parse(int argc, char **argv, const char *shortopts,
 
 	return ret < 0 ? err_mark(e, ERR_USAGE) : ret;
 }
+
+int cli_parse_with_devices(int argc, char **argv, const char *shortopts,
+			   const struct option *own, size_t n, int device_base,
+			   bool restore, cli_option_fn fn, void *ctx, struct err *e)
+{
+	struct option opts[64];
+
+	if (n >= ARRAY_SIZE(opts))
+		return err_set(e, E2BIG, "too many options");
+	memcpy(opts, own, n * sizeof(*own));
+	n += dev_options_getopt(opts + n, ARRAY_SIZE(opts) - n - 1, device_base, restore);
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	return cli_parse(argc, argv, shortopts, opts, fn, ctx, e);
+}
+
+void cli_print_usage(const char *usage, bool restore)
+{
+	const char *at = strstr(usage, "%s");
+
+	fwrite(usage, 1, at - usage, stdout);
+	dev_options_help(stdout, restore);
+	fputs(at + 2, stdout);
+}

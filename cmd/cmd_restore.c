@@ -210,15 +210,10 @@ static int restore_check_opts(const struct restore_opts *o, struct err *e)
 static int restore_parse(struct restore_opts *o, int argc, char **argv,
 			 struct err *e)
 {
-	struct option opts[ARRAY_SIZE(restore_options) + 32];
-	unsigned int n = ARRAY_SIZE(restore_options);
-	int ret;
-
 	/* Its own options, then the host resources the devices take. */
-	memcpy(opts, restore_options, sizeof(restore_options));
-	n += dev_options_getopt(opts + n, ARRAY_SIZE(opts) - n - 1, OPT_DEVICE, true);
-	opts[n] = (struct option){ NULL, 0, NULL, 0 };
-	ret = cli_parse(argc, argv, ":s:vqh", opts, restore_option, o, e);
+	int ret = cli_parse_with_devices(argc, argv, ":s:vqh", restore_options,
+					 ARRAY_SIZE(restore_options), OPT_DEVICE, true,
+					 restore_option, o, e);
 
 	if (ret)
 		return ret;
@@ -236,11 +231,7 @@ int cmd_restore(int argc, char **argv, struct err *e)
 
 	ret = restore_parse(&o, argc, argv, e);
 	if (ret > 0) {
-		const char *at = strstr(restore_usage, "%s");
-
-		fwrite(restore_usage, 1, at - restore_usage, stdout);
-		dev_options_help(stdout, true);
-		fputs(at + 2, stdout);
+		cli_print_usage(restore_usage, true);
 		return 0;
 	}
 	if (ret < 0)

@@ -160,15 +160,6 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 	}
 }
 
-static void run_print_usage(void)
-{
-	const char *at = strstr(run_usage, "%s");
-
-	fwrite(run_usage, 1, at - run_usage, stdout);
-	dev_options_help(stdout, false);
-	fputs(at + 2, stdout);
-}
-
 static int run_check_memory(uint64_t size, struct err *e)
 {
 	if (size == 0)
@@ -215,16 +206,12 @@ static int run_check_snapshot_dir(const char *dir, const char *chroot_dir,
 static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		     struct err *e)
 {
-	struct option opts[ARRAY_SIZE(run_options) + 32];
-	unsigned int n = ARRAY_SIZE(run_options);
 	struct run_args a = { .cfg = cfg };
 	int ret;
 
-	/* Its own options, then the devices'. */
-	memcpy(opts, run_options, sizeof(run_options));
-	n += dev_options_getopt(opts + n, ARRAY_SIZE(opts) - n - 1, OPT_DEVICE, false);
-	opts[n] = (struct option){ NULL, 0, NULL, 0 };
-	ret = cli_parse(argc, argv, ":k:i:c:m:vqhV", opts, run_option, &a, e);
+	ret = cli_parse_with_devices(argc, argv, ":k:i:c:m:vqhV", run_options,
+				     ARRAY_SIZE(run_options), OPT_DEVICE, false,
+				     run_option, &a, e);
 	if (ret)
 		return ret;
 	if (!cfg->boot.kernel_path)
@@ -321,7 +308,7 @@ int cmd_run(int argc, char **argv, struct err *e)
 
 	ret = run_parse(&cfg, argc, argv, e);
 	if (ret == 'h') {
-		run_print_usage();
+		cli_print_usage(run_usage, false);
 		return 0;
 	}
 	if (ret == 'V') {
