@@ -63,7 +63,13 @@ static int boot_timer_setup(struct dev_host *host, const struct dev_config *cfg,
 }
 
 static const struct device_option boot_timer_options[] = {
-	{ .name = "boot-timer", .help = "report when the guest writes 123 to the boot-timer\nwindow at 0xc0000000" },
+	{
+		.name = "boot-timer",
+		.help = "report when the guest writes 123 to the boot-timer\nwindow at 0xc0000000",
+		.man = ".B \\-\\-boot\\-timer\n"
+		       "When the guest writes the byte 123 to the boot\\-timer window at 0xc0000000,\n"
+		       "print the time since gmvm started.\n",
+	},
 	{ .name = NULL },
 };
 

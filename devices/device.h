@@ -102,6 +102,9 @@ struct device_option {
 	const char *help;		/* gmvm run --help's lines, '\n' between */
 	const char *restore_help;
 	const char *restore_arg;	/* restore's form, when not arg's */
+	/* The man page's entries (roff, after .TP): run's and restore's. */
+	const char *man;
+	const char *restore_man;
 };
 
 /* A system call a device makes on the main thread, on its own fd (-1: any). */
@@ -257,6 +260,7 @@ unsigned int dev_options_getopt(struct option *out, unsigned int max, int base,
 				bool restore);
 const char *dev_option_name(unsigned int i, bool restore);
 void dev_options_help(FILE *out, bool restore);
+void dev_options_man(FILE *out, bool restore);
 int dev_config_take_resources(struct dev_config *cfg, const struct dev_config *given,
 			      bool recorded, struct err *e);
 void dev_config_describe(const struct dev_config *cfg, FILE *out);

@@ -131,6 +131,14 @@ void dev_options_help(FILE *out, bool restore)
 	}
 }
 
+void dev_options_man(FILE *out, bool restore)
+{
+	const struct device_option *o;
+
+	for (unsigned int i = 0; (o = dev_option_at(i, restore)); i++)
+		fprintf(out, ".TP\n%s", restore ? o->restore_man : o->man);
+}
+
 int dev_config_take_resources(struct dev_config *cfg, const struct dev_config *given,
 			      bool recorded, struct err *e)
 {

@@ -388,7 +388,14 @@ static int virtio_balloon_setup(struct dev_host *host, const struct dev_config *
 }
 
 static const struct device_option virtio_balloon_options[] = {
-	{ .name = "balloon", .help = "a virtio-balloon device" },
+	{
+		.name = "balloon",
+		.help = "a virtio-balloon device",
+		.man = ".B \\-\\-balloon\n"
+		       "A virtio\\-balloon device. Its target is set with\n"
+		       ".BR \"gmvm balloon\" ;\n"
+		       "pages the guest inflates or reports free are given back to the host.\n",
+	},
 	{ .name = NULL },
 };
 

@@ -508,6 +508,19 @@ static const struct device_option blk_options[] = {
 				"virtio-blk device: as many as it has, each the\n"
 				"same size and ro as there (clones of one snapshot\n"
 				"each get their own copy)",
+		.man = ".BI \\-\\-disk \" PATH\\fR[\\fP,ro\\fR]\\fP\"\n"
+		       "A virtio\\-blk disk on the raw image\n"
+		       ".I PATH\n"
+		       "(up to 8), locked with\n"
+		       ".BR flock (2)\n"
+		       "against a second writer;\n"
+		       ".B ro\n"
+		       "refuses writes. Discard and write\\-zeroes punch or zero ranges of the file.\n",
+		.restore_man = ".BI \\-\\-disk \" PATH\\fR[\\fP,ro\\fR]\\fP\"\n"
+			       "This VM's disk image for the snapshot's next virtio\\-blk device, in order:\n"
+			       "as many as the snapshot has, each of the same size and read\\-only setting.\n"
+			       "Clones of one snapshot each get their own copy; the snapshot's recorded\n"
+			       "paths are never reopened unless asked for.\n",
 	},
 	{ .name = NULL },
 };

@@ -718,6 +718,14 @@ static const struct device_option net_options[] = {
 		.restore_help = "this VM's tap for the snapshot's next virtio-net\n"
 				"device (the guest keeps its MAC)",
 		.restore_arg = "tap=NAME",
+		.man = ".BI \\-\\-net \" tap=NAME\\fR[\\fP,mac=MAC\\fR]\\fP\"\n"
+		       "A virtio\\-net device on the existing tap device\n"
+		       ".I NAME\n"
+		       "(up to 4). The MAC defaults to 52:54 followed by four bytes from gmvm's pid\n"
+		       "and the device's index.\n",
+		.restore_man = ".BI \\-\\-net \" tap=NAME\"\n"
+			       "This VM's tap for the snapshot's next virtio\\-net device, in order; the\n"
+			       "guest keeps the MAC address it had.\n",
 	},
 	{ .name = NULL },
 };

@@ -93,7 +93,13 @@ static int virtio_rng_setup(struct dev_host *host, const struct dev_config *cfg,
 }
 
 static const struct device_option virtio_rng_options[] = {
-	{ .name = "rng", .help = "a virtio-rng device (entropy from getrandom)" },
+	{
+		.name = "rng",
+		.help = "a virtio-rng device (entropy from getrandom)",
+		.man = ".B \\-\\-rng\n"
+		       "A virtio\\-rng device fed by\n"
+		       ".BR getrandom (2).\n",
+	},
 	{ .name = NULL },
 };
 
