@@ -113,7 +113,7 @@ static int run_choice_option(struct run_args *a, int opt, const char *arg,
 			a->cfg->dev.discovery = (enum vm_discovery)i;
 	} else {
 		i = parse_choice("--then", "action", arg, then, ARRAY_SIZE(then), e);
-		a->cfg->snapshot_then_stop = i == 1;
+		a->cfg->snapshot.then_stop = i == 1;
 		a->then_given = true;
 	}
 	return i < 0 ? i : 0;
@@ -138,10 +138,10 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 		return 0;
 	case OPT_CPUS:
 		ret = parse_uint(arg, 1, VM_MAX_VCPUS, &n, e);
-		cfg->nr_vcpus = n;
+		cfg->machine.nr_vcpus = n;
 		return ret ? err_prefix(e, "--cpus") : 0;
 	case 'm':
-		ret = parse_size(arg, MIB, &cfg->mem_size, e);
+		ret = parse_size(arg, MIB, &cfg->machine.mem_size, e);
 		return ret ? err_prefix(e, "--memory") : 0;
 	case OPT_LAZY_LOAD:
 		cfg->boot.lazy_load = true;
@@ -150,7 +150,7 @@ static int run_option(void *ctx, int opt, char *arg, struct err *e)
 	case OPT_THEN:
 		return run_choice_option(a, opt, arg, e);
 	case OPT_SNAPSHOT_ON_REQUEST:
-		cfg->snapshot_dir = arg;
+		cfg->snapshot.dir = arg;
 		return 0;
 	default:
 		if (opt >= OPT_DEVICE)
@@ -216,22 +216,22 @@ static int run_parse(struct vm_config *cfg, int argc, char **argv,
 		return ret;
 	if (!cfg->boot.kernel_path)
 		return err_set(e, EINVAL, "--kernel is required");
-	if (a.then_given && !cfg->snapshot_dir)
+	if (a.then_given && !cfg->snapshot.dir)
 		return err_set(e, EINVAL, "--then needs --snapshot-on-request");
-	cfg->backend = a.common.backend;
-	cfg->backend_explicit = a.common.backend != NULL;
+	cfg->machine.backend = a.common.backend;
+	cfg->machine.backend_explicit = a.common.backend != NULL;
 	cfg->dev.console = a.common.console_given ? a.common.console : CONSOLE_SERIAL;
 	cfg->dev.virtio_console = cfg->dev.console == CONSOLE_VIRTIO;
 	cfg->control_path = a.common.control;
 	cfg->stats_path = a.common.stats;
-	cfg->privdrop = a.common.privdrop;
+	cfg->sandbox.privdrop = a.common.privdrop;
 	cfg->async_teardown = a.common.async_teardown;
-	if (cfg->snapshot_dir &&
-	    run_check_snapshot_dir(cfg->snapshot_dir, cfg->privdrop.chroot_dir, e))
+	if (cfg->snapshot.dir &&
+	    run_check_snapshot_dir(cfg->snapshot.dir, cfg->sandbox.privdrop.chroot_dir, e))
 		return -EINVAL;
-	cfg->seccomp = a.common.seccomp;
-	cfg->dev.snapshot_port = cfg->snapshot_dir != NULL;
-	return run_check_memory(cfg->mem_size, e);
+	cfg->sandbox.seccomp = a.common.seccomp;
+	cfg->dev.snapshot_port = cfg->snapshot.dir != NULL;
+	return run_check_memory(cfg->machine.mem_size, e);
 }
 
 static int run_map_files(struct vm_config *cfg, struct err *e)
@@ -299,8 +299,8 @@ int cmd_run(int argc, char **argv, struct err *e)
 {
 	struct vm_config cfg = {
 		.boot.cmdline = "",
-		.nr_vcpus = 1,
-		.mem_size = DEFAULT_MEMORY,
+		.machine.nr_vcpus = 1,
+		.machine.mem_size = DEFAULT_MEMORY,
 		.dev.console = CONSOLE_SERIAL,
 		.start_ns = time_now_ns(),
 	};
@@ -317,7 +317,7 @@ int cmd_run(int argc, char **argv, struct err *e)
 	}
 	if (ret < 0)
 		return err_mark(e, ERR_USAGE);
-	if (seccomp_setup(cfg.seccomp, e))
+	if (seccomp_setup(cfg.sandbox.seccomp, e))
 		return err_prefix(e, "seccomp");
 	ret = run_map_files(&cfg, e) ? err_mark_input(e) : run_vm(&cfg, e);
 	run_unmap_files(&cfg);

@@ -281,14 +281,14 @@ static int restore_prepare(struct restore *r, struct err *e)
 		return err_mark_input(e);
 	}
 	r->cfg = (struct vm_config){
-		.nr_vcpus = r->snap.nr_vcpus,
-		.mem_size = r->snap.mem_size,
-		.backend = r->o->common.backend ? r->o->common.backend : r->snap.backend,
-		.backend_explicit = r->o->common.backend != NULL,
+		.machine.nr_vcpus = r->snap.nr_vcpus,
+		.machine.mem_size = r->snap.mem_size,
+		.machine.backend = r->o->common.backend ? r->o->common.backend : r->snap.backend,
+		.machine.backend_explicit = r->o->common.backend != NULL,
 		.dev = r->snap.dev,
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->common.control,
-		.privdrop = r->o->common.privdrop,
+		.sandbox.privdrop = r->o->common.privdrop,
 		.async_teardown = r->o->common.async_teardown,
 		.fault_timeout_ns = r->o->fault_timeout_ns,
 	};	if (restore_host_resources(r, e))

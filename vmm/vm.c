@@ -94,8 +94,8 @@ void vm_take_config(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = cfg;
 	vm->start_ns = cfg->start_ns;
 	vm->host.start_ns = cfg->start_ns;
-	vm->snapshot_req.dir = cfg->snapshot_dir;
-	vm->snapshot_req.then_stop = cfg->snapshot_then_stop;
+	vm->snapshot_req.dir = cfg->snapshot.dir;
+	vm->snapshot_req.then_stop = cfg->snapshot.then_stop;
 	console_init(&vm->console, cfg->dev.console);
 }
 
@@ -379,7 +379,7 @@ int vm_start_fault_service(struct vm *vm, struct err *e)
 	if (vm->faults.started)
 		return 0;
 	/* No other thread yet: capabilities are per thread. */
-	ret = privdrop_apply(&vm->cfg->privdrop, e);
+	ret = privdrop_apply(&vm->cfg->sandbox.privdrop, e);
 	if (!ret && vm->faults.uffd)
 		ret = uffd_handler_run(vm->faults.uffd, e);
 	if (!ret && vm->faults.watch)

@@ -62,24 +62,34 @@ struct vm_config {
 		const char *cmdline;		/* "" when none */
 		bool lazy_load;			/* --lazy-load */
 	} boot;
-	unsigned int nr_vcpus;
-	uint64_t mem_size;
-	const struct guest_mem_backend *backend;	/* NULL: best offered */
-	/*
-	 * The backend was named by the user (--memory-backend): one the host
-	 * lacks is an error. Otherwise backend is only a preference (the
-	 * snapshot's, for a restore) and the best offered replaces it.
-	 */
-	bool backend_explicit;
+	/* What it is made of. */
+	struct vm_machine {
+		unsigned int nr_vcpus;
+		uint64_t mem_size;
+		const struct guest_mem_backend *backend;	/* NULL: best offered */
+		/*
+		 * The backend was named by the user (--memory-backend): one
+		 * the host lacks is an error. Otherwise backend is only a
+		 * preference (the snapshot's, for a restore) and the best
+		 * offered replaces it.
+		 */
+		bool backend_explicit;
+	} machine;
+	/* Guest-requested snapshots. */
+	struct vm_snapshot_config {
+		const char *dir;		/* --snapshot-on-request; NULL: off */
+		bool then_stop;			/* --then stop */
+	} snapshot;
+	/* How its threads are confined. */
+	struct vm_sandbox {
+		struct privdrop privdrop;	/* --chroot, --uid, --gid */
+		enum seccomp_mode seccomp;	/* --seccomp */
+	} sandbox;
 	bool async_teardown;		/* --async-teardown */
 	uint64_t fault_timeout_ns;	/* --fault-timeout; 0: the default */
 	uint64_t start_ns;		/* time_now_ns() when gmvm started */
-	const char *snapshot_dir;	/* --snapshot-on-request; NULL: off */
-	bool snapshot_then_stop;	/* --then stop */
 	const char *control_path;	/* --control; NULL: none */
 	const char *stats_path;		/* --stats FILE */
-	struct privdrop privdrop;	/* --chroot, --uid, --gid */
-	enum seccomp_mode seccomp;	/* --seccomp */
 	struct dev_config dev;		/* the devices, console and discovery */
 };
 

@@ -139,7 +139,7 @@ int vm_load_kernel(struct vm *vm, const struct vm_config *cfg,
 	char *cmdline = vm_kernel_cmdline(vm, cfg);
 	struct boot_params_in in = {
 		.cmdline = cmdline,
-		.nr_cpus = cfg->nr_vcpus,
+		.nr_cpus = cfg->machine.nr_vcpus,
 		.cpu_signature = leaf1 ? leaf1->eax : 0,
 		.cpu_features = leaf1 ? leaf1->edx : 0,
 	};
@@ -163,7 +163,7 @@ static int vm_write_acpi(struct vm *vm, const struct vm_config *cfg,
 			 uint64_t *rsdp, struct err *e)
 {
 	struct acpi_virtio_window win[LAYOUT_VIRTIO_MAX];
-	struct acpi_params p = { .nr_cpus = cfg->nr_vcpus, .virtio = win };
+	struct acpi_params p = { .nr_cpus = cfg->machine.nr_vcpus, .virtio = win };
 
 	if (cfg->dev.discovery == DISCOVERY_CMDLINE)
 		return 0;

@@ -64,33 +64,33 @@ static int vm_check_vcpus(const struct vm *vm, unsigned int n, struct err *e)
 static int vm_pick_backend(struct vm *vm, struct vm_config *cfg,
 			   struct err *e)
 {
-	const struct guest_mem_backend *want = cfg->backend;
+	const struct guest_mem_backend *want = cfg->machine.backend;
 	struct err why = { 0 };
 
 	if (want && want->kind != GUEST_MEM_GMEM) {
 		snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason), "%s",
-			 cfg->backend_explicit ? "--memory-backend" :
+			 cfg->machine.backend_explicit ? "--memory-backend" :
 			 "the snapshot's backend");
 		goto picked;
 	}
 	if (kvm_probe_gmem(vm->kvm.vm_fd, &why) == 0) {
-		cfg->backend = &guest_mem_backend_gmem;
+		cfg->machine.backend = &guest_mem_backend_gmem;
 		snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason), "%s",
-			 cfg->backend_explicit ? "--memory-backend" : want ?
+			 cfg->machine.backend_explicit ? "--memory-backend" : want ?
 			 "the snapshot's backend" : "default: this host offers guest_memfd");
 		goto picked;
 	}
-	if (cfg->backend_explicit)
+	if (cfg->machine.backend_explicit)
 		return err_set(e, ENOTSUP,
 			       "--memory-backend gmem: this host does not offer guest_memfd (%s); memfd or anon would work",
 			       why.msg);
-	cfg->backend = &guest_mem_backend_memfd;
+	cfg->machine.backend = &guest_mem_backend_memfd;
 	snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason),
 		 "%s: this host does not offer guest_memfd: %.200s",
 		 want ? "the snapshot's backend gmem, replaced" : "default",
 		 why.msg);
 picked:
-	log_info("guest RAM on %s (%s)", cfg->backend->name, vm->origin.backend_reason);
+	log_info("guest RAM on %s (%s)", cfg->machine.backend->name, vm->origin.backend_reason);
 	return 0;
 }
 
@@ -98,9 +98,9 @@ int vm_check_config(struct vm *vm, struct vm_config *cfg, struct err *e)
 {
 	int ret;
 
-	ret = vm_check_vcpus(vm, cfg->nr_vcpus, e);
+	ret = vm_check_vcpus(vm, cfg->machine.nr_vcpus, e);
 	if (!ret)
-		ret = vm_check_memory(vm, cfg->mem_size, e);
+		ret = vm_check_memory(vm, cfg->machine.mem_size, e);
 	if (!ret)
 		ret = vm_pick_backend(vm, cfg, e);
 	if (ret)
@@ -113,12 +113,12 @@ int vm_create_memory(struct vm *vm, const struct vm_config *cfg,
 {
 	int ret;
 
-	ret = guest_mem_create(&vm->mem, cfg->backend, cfg->mem_size,
+	ret = guest_mem_create(&vm->mem, cfg->machine.backend, cfg->machine.mem_size,
 			       vm->kvm.vm_fd, e);
 	if (ret)
 		return ret;
-	log_debug("guest RAM: %llu MiB on %s", (unsigned long long)(cfg->mem_size / MIB),
-		  cfg->backend->name);
+	log_debug("guest RAM: %llu MiB on %s", (unsigned long long)(cfg->machine.mem_size / MIB),
+		  cfg->machine.backend->name);
 	ret = guest_mem_bind(&vm->mem, vm->kvm.vm_fd, e);
 	if (ret)
 		return ret;
@@ -128,12 +128,12 @@ int vm_create_memory(struct vm *vm, const struct vm_config *cfg,
 int vm_create_vcpus(struct vm *vm, const struct vm_config *cfg,
 		    struct err *e)
 {
-	vm->vcpus = calloc(cfg->nr_vcpus, sizeof(*vm->vcpus));
+	vm->vcpus = calloc(cfg->machine.nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return err_set(e, ENOMEM, "out of memory for %u vCPUs",
-			       cfg->nr_vcpus);
+			       cfg->machine.nr_vcpus);
 	/* Set first: CPUID of each vCPU describes all of them. */
-	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->nr_vcpus = cfg->machine.nr_vcpus;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].fd = -1;

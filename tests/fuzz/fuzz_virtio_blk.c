@@ -193,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.qsize = 1u << (fin_u8(&in) % 9);
 	features = fin_u64(&in);
 	r.cfg = (struct vm_config){
-		.boot.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_NONE,
+		.boot.cmdline = "", .machine.nr_vcpus = 1, .dev.console = CONSOLE_NONE,
 	};
 	fuzz_add_disk(&r.cfg.dev, 0, fin_u8(&in) & 1);
 	fuzz_disks_reset();

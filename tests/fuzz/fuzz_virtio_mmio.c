@@ -184,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e = { 0 };
 
 	r.cfg = (struct vm_config){
-		.boot.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
+		.boot.cmdline = "", .machine.nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
 		.dev.virtio_console = true,
 	};
 	fuzz_dev_option(&r.cfg.dev, "rng", NULL);

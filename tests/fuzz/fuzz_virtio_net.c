@@ -228,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.qsize = 1u << (fin_u8(&in) % 9);
 	features = fin_u64(&in);
 	r.cfg = (struct vm_config){
-		.boot.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_NONE,
+		.boot.cmdline = "", .machine.nr_vcpus = 1, .dev.console = CONSOLE_NONE,
 	};
 	fuzz_tap_opener(fake_tap_open);
 	fuzz_dev_option(&r.cfg.dev, "net", fin_u8(&in) & 1 ?

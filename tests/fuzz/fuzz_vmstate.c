@@ -38,7 +38,7 @@ static void fix_checksum(void *fdt, size_t len)
 static void restore(const struct snapshot *s)
 {
 	struct vm_config cfg = {
-		.boot.cmdline = "", .nr_vcpus = s->nr_vcpus, .mem_size = s->mem_size,
+		.boot.cmdline = "", .machine.nr_vcpus = s->nr_vcpus, .machine.mem_size = s->mem_size,
 		.dev = s->dev,
 	};
 	struct disks_config *disks = device_config(&cfg.dev, &virtio_blk_device);

@@ -525,7 +525,7 @@ int fuzz_pio_run(const uint8_t *data, size_t size, enum console_mode console,
 {
 	struct fuzz_input in = { .data = data, .len = size };
 	/* Static: vm_create() keeps a pointer to its config. */
-	static struct vm_config cfg = { .boot.cmdline = "", .nr_vcpus = 1 };
+	static struct vm_config cfg = { .boot.cmdline = "", .machine.nr_vcpus = 1 };
 	static struct vm vm;
 	struct guest_mem mem;
 	struct err e = { 0 };
@@ -561,7 +561,7 @@ void fuzz_boot_run(const uint8_t *data, size_t size,
 	uint8_t flags = fin_u8(&in);
 	size_t cmdline_len = fin_u16(&in), initrd_len = fin_u32(&in) % sizeof(initrd_zeros);
 	struct vm_config cfg = {
-		.nr_vcpus = cpus, .mem_size = ram, .dev.console = CONSOLE_SERIAL,
+		.machine.nr_vcpus = cpus, .machine.mem_size = ram, .dev.console = CONSOLE_SERIAL,
 		.dev.discovery = discovery[flags & 3], .dev.virtio_console = flags & 16,
 		.boot.kernel_path = "kernel", .boot.initrd_path = "initrd",
 	};

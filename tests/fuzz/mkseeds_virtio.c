@@ -332,7 +332,7 @@ static void write_cpu(struct vmstate_writer *w)
 void seeds_vmstate(void)
 {
 	struct vm_config cfg = {
-		.boot.cmdline = "", .nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
+		.boot.cmdline = "", .machine.nr_vcpus = 1, .dev.console = CONSOLE_VIRTIO,
 		.dev.virtio_console = true,
 	};
 	struct fuzz_queue q[3];
