@@ -205,12 +205,11 @@ make_elf_variant() {
 @test "a device as the kernel or a disk is refused without being opened (some devices act on open)" {
 	require_command strace
 	mknod "$BATS_TEST_TMPDIR/dev" c 1 3
-	run strace -f -qq -e trace=open,openat -o "$BATS_TEST_TMPDIR/trace" "$GMVM" run \
-		--kernel "$BATS_TEST_TMPDIR/dev"
+	run strace_gmvm "$BATS_TEST_TMPDIR/trace" open,openat run --kernel "$BATS_TEST_TMPDIR/dev"
 	assert_failure 2
 	assert_output --partial 'is a character device, not a regular file'
-	run strace -f -qq -e trace=open,openat -o "$BATS_TEST_TMPDIR/trace2" "$GMVM" run \
-		--kernel "$TESTGUEST" --disk "$BATS_TEST_TMPDIR/dev,ro"
+	run strace_gmvm "$BATS_TEST_TMPDIR/trace2" open,openat run --kernel "$TESTGUEST" \
+		--disk "$BATS_TEST_TMPDIR/dev,ro"
 	assert_failure 2
 	assert_output --partial 'is a character device, not a regular file or a block device'
 	run grep -c "\"$BATS_TEST_TMPDIR/dev\"" "$BATS_TEST_TMPDIR/trace" "$BATS_TEST_TMPDIR/trace2"

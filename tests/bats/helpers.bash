@@ -271,3 +271,13 @@ stderr: $stderr"
 assert_bad_usage() {
 	assert_error 2 "$@"
 }
+
+# strace_gmvm FILE CALLS ARG...: gmvm ARG... under strace -f, the system
+# calls CALLS (strace -e trace=) written to FILE. LeakSanitizer cannot work
+# under ptrace: its leak check is off for this run (sanitizer builds).
+strace_gmvm() {
+	local file=$1 calls=$2
+	shift 2
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -qq -e trace="$calls" -o "$file" "$GMVM" "$@"
+}

@@ -53,7 +53,7 @@ setup() {
 
 # msr_reads CPUS: the KVM_GET_MSRS calls a CPUS-vCPU snapshot makes.
 msr_reads() {
-	strace -f -qq -e trace=ioctl -o "$BATS_TEST_TMPDIR/trace.$1" "$GMVM" run \
+	strace_gmvm "$BATS_TEST_TMPDIR/trace.$1" ioctl run \
 		--kernel "$TESTGUEST" --cpus "$1" --snapshot-on-request "$BATS_TEST_TMPDIR/s$1" \
 		--then stop --cmdline "snapshot" </dev/null >/dev/null 2>&1 ||
 		fail "snapshot of $1 vCPUs under strace failed"

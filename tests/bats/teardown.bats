@@ -109,7 +109,7 @@ pipe"
 
 @test "a restore that fails before its VM exists closes no descriptor it did not open (fd 0 stays)" {
 	require_command strace
-	run strace -f -qq -e trace=close -o "$BATS_TEST_TMPDIR/trace" "$GMVM" restore \
+	run strace_gmvm "$BATS_TEST_TMPDIR/trace" close restore \
 		--snapshot "$BATS_TEST_TMPDIR/none"
 	assert_failure 2
 	# It used to close fd 0 seven times, each "not open" field being 0.
