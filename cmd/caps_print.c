@@ -46,6 +46,25 @@ static void print_offers(const struct host_caps *caps)
 	}
 }
 
+/* How gmvm fuzz would find the pages a run wrote, per backend, and why not. */
+static void print_dirty(const struct host_caps *caps)
+{
+	printf("dirty page tracking (gmvm fuzz resets only what a run wrote):\n");
+	for (unsigned int k = 0; k < CAPS_NR_KINDS; k++) {
+		const struct caps_dirty *d = &caps->backend[k].dirty;
+
+		printf("%-6s %s", kind_names[k],
+		       dirty_tracking_name(caps_dirty_tracking(caps, k)));
+		if (!caps->backend[k].usable) {
+			printf(" (backend unavailable)\n");
+			continue;
+		}
+		printf("  (kvm-dirty-log: %s; uffd-wp-async: %s)\n",
+		       d->kvm_log ? "yes" : d->kvm_log_why,
+		       d->uffd_wp_async ? "yes" : d->uffd_wp_async_why);
+	}
+}
+
 void caps_print_text(const struct host_caps *caps)
 {
 	enum guest_mem_kind def;
@@ -81,6 +100,7 @@ void caps_print_text(const struct host_caps *caps)
 		       restore_strategy_name(caps_restore_strategy(caps, k)));
 	}
 	print_offers(caps);
+	print_dirty(caps);
 	def = caps_default_backend(caps, why, sizeof(why));
 	printf("default backend: %s (%s)\n", kind_names[def], why);
 }
@@ -141,6 +161,8 @@ static json_object *backend_json(const struct host_caps *caps,
 			       json_object_new_string(restore_strategy_name(
 				       caps_restore_strategy(caps, k))));
 	json_object_object_add(o, "offers", offers_json(caps, k));
+	json_object_object_add(o, "dirty_tracking", json_object_new_string(
+		dirty_tracking_name(caps_dirty_tracking(caps, k))));
 	return o;
 }
 

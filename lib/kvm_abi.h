@@ -73,4 +73,21 @@ struct gmvm_kvm_userspace_memory_region2 {
 #define KVM_EXIT_MEMORY_FAULT 39
 #endif
 
+/* userfaultfd write-protection without faults (Linux 6.7), and PAGEMAP_SCAN. */
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1ull << 15)
+#endif
+
+struct gmvm_page_region {
+	uint64_t start, end, categories;
+};
+
+struct gmvm_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define GMVM_PAGE_IS_WRITTEN (1ull << 4)
+#define GMVM_PAGEMAP_SCAN _IOWR('f', 16, struct gmvm_pm_scan_arg)
+
 #endif /* GMVM_KVM_ABI_H */

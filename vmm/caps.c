@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Probing the host: KVM capabilities, memory backends, userfaultfd modes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,93 @@ static void caps_probe_mode(struct caps_uffd_mode *m, void *addr,
 	close(uffd);
 }
 
+/*
+ * KVM's dirty log: a memory slot over the mapping with KVM_MEM_LOG_DIRTY_PAGES,
+ * then KVM_GET_DIRTY_LOG. gmem slots go through KVM_SET_USER_MEMORY_REGION2.
+ */
+static void caps_probe_dirty_log(struct caps_dirty *d, void *addr, int gmem_fd)
+{
+	static uint64_t bitmap[PROBE_SIZE / PAGE_SIZE / 64];
+	struct kvm_dirty_log log = { .slot = 0, .dirty_bitmap = bitmap };
+	struct err e = { 0 };
+	int kvm = kvm_open(&e), vm = -1, ret;
+
+	if (kvm < 0 || (vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0) {
+		snprintf(d->kvm_log_why, sizeof(d->kvm_log_why), "no KVM VM");
+		goto out;
+	}
+	if (gmem_fd >= 0) {
+		struct gmvm_kvm_userspace_memory_region2 r = {
+			.flags = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_GUEST_MEMFD,
+			.memory_size = PROBE_SIZE, .userspace_addr = (uintptr_t)addr,
+			.guest_memfd = gmem_fd,
+		};
+
+		ret = ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
+	} else {
+		struct kvm_userspace_memory_region r = {
+			.flags = KVM_MEM_LOG_DIRTY_PAGES, .memory_size = PROBE_SIZE,
+			.userspace_addr = (uintptr_t)addr,
+		};
+
+		ret = ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
+	}
+	if (ret < 0)
+		snprintf(d->kvm_log_why, sizeof(d->kvm_log_why),
+			 "a dirty-logged memory slot: %s", strerror(errno));
+	else if (ioctl(vm, KVM_GET_DIRTY_LOG, &log) < 0)
+		snprintf(d->kvm_log_why, sizeof(d->kvm_log_why),
+			 "KVM_GET_DIRTY_LOG: %s", strerror(errno));
+	else
+		d->kvm_log = true;
+out:
+	if (vm >= 0)
+		close(vm);
+	if (kvm >= 0)
+		close(kvm);
+}
+
+/* userfaultfd WP_ASYNC on the mapping, and PAGEMAP_SCAN to read it back. */
+static void caps_probe_wp_async(struct caps_dirty *d, void *addr)
+{
+	struct gmvm_page_region region;
+	struct gmvm_pm_scan_arg scan = {
+		.size = sizeof(scan), .start = (uintptr_t)addr,
+		.end = (uintptr_t)addr + PROBE_SIZE, .vec = (uintptr_t)&region,
+		.vec_len = 1, .category_mask = GMVM_PAGE_IS_WRITTEN,
+		.return_mask = GMVM_PAGE_IS_WRITTEN,
+	};
+	uint64_t features, ioctls;
+	struct err e = { 0 };
+	int uffd, pagemap, ret;
+
+	uffd = uffd_open(UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED |
+			 UFFD_FEATURE_WP_HUGETLBFS_SHMEM, &features, &e);
+	if (uffd < 0) {
+		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why), "%s", e.msg);
+		return;
+	}
+	if (!(features & UFFD_FEATURE_WP_ASYNC)) {
+		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
+			 "userfaultfd has no WP_ASYNC (Linux 6.7)");
+	} else if ((ret = uffd_register(uffd, addr, PROBE_SIZE, UFFDIO_REGISTER_MODE_WP,
+					&ioctls))) {
+		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
+			 "write-protect registration: %s", strerror(-ret));
+	} else if ((pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
+			 "/proc/self/pagemap: %s", strerror(errno));
+	} else {
+		if (ioctl(pagemap, GMVM_PAGEMAP_SCAN, &scan) < 0)
+			snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
+				 "PAGEMAP_SCAN: %s", strerror(errno));
+		else
+			d->uffd_wp_async = true;
+		close(pagemap);
+	}
+	close(uffd);
+}
+
 static void caps_probe_uffd_modes(struct caps_backend *b, void *addr)
 {
 	caps_probe_mode(&b->missing, addr, UFFDIO_REGISTER_MODE_MISSING);
@@ -70,8 +158,11 @@ static void caps_probe_uffd_modes(struct caps_backend *b, void *addr)
 	caps_probe_mode(&b->wp, addr, UFFDIO_REGISTER_MODE_WP);
 }
 
-/* Map PROBE_SIZE of fd (or anonymous memory when fd < 0) and try uffd. */
-static void caps_probe_mapping(struct caps_backend *b, int fd)
+/*
+ * Map PROBE_SIZE of fd (or anonymous memory when fd < 0) and try uffd and
+ * dirty tracking on it (gmem_fd: fd is a guest_memfd, or -1).
+ */
+static void caps_probe_mapping(struct caps_backend *b, int fd, int gmem_fd)
 {
 	void *p;
 
@@ -87,6 +178,8 @@ static void caps_probe_mapping(struct caps_backend *b, int fd)
 	}
 	b->usable = true;
 	caps_probe_uffd_modes(b, p);
+	caps_probe_dirty_log(&b->dirty, p, gmem_fd);
+	caps_probe_wp_async(&b->dirty, p);
 	munmap(p, PROBE_SIZE);
 }
 
@@ -110,7 +203,7 @@ static void caps_probe_gmem(struct host_caps *caps, int vm_fd)
 			 strerror(errno));
 		return;
 	}
-	caps_probe_mapping(b, fd);
+	caps_probe_mapping(b, fd, fd);
 	close(fd);
 }
 
@@ -125,7 +218,7 @@ static void caps_probe_memfd(struct host_caps *caps)
 			close(fd);
 		return;
 	}
-	caps_probe_mapping(b, fd);
+	caps_probe_mapping(b, fd, -1);
 	close(fd);
 }
 
@@ -172,7 +265,7 @@ void caps_probe(struct host_caps *caps)
 	memset(caps, 0, sizeof(*caps));
 	caps_probe_kvm(caps);
 	caps_probe_memfd(caps);
-	caps_probe_mapping(&caps->backend[GUEST_MEM_ANON], -1);
+	caps_probe_mapping(&caps->backend[GUEST_MEM_ANON], -1, -1);
 	caps->uffd_ok = uffd_supported_features(&caps->uffd_features, &e) == 0;
 	if (!caps->uffd_ok)
 		snprintf(caps->uffd_why, sizeof(caps->uffd_why), "%s", e.msg);
@@ -244,4 +337,27 @@ const char *restore_strategy_name(enum restore_strategy s)
 	};
 
 	return names[s];
+}
+
+enum dirty_tracking caps_dirty_tracking(const struct host_caps *caps,
+					enum guest_mem_kind kind)
+{
+	const struct caps_backend *b = &caps->backend[kind];
+
+	if (!b->usable)
+		return DIRTY_NONE;
+	if (b->dirty.kvm_log)
+		return DIRTY_KVM_LOG;
+	return b->dirty.uffd_wp_async ? DIRTY_UFFD_WP_ASYNC : DIRTY_NONE;
+}
+
+const char *dirty_tracking_name(enum dirty_tracking d)
+{
+	static const char *const names[] = {
+		[DIRTY_NONE] = "none",
+		[DIRTY_KVM_LOG] = "kvm-dirty-log",
+		[DIRTY_UFFD_WP_ASYNC] = "uffd-wp-async",
+	};
+
+	return names[d];
 }

@@ -28,12 +28,31 @@ struct caps_uffd_mode {
 	uint64_t ioctls;	/* allowed ioctls when accepted */
 };
 
+/*
+ * How the pages a guest writes can be found (gmvm fuzz resets only those):
+ * KVM's dirty log on the memory slot, or userfaultfd write-protection
+ * without faults (WP_ASYNC) read back with PAGEMAP_SCAN.
+ */
+enum dirty_tracking {
+	DIRTY_NONE,
+	DIRTY_KVM_LOG,
+	DIRTY_UFFD_WP_ASYNC,
+};
+
+struct caps_dirty {
+	bool kvm_log;			/* KVM_MEM_LOG_DIRTY_PAGES and KVM_GET_DIRTY_LOG */
+	char kvm_log_why[256];
+	bool uffd_wp_async;		/* WP_ASYNC registration and PAGEMAP_SCAN */
+	char uffd_wp_async_why[300];
+};
+
 struct caps_backend {
 	bool usable;			/* can back guest RAM here */
 	char why[256];			/* when not usable */
 	struct caps_uffd_mode missing;
 	struct caps_uffd_mode minor;
 	struct caps_uffd_mode wp;
+	struct caps_dirty dirty;
 };
 
 enum restore_strategy {
@@ -63,6 +82,11 @@ void caps_probe(struct host_caps *caps);
 enum restore_strategy caps_restore_strategy(const struct host_caps *caps,
 					    enum guest_mem_kind kind);
 const char *restore_strategy_name(enum restore_strategy s);
+
+/* The dirty tracking a backend kind gets here: KVM's first, it costs no fault. */
+enum dirty_tracking caps_dirty_tracking(const struct host_caps *caps,
+					enum guest_mem_kind kind);
+const char *dirty_tracking_name(enum dirty_tracking d);
 
 /* What gmvm can do with one backend on this host: the matrix caps prints. */
 struct caps_offers {

@@ -107,3 +107,27 @@ setup() {
 	assert_failure 2
 	[[ "$stderr" == *"gmvm: error: "*"'--bogus'"* ]] || fail "stderr does not name the option: $stderr"
 }
+
+@test "caps: dirty page tracking per backend, KVM's dirty log where a memory slot can have it, agreeing with --json" {
+	run gmvm caps --json
+	assert_success
+	local json=$output backend want
+	run gmvm caps
+	assert_success
+	assert_line 'dirty page tracking (gmvm fuzz resets only what a run wrote):'
+	for backend in gmem memfd anon; do
+		want=$(jq -r ".backends.$backend.dirty_tracking" <<<"$json")
+		[[ "$want" =~ ^(kvm-dirty-log|uffd-wp-async|none)$ ]] ||
+			fail "$backend: dirty_tracking '$want'"
+		if offers "$backend" boot; then
+			assert_line --regexp "^$backend +$want +\(kvm-dirty-log: .+; uffd-wp-async: .+\)\$"
+		else
+			assert_equal "$want" none
+			assert_line --regexp "^$backend +none \(backend unavailable\)\$"
+		fi
+	done
+	# memfd and anonymous memory are ordinary memory slots: KVM logs them.
+	for backend in memfd anon; do
+		assert_equal "$(jq -r ".backends.$backend.dirty_tracking" <<<"$json")" kvm-dirty-log
+	done
+}
