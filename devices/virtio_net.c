@@ -24,6 +24,7 @@
  * transport's) neither loses nor repeats a frame the guest saw.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_ether.h>
@@ -477,6 +478,28 @@ static void net_destroy(struct virtio_dev *vd)
 	free(n);
 }
 
+/*
+ * "net": one entry per device, its tap and frame counts (which only the
+ * main thread changes, and it is the one asking).
+ */
+static void net_stats_json(struct virtio_dev *vd, json_object *root)
+{
+	struct virtio_net *n = vd->priv;
+	json_object *list, *o = json_object_new_object();
+
+	if (!json_object_object_get_ex(root, "net", &list)) {
+		list = json_object_new_array();
+		json_object_object_add(root, "net", list);
+	}
+	json_object_object_add(o, "device", json_object_new_string(vd->dev.id));
+	json_object_object_add(o, "tap", json_object_new_string(n->tap));
+	json_object_object_add(o, "rx_frames", json_object_new_uint64(n->rx_frames));
+	json_object_object_add(o, "rx_dropped", json_object_new_uint64(n->rx_dropped));
+	json_object_object_add(o, "tx_frames", json_object_new_uint64(n->tx_frames));
+	json_object_object_add(o, "tx_dropped", json_object_new_uint64(n->tx_dropped));
+	json_object_array_add(list, o);
+}
+
 /* Frames in and out of its tap, and nothing else. */
 static unsigned int net_syscalls(struct virtio_dev *vd, struct device_syscall *calls,
 				 unsigned int max)
@@ -505,6 +528,7 @@ static const struct virtio_device_ops virtio_net_ops = {
 	.save = net_save,
 	.restore = net_restore,
 	.syscalls = net_syscalls,
+	.stats = net_stats_json,
 	.destroy = net_destroy,
 };
 

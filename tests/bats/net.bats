@@ -57,9 +57,15 @@ assert_pinged() {
 	assert_line "net: 4 echo replies from $HOST_IP"
 }
 
-@test "virtio-net: the guest resolves the host and its pings are answered" {
-	run gmvm_ns run --kernel "$TESTGUEST" --net "tap=$TAP" --cmdline "$NET $NET"
+@test "virtio-net: the guest resolves the host and its pings are answered; --stats counts the frames" {
+	run gmvm_ns run --kernel "$TESTGUEST" --net "tap=$TAP" --stats "$BATS_TEST_TMPDIR/stats" \
+		--cmdline "$NET $NET"
 	assert_success
+	# 4 echo requests each time (and ARP), as many replies back.
+	assert_equal "$(jq -r '.net[0] | "\(.device) \(.tap)"' "$BATS_TEST_TMPDIR/stats")" \
+		"virtio-net@0 $TAP"
+	jq -e '.net[0] | .tx_frames >= 8 and .rx_frames >= 8 and .tx_dropped == 0' \
+		"$BATS_TEST_TMPDIR/stats" >/dev/null || fail "frame counts: $(cat "$BATS_TEST_TMPDIR/stats")"
 	# No mac=: a locally administered one.
 	assert_line --regexp '^net: mac 52:54(:[0-9a-f]{2}){4}$'
 	assert_pinged
