@@ -230,7 +230,7 @@ static bool uffd_background_step(struct uffd_handler *h)
 				MIN(h->bg_pos + UFFD_BG_BATCH, h->nr_pages), &c);
 	if (filled < 0)
 		return false;
-	h->bg_pos = MIN(h->bg_pos + UFFD_BG_BATCH, h->nr_pages);
+	/* Not past the batch: a fill that stopped (EAGAIN) resumes here. */
 	uffd_account(h, &c, &h->stats.pages_background);
 	return true;
 }

@@ -7,7 +7,9 @@
  *
  * Races: a fill stops at a page that exists already (EEXIST, or EAGAIN after
  * a partial fill). That page is then counted present, any waiter on it is
- * woken, and the fill goes on past it.
+ * woken, and the fill goes on past it. EAGAIN with nothing filled means the
+ * mapping is changing under a UFFD_EVENT_REMOVE not read yet: nothing is
+ * counted, the waiter is woken to fault again, and the fill stops there.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -157,7 +159,8 @@ static int fill_ioctl(struct uffd_handler *h, enum fill_kind kind,
 	return ret;
 }
 
-/* Fill n pages from page; returns how many were handled, or -1. */
+/* Fill n pages from page; returns how many were handled (0: none, the
+ * range is changing), or -1. */
 static long long fill_pages(struct uffd_handler *h, uint64_t page, uint64_t n,
 			    enum fill_kind kind)
 {
@@ -165,22 +168,30 @@ static long long fill_pages(struct uffd_handler *h, uint64_t page, uint64_t n,
 					      "UFFDIO_CONTINUE" };
 	uint64_t dst = (uintptr_t)(h->base + page * PAGE_SIZE);
 	long long done = 0;
+	int err;
 
 	if (fill_ioctl(h, kind, dst, page, n * PAGE_SIZE, &done) == 0)
 		return n;
-	if (errno == EAGAIN && done > 0)
+	err = errno;
+	if (err == EAGAIN && done > 0)
 		return done / PAGE_SIZE;
-	if (errno == EEXIST || (errno == EAGAIN && done <= 0)) {
-		/* The page is there already (or the range is changing). */
+	if (err == EEXIST || err == EAGAIN) {
 		pthread_mutex_lock(&h->lock);
 		h->stats.eexist++;
 		pthread_mutex_unlock(&h->lock);
 		uffd_wake(h, page);
-		return 1;
+		/*
+		 * EEXIST: the page is there already. EAGAIN: the mapping is
+		 * changing (a UFFD_EVENT_REMOVE we have not read yet) and
+		 * nothing was filled: the page is still missing, and counting
+		 * it present would serve it as zeros later. The woken access
+		 * faults again, behind that event.
+		 */
+		return err == EEXIST ? 1 : 0;
 	}
 	uffd_fail(h, "%s of guest page %#llx failed: %s%s", names[kind],
-		  (unsigned long long)(page * PAGE_SIZE), strerror(errno),
-		  errno == EFAULT ? " (its source file cannot be read)" : "");
+		  (unsigned long long)(page * PAGE_SIZE), strerror(err),
+		  err == EFAULT ? " (its source file cannot be read)" : "");
 	return -1;
 }
 
@@ -211,6 +222,8 @@ long long uffd_fill_range(struct uffd_handler *h, uint64_t first,
 		n = fill_pages(h, p, fill_run(h, p, end, removed_too), kind);
 		if (n < 0)
 			return -1;
+		if (n == 0)
+			break;	/* the range is changing: later */
 		for (long long i = 0; i < n; i++)
 			page_set(h, p + i, PAGE_PRESENT);
 		count_fill(c, kind, n);
@@ -263,6 +276,8 @@ long long uffd_fill_data(struct uffd_handler *h, uint64_t first,
 		n = h->minor ? fill_cache(h, p, run) : fill_pages(h, p, run, FILL_COPY);
 		if (n < 0)
 			return -1;
+		if (n == 0)
+			break;	/* the range is changing: later */
 		if (!h->minor)
 			for (long long i = 0; i < n; i++)
 				page_set(h, p + i, PAGE_PRESENT);

@@ -206,12 +206,15 @@ drive() {
 
 	run "$GMVM" balloon --control "$D/$name.ctl" 1024
 	assert_success
-	for ((i = 0; i < 300; i++)); do
+	# The guest's balloon worker runs in its emulated kernel: give it time.
+	local start=$SECONDS
+	for ((i = 0; i < 900; i++)); do
 		pages=$("$GMVM" stats --control "$D/$name.ctl" | jq -r .stats.balloon.actual_pages)
 		[ "$pages" = 1024 ] && break
 		sleep 0.1
 	done
-	assert_equal "$pages" 1024
+	[ "$pages" = 1024 ] || fail "session $name: the balloon holds $pages of 1024 pages after $((SECONDS - start)) s: $("$GMVM" stats --control "$D/$name.ctl" | jq -c .stats.balloon); console: $(tail -c 1500 "$D/$name.out" | tr -d '\r')"
+	echo "# $name: balloon of 1024 pages inflated in $((SECONDS - start)) s" >&3
 }
 
 # session_end NAME: power the guest off; gmvm must exit 0 by itself.
