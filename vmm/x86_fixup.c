@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Completing instructions the host's KVM emulator cannot execute (see
- * include/x86_fixup.h). Everything here runs only on an emulation-failure
+ * vmm/x86_fixup.h). Everything here runs only on an emulation-failure
  * exit; a VM on a host with hardware virtualization never comes here.
  */
 #include <errno.h>
