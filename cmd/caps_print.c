@@ -145,7 +145,7 @@ static json_object *backend_json(const struct host_caps *caps,
 {
 	const struct caps_backend *b = &caps->backend[k];
 	json_object *o = json_object_new_object();
-	json_object *uffd;
+	json_object *uffd, *list;
 
 	json_object_object_add(o, "usable", json_object_new_boolean(b->usable));
 	if (!b->usable) {
@@ -163,6 +163,13 @@ static json_object *backend_json(const struct host_caps *caps,
 	json_object_object_add(o, "offers", offers_json(caps, k));
 	json_object_object_add(o, "dirty_tracking", json_object_new_string(
 		dirty_tracking_name(caps_dirty_tracking(caps, k))));
+	/* Every way that works (gmvm fuzz --dirty-tracking takes each). */
+	list = json_object_new_array();
+	if (b->dirty.kvm_log)
+		json_object_array_add(list, json_object_new_string(dirty_tracking_name(DIRTY_KVM_LOG)));
+	if (b->dirty.uffd_wp_async)
+		json_object_array_add(list, json_object_new_string(dirty_tracking_name(DIRTY_UFFD_WP_ASYNC)));
+	json_object_object_add(o, "dirty_tracking_offered", list);
 	return o;
 }
 

@@ -85,6 +85,8 @@ int cli_parse(int argc, char **argv, const char *shortopts,
  * main() alone turns a class into a status and prints the message.
  */
 int cmd_run(int argc, char **argv, struct err *e);
+int cmd_run_fuzz_boot(int argc, char **argv, const char *dir, struct err *e);
+int cmd_fuzz(int argc, char **argv, struct err *e);
 int cmd_caps(int argc, char **argv, struct err *e);
 int cmd_restore(int argc, char **argv, struct err *e);
 int cmd_inspect(int argc, char **argv, struct err *e);

@@ -151,6 +151,11 @@ static void inspect_print(const struct snapshot *s, long long workingset)
 	inspect_cpus(s);
 	inspect_devices(s);
 	inspect_host_resources(s);
+	if (s->has_fuzz)
+		printf("  taken for gmvm fuzz: input buffer of %llu bytes at %#llx, %s%u-byte coverage map\n",
+		       (unsigned long long)s->fuzz.input_size,
+		       (unsigned long long)s->fuzz.input_gpa,
+		       s->fuzz.coverage_size ? "" : "no ", s->fuzz.coverage_size);
 	if (workingset >= 0)
 		printf("  working set: %lld pages (%lld KiB)\n", workingset, workingset * 4);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fuzz.h"
 #include "control.h"
 #include "log.h"
 #include "sandbox.h"
@@ -279,7 +280,9 @@ static int run_vm(struct vm_config *cfg, struct err *e)
 	if (vm_create(&vm, cfg, e) || vm_check_config(&vm, cfg, e) ||
 	    (cfg->control_path && control_start(&vm, cfg->control_path, e)) ||
 	    /* Devices first: the command line and tables name them. */
-	    vm_create_memory(&vm, cfg, e) || vm_setup_devices(&vm, cfg, e) ||
+	    vm_create_memory(&vm, cfg, e) ||
+	    (cfg->machine.fuzz && vm_fuzz_boot(&vm, e)) ||
+	    vm_setup_devices(&vm, cfg, e) ||
 	    vm_load_kernel(&vm, cfg, &img, e) ||
 	    (cfg->boot.lazy_load && vm_start_lazy_load(&vm, cfg, &img, e)))
 		goto fail;
@@ -293,6 +296,44 @@ static int run_vm(struct vm_config *cfg, struct err *e)
 fail:
 	run_finish(&vm, -1, 0);
 	return -e->errnum;
+}
+
+/*
+ * gmvm fuzz -- RUN-OPTIONS: boot as gmvm run would, and snapshot into dir
+ * (which the caller checked) where the guest first asks for an input; then
+ * stop. Returns the run's exit status or -errno with e set and classed.
+ */
+int cmd_run_fuzz_boot(int argc, char **argv, const char *dir, struct err *e)
+{
+	struct vm_config cfg = {
+		.boot.cmdline = "",
+		.machine.nr_vcpus = 1,
+		.machine.mem_size = DEFAULT_MEMORY,
+		.machine.fuzz = true,
+		.dev.console = CONSOLE_SERIAL,
+		.start_ns = time_now_ns(),
+	};
+	int ret;
+
+	ret = run_parse(&cfg, argc, argv, e);
+	if (ret > 0)
+		return err_set(e, EINVAL, "after --: the options of gmvm run, without --help or --version");
+	if (ret < 0)
+		return err_mark(e, ERR_USAGE);
+	if (cfg.snapshot.dir) {
+		err_set(e, EINVAL, "after --: --snapshot-on-request: gmvm fuzz takes the snapshot itself, into --snapshot");
+		return err_mark(e, ERR_USAGE);
+	}
+	cfg.snapshot.dir = dir;
+	cfg.snapshot.then_stop = true;
+	/* stdin may be AFL++'s input file: the guest gets none of it. */
+	if (cfg.dev.console == CONSOLE_SERIAL)
+		cfg.dev.console = CONSOLE_OUTPUT;
+	if (seccomp_setup(cfg.sandbox.seccomp, e))
+		return err_prefix(e, "seccomp");
+	ret = run_map_files(&cfg, e) ? err_mark_input(e) : run_vm(&cfg, e);
+	run_unmap_files(&cfg);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv, struct err *e)

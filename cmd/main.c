@@ -23,6 +23,7 @@ static const char main_usage[] =
 	"  run       boot a kernel in a new VM\n"
 	"  restore   resume a VM from a snapshot\n"
 	"  inspect   check a snapshot and print what it holds\n"
+	"  fuzz      fuzz guest code from a snapshot (AFL++'s forkserver)\n"
 	"  status, pause, resume, snapshot, stats, stop, balloon\n"
 	"            requests to a running gmvm's --control socket\n"
 	"  caps      show what this host offers (KVM, guest_memfd, userfaultfd)\n"
@@ -52,6 +53,7 @@ static const struct {
 	{ "caps", cmd_caps },
 	{ "restore", cmd_restore },
 	{ "inspect", cmd_inspect },
+	{ "fuzz", cmd_fuzz },
 	{ "pause", cmd_control },
 	{ "resume", cmd_control },
 	{ "snapshot", cmd_control },

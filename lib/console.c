@@ -144,7 +144,7 @@ int console_start(struct console *c, struct event_loop *loop,
 	c->loop = loop;
 	c->quit = quit;
 	c->quit_opaque = quit_opaque;
-	if (c->mode == CONSOLE_NONE)
+	if (c->mode == CONSOLE_NONE || c->mode == CONSOLE_OUTPUT)
 		return 0;
 	c->wake_source = (struct event_source){
 		.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),

@@ -19,6 +19,8 @@ enum console_mode {
 	CONSOLE_NONE,		/* COM1 present, output dropped, no input */
 	CONSOLE_VIRTIO,		/* virtio-console (hvc0) on stdin/stdout;
 				   COM1's output still shown */
+	CONSOLE_OUTPUT,		/* COM1's output on stdout, no input (gmvm
+				   fuzz: stdin may be the fuzzer's input) */
 };
 
 /* The device end of the console. */

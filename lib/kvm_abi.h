@@ -74,6 +74,9 @@ struct gmvm_kvm_userspace_memory_region2 {
 #endif
 
 /* userfaultfd write-protection without faults (Linux 6.7), and PAGEMAP_SCAN. */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1ull << 13)
+#endif
 #ifndef UFFD_FEATURE_WP_ASYNC
 #define UFFD_FEATURE_WP_ASYNC (1ull << 15)
 #endif
@@ -87,7 +90,10 @@ struct gmvm_pm_scan_arg {
 	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 
-#define GMVM_PAGE_IS_WRITTEN (1ull << 4)
+#define GMVM_PAGE_IS_WRITTEN (1ull << 1)
+/* Write-protect what matched again (PAGEMAP_SCAN on WP_ASYNC memory). */
+#define GMVM_PM_SCAN_WP_MATCHING (1ull << 0)
+#define GMVM_PM_SCAN_CHECK_WPASYNC (1ull << 1)
 #define GMVM_PAGEMAP_SCAN _IOWR('f', 16, struct gmvm_pm_scan_arg)
 
 #endif /* GMVM_KVM_ABI_H */

@@ -80,18 +80,19 @@ int guest_mem_create(struct guest_mem *mem, const struct guest_mem_backend *b,
 }
 
 static int guest_mem_set_slot(const struct guest_mem *mem, int vm_fd,
-			      unsigned int i)
+			      unsigned int i, uint32_t flags)
 {
 	const struct guest_mem_region *r = &mem->regions[i];
 	struct gmvm_kvm_userspace_memory_region2 slot = {
 		.slot = i,
-		.flags = mem->backend->memslot_flags,
+		.flags = mem->backend->memslot_flags | flags,
 		.guest_phys_addr = r->gpa,
 		.memory_size = r->size,
 		.userspace_addr = (uintptr_t)(mem->base + r->offset),
 	};
 	struct kvm_userspace_memory_region slot1 = {
 		.slot = i,
+		.flags = flags,
 		.guest_phys_addr = r->gpa,
 		.memory_size = r->size,
 		.userspace_addr = (uintptr_t)(mem->base + r->offset),
@@ -110,13 +111,25 @@ int guest_mem_bind(const struct guest_mem *mem, int vm_fd, struct err *e)
 	for (unsigned int i = 0; i < mem->nr_regions; i++) {
 		const struct guest_mem_region *r = &mem->regions[i];
 
-		if (guest_mem_set_slot(mem, vm_fd, i) < 0)
+		if (guest_mem_set_slot(mem, vm_fd, i, 0) < 0)
 			return err_set(e, errno,
 				       "cannot make RAM [%#llx, %#llx) on %s a KVM memslot: %s",
 				       (unsigned long long)r->gpa,
 				       (unsigned long long)(r->gpa + r->size),
 				       mem->backend->name, strerror(errno));
 	}
+	return 0;
+}
+
+int guest_mem_log_dirty(const struct guest_mem *mem, int vm_fd, bool on,
+			struct err *e)
+{
+	for (unsigned int i = 0; i < mem->nr_regions; i++)
+		if (guest_mem_set_slot(mem, vm_fd, i, on ? KVM_MEM_LOG_DIRTY_PAGES : 0) < 0)
+			return err_set(e, errno, "KVM's dirty log on the %s memory slot at %#llx: %s",
+				       mem->backend->name,
+				       (unsigned long long)mem->regions[i].gpa,
+				       strerror(errno));
 	return 0;
 }
 

@@ -95,6 +95,13 @@ int guest_mem_create(struct guest_mem *mem, const struct guest_mem_backend *b,
 /* Register every region as a KVM memslot. Returns 0 or -errno, e filled. */
 int guest_mem_bind(const struct guest_mem *mem, int vm_fd, struct err *e);
 
+/*
+ * KVM's dirty log on every RAM slot (slot i is region i), on or off.
+ * Returns 0 or -errno with e set (guest_memfd slots refuse it).
+ */
+int guest_mem_log_dirty(const struct guest_mem *mem, int vm_fd, bool on,
+			struct err *e);
+
 /* Unmap and close whatever guest_mem_create() made. Safe on a zeroed mem. */
 void guest_mem_destroy(struct guest_mem *mem);
 

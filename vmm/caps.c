@@ -16,9 +16,6 @@
 
 #define PROBE_SIZE (2 * MIB)
 
-#ifndef UFFD_FEATURE_WP_UNPOPULATED
-#define UFFD_FEATURE_WP_UNPOPULATED (1ull << 13)
-#endif
 
 /* Everything gmvm may use; uffd_open() keeps what the kernel has. */
 #define PROBE_UFFD_FEATURES                                                    \
@@ -110,45 +107,25 @@ out:
 		close(kvm);
 }
 
-/* userfaultfd WP_ASYNC on the mapping, and PAGEMAP_SCAN to read it back. */
+/*
+ * userfaultfd WP_ASYNC on the mapping, PAGEMAP_SCAN to read it back: the
+ * tracker gmvm fuzz would start, which writes a page and must see it.
+ */
 static void caps_probe_wp_async(struct caps_dirty *d, void *addr)
 {
-	struct gmvm_page_region region;
-	struct gmvm_pm_scan_arg scan = {
-		.size = sizeof(scan), .start = (uintptr_t)addr,
-		.end = (uintptr_t)addr + PROBE_SIZE, .vec = (uintptr_t)&region,
-		.vec_len = 1, .category_mask = GMVM_PAGE_IS_WRITTEN,
-		.return_mask = GMVM_PAGE_IS_WRITTEN,
+	struct guest_mem mem = {
+		.fd = -1, .base = addr, .size = PROBE_SIZE, .nr_regions = 1,
+		.regions[0] = { .gpa = 0, .size = PROBE_SIZE, .offset = 0 },
 	};
-	uint64_t features, ioctls;
+	struct dirty_tracker t;
 	struct err e = { 0 };
-	int uffd, pagemap, ret;
 
-	uffd = uffd_open(UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED |
-			 UFFD_FEATURE_WP_HUGETLBFS_SHMEM, &features, &e);
-	if (uffd < 0) {
+	if (dirty_start(&t, &mem, -1, DIRTY_UFFD_WP_ASYNC, &e)) {
 		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why), "%s", e.msg);
 		return;
 	}
-	if (!(features & UFFD_FEATURE_WP_ASYNC)) {
-		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
-			 "userfaultfd has no WP_ASYNC (Linux 6.7)");
-	} else if ((ret = uffd_register(uffd, addr, PROBE_SIZE, UFFDIO_REGISTER_MODE_WP,
-					&ioctls))) {
-		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
-			 "write-protect registration: %s", strerror(-ret));
-	} else if ((pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
-			 "/proc/self/pagemap: %s", strerror(errno));
-	} else {
-		if (ioctl(pagemap, GMVM_PAGEMAP_SCAN, &scan) < 0)
-			snprintf(d->uffd_wp_async_why, sizeof(d->uffd_wp_async_why),
-				 "PAGEMAP_SCAN: %s", strerror(errno));
-		else
-			d->uffd_wp_async = true;
-		close(pagemap);
-	}
-	close(uffd);
+	dirty_stop(&t);
+	d->uffd_wp_async = true;
 }
 
 static void caps_probe_uffd_modes(struct caps_backend *b, void *addr)
@@ -349,15 +326,4 @@ enum dirty_tracking caps_dirty_tracking(const struct host_caps *caps,
 	if (b->dirty.kvm_log)
 		return DIRTY_KVM_LOG;
 	return b->dirty.uffd_wp_async ? DIRTY_UFFD_WP_ASYNC : DIRTY_NONE;
-}
-
-const char *dirty_tracking_name(enum dirty_tracking d)
-{
-	static const char *const names[] = {
-		[DIRTY_NONE] = "none",
-		[DIRTY_KVM_LOG] = "kvm-dirty-log",
-		[DIRTY_UFFD_WP_ASYNC] = "uffd-wp-async",
-	};
-
-	return names[d];
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dirty.h"
 #include "guest_mem.h"
 
 #define CAPS_NR_KINDS 3		/* enum guest_mem_kind */
@@ -26,17 +27,6 @@ struct caps_uffd_mode {
 	bool ok;
 	int err;		/* errno when refused */
 	uint64_t ioctls;	/* allowed ioctls when accepted */
-};
-
-/*
- * How the pages a guest writes can be found (gmvm fuzz resets only those):
- * KVM's dirty log on the memory slot, or userfaultfd write-protection
- * without faults (WP_ASYNC) read back with PAGEMAP_SCAN.
- */
-enum dirty_tracking {
-	DIRTY_NONE,
-	DIRTY_KVM_LOG,
-	DIRTY_UFFD_WP_ASYNC,
 };
 
 struct caps_dirty {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "fuzz.h"
 #include "log.h"
 #include "sandbox.h"
 #include "restore.h"
@@ -71,9 +72,10 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 	struct vm *vm = &r->vm;
 	char why[300];
 
-	if (o->mode == RESTORE_MODE_EAGER || o->verify) {
+	if (o->mode == RESTORE_MODE_EAGER || o->verify || o->fuzz) {
 		*lazy = false;
 		snprintf(vm->origin.reason, sizeof(vm->origin.reason), "%s",
+			 o->fuzz ? "gmvm fuzz resets RAM from a copy of the snapshot's" :
 			 o->mode == RESTORE_MODE_EAGER ? "--restore eager" :
 			 "auto: --verify checks all of RAM before the guest runs");
 		return 0;
@@ -268,6 +270,15 @@ static int restore_prepare(struct restore *r, struct err *e)
 	if (snapshot_open(&r->snap, r->o->dir, e) ||
 	    restore_read_workingset(r, e))
 		return -e->errnum;
+	if (r->snap.has_fuzz != (r->o->fuzz != NULL)) {
+		if (r->o->fuzz)
+			err_set(e, EINVAL, "snapshot %s was not taken for fuzzing (no fuzz node): make one with gmvm fuzz --snapshot NEWDIR -- RUN-OPTIONS",
+				r->o->dir);
+		else
+			err_set(e, EINVAL, "snapshot %s was taken for fuzzing (its guest waits for an input): gmvm fuzz --snapshot %s runs it",
+				r->o->dir, r->o->dir);
+		return err_mark(e, ERR_INPUT);
+	}
 	if (r->o->verify && !r->snap.has_region_crcs) {
 		err_set(e, ENODATA, "--verify: snapshot %s has no memory checksums (format %u revision %u; they came with revision 1)",
 			r->o->dir, VMSTATE_VERSION, r->snap.vs.revision);
@@ -285,6 +296,7 @@ static int restore_prepare(struct restore *r, struct err *e)
 		.machine.mem_size = r->snap.mem_size,
 		.machine.backend = r->o->common.backend ? r->o->common.backend : r->snap.backend,
 		.machine.backend_explicit = r->o->common.backend != NULL,
+		.machine.fuzz = r->o->fuzz != NULL,
 		.dev = r->snap.dev,
 		.start_ns = r->o->start_ns,
 		.control_path = r->o->common.control,
@@ -339,6 +351,8 @@ static int restore_prepare(struct restore *r, struct err *e)
 	if (atomic_load(&vm->exit.requested))
 		return vm->exit.status;
 	if (ret)
+		return -e->errnum;
+	if (r->o->fuzz && vm_fuzz_prepare(vm, &r->snap, r->o->fuzz, e))
 		return -e->errnum;
 	restore_phase(r, "saved state given back");
 	log_notice("restore: %s (%s)", vm->origin.strategy, vm->origin.reason);

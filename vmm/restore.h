@@ -9,6 +9,7 @@
 #include "vm.h"
 #include "err.h"
 
+struct fuzz_config;
 struct guest_mem;
 struct guest_mem_backend;
 
@@ -47,6 +48,8 @@ struct restore_opts {
 	/* Backend (NULL: the snapshot's), console (not given: the snapshot's)... */
 	struct vm_options common;
 	uint64_t start_ns;
+	/* gmvm fuzz: fuzz from the snapshot instead of resuming it. */
+	const struct fuzz_config *fuzz;
 };
 
 /*

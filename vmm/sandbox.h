@@ -8,6 +8,8 @@
 #define GMVM_SANDBOX_H
 
 #include <stdbool.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -23,7 +25,14 @@ enum thread_kind {
 	THREAD_VCPU,		/* KVM_RUN and the exits it returns */
 	THREAD_UFFD,		/* userfaultfd fault service */
 	THREAD_WATCH,		/* the fault watchdog */
+	THREAD_FUZZ,		/* gmvm fuzz's vCPU: runs, resets, the driver */
 };
+
+/*
+ * How gmvm fuzz starts the helper whose pid AFL++ kills on a timeout: a
+ * child sharing gmvm's memory (nothing copied), SIGCHLD when it ends.
+ */
+#define FUZZ_HELPER_CLONE_FLAGS (CLONE_VM | SIGCHLD)
 
 /* Parse "kill", "log" or "off". Returns 0 or -EINVAL. */
 int seccomp_parse_mode(const char *s, enum seccomp_mode *mode);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -29,6 +30,7 @@
 #include "config.h"
 #include "console.h"
 #include "device.h"
+#include "kvm_abi.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -43,6 +45,7 @@ static const char *const kind_names[] = {
 	[THREAD_VCPU] = "vcpu",
 	[THREAD_UFFD] = "uffd",
 	[THREAD_WATCH] = "watch",
+	[THREAD_FUZZ] = "fuzz",
 };
 
 /* Every kind: memory, locks, signals, logging, dying. */
@@ -85,6 +88,29 @@ static const unsigned long vcpu_ioctls[] = {
 };
 
 static const int vcpu_calls[] = { SCMP_SYS(tgkill) };
+
+/*
+ * gmvm fuzz's vCPU thread: runs, and resets that set every piece of state a
+ * snapshot has (the check after a reset, in tests, reads it back); the
+ * driver reads inputs and talks to AFL++, whose kill of the helper process
+ * it starts (clone, then prctl and pause in the child) ends a run.
+ */
+static const unsigned long fuzz_ioctls[] = {
+	KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
+	KVM_TRANSLATE, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_SET_XSAVE,
+	KVM_GET_XSAVE, KVM_SET_MSRS, KVM_SET_LAPIC, KVM_GET_LAPIC,
+	KVM_SET_DEBUGREGS, KVM_GET_DEBUGREGS, KVM_SET_XCRS, KVM_GET_XCRS,
+	KVM_SET_MP_STATE, KVM_GET_MP_STATE, KVM_SET_IRQCHIP, KVM_SET_PIT2, KVM_GET_MSRS,
+	KVM_SET_CLOCK, KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG, GMVM_PAGEMAP_SCAN,
+	KVM_IRQ_LINE, TCSETS,
+};
+
+static const int fuzz_calls[] = {
+	SCMP_SYS(tgkill), SCMP_SYS(timer_settime), SCMP_SYS(timer_delete),
+	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(pread64), SCMP_SYS(lseek),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(wait4), SCMP_SYS(pause),
+	SCMP_SYS(exit_group),
+};
 
 static const unsigned long uffd_ioctls[] = {
 	UFFDIO_COPY, UFFDIO_ZEROPAGE, UFFDIO_CONTINUE, UFFDIO_WAKE,
@@ -233,6 +259,21 @@ static int allow_memory(scmp_filter_ctx ctx)
  * the snapshot's with it, so that a file shrinking underfoot is an error,
  * not SIGBUS. (The sanitizer runtime has it without limits already.)
  */
+static int allow_fuzz_helper(scmp_filter_ctx ctx)
+{
+	/* Spelt out, as in allow_ioctls(). */
+	struct scmp_arg_cmp flags = {
+		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = FUZZ_HELPER_CLONE_FLAGS, .datum_b = 0,
+	};
+	struct scmp_arg_cmp pdeathsig = {
+		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = PR_SET_PDEATHSIG, .datum_b = 0,
+	};
+	int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, flags);
+
+	return ret ? ret : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+					    pdeathsig);
+}
+
 static int allow_own_memory_reads(scmp_filter_ctx ctx)
 {
 #ifdef GMVM_SANITIZERS
@@ -291,6 +332,11 @@ static int build_filter(scmp_filter_ctx ctx, enum thread_kind kind)
 	case THREAD_WATCH:
 		ret = allow_calls(ctx, watch_calls, ARRAY_SIZE(watch_calls));
 		return ret ? ret : allow_ioctls(ctx, watch_ioctls, ARRAY_SIZE(watch_ioctls));
+	case THREAD_FUZZ:
+		ret = allow_calls(ctx, fuzz_calls, ARRAY_SIZE(fuzz_calls));
+		if (!ret)
+			ret = allow_fuzz_helper(ctx);
+		return ret ? ret : allow_ioctls(ctx, fuzz_ioctls, ARRAY_SIZE(fuzz_ioctls));
 	}
 	return -EINVAL;
 }

@@ -109,6 +109,8 @@ static int snapshot_write_vmstate(struct vm *vm, const char *path,
 		ret = snapshot_write_cpus(vm, &w, e);
 	if (!ret)
 		snapshot_write_devices(vm, &w);
+	if (!ret && vm->fuzz && vm->fuzz->guest.input_size)
+		fuzz_guest_save(&vm->fuzz->guest, &w);
 	if (!ret && vmstate_finish(&w, &blob, &len))
 		ret = err_set(e, -w.err, "vmstate: %s", strerror(-w.err));
 	if (!ret) {

@@ -12,6 +12,7 @@
 
 #include "console.h"
 #include "err.h"
+#include "fuzz.h"
 #include "memfile.h"
 #include "vm.h"
 #include "vmstate.h"
@@ -48,6 +49,9 @@ struct snapshot {
 	 * which firmware tables it was given (paths point into vs).
 	 */
 	struct dev_config dev;
+	/* Taken by gmvm fuzz: what its guest declared (the fuzz node). */
+	bool has_fuzz;
+	struct fuzz_guest fuzz;
 	/* Each memory region's checksum (format revision 1 and later). */
 	bool has_region_crcs;
 	uint32_t region_crcs[GUEST_MEM_MAX_REGIONS];

@@ -166,6 +166,50 @@ static int snapshot_open_memory(struct snapshot *s, const char *path,
 	return 0;
 }
 
+/*
+ * gmvm fuzz's node: the input buffer inside one RAM region and no larger
+ * than the engine takes, the coverage window where gmvm puts it, its size a
+ * power of two it allows (or none).
+ */
+static int snapshot_read_fuzz(struct snapshot *s, struct err *e)
+{
+	int node = vmstate_node(&s->vs, 0, "fuzz");
+	struct fuzz_guest *g = &s->fuzz;
+	uint64_t cov_gpa, end;
+	struct guest_mem layout;
+	bool inside = false;
+
+	if (node < 0)
+		return 0;
+	if (vmstate_get_u64(&s->vs, node, "input-gpa", &g->input_gpa, e) ||
+	    vmstate_get_u64(&s->vs, node, "input-size", &g->input_size, e) ||
+	    vmstate_get_u64(&s->vs, node, "coverage-gpa", &cov_gpa, e) ||
+	    vmstate_get_u32(&s->vs, node, "coverage-size", &g->coverage_size, e))
+		return -EINVAL;
+	if (guest_mem_layout(&layout, s->mem_size))
+		return err_set(e, EINVAL, "fuzz: no memory layout");
+	end = g->input_gpa + g->input_size;
+	for (unsigned int i = 0; i < layout.nr_regions; i++)
+		if (end > g->input_gpa && g->input_gpa >= layout.regions[i].gpa &&
+		    end <= layout.regions[i].gpa + layout.regions[i].size)
+			inside = true;
+	if (!inside || g->input_size > FUZZ_INPUT_MAX)
+		return err_set(e, EINVAL, "fuzz: the input buffer [%#llx, +%llu) is not inside RAM or larger than %u MiB",
+			       (unsigned long long)g->input_gpa,
+			       (unsigned long long)g->input_size, FUZZ_INPUT_MAX >> 20);
+	if (g->coverage_size &&
+	    (g->coverage_size < 64 || g->coverage_size > FUZZ_COVERAGE_MAX ||
+	     (g->coverage_size & (g->coverage_size - 1)) || cov_gpa != FUZZ_COVERAGE_ADDR))
+		return err_set(e, EINVAL, "fuzz: a coverage map of %u bytes at %#llx (gmvm puts one of 64 bytes to %u MiB, a power of two, at %#llx)",
+			       g->coverage_size, (unsigned long long)cov_gpa,
+			       FUZZ_COVERAGE_MAX >> 20, FUZZ_COVERAGE_ADDR);
+	if (!g->coverage_size && cov_gpa)
+		return err_set(e, EINVAL, "fuzz: a coverage window at %#llx of no size",
+			       (unsigned long long)cov_gpa);
+	s->has_fuzz = true;
+	return 0;
+}
+
 int snapshot_parse(struct snapshot *s, struct err *e)
 {
 	int ret = vmstate_open(&s->vs, s->vmstate_buf, s->vmstate_len, e);
@@ -176,6 +220,8 @@ int snapshot_parse(struct snapshot *s, struct err *e)
 		ret = snapshot_check_regions(s, e);
 	if (!ret)
 		ret = snapshot_check_cpus(s, e);
+	if (!ret)
+		ret = snapshot_read_fuzz(s, e);
 	return ret;
 }
 

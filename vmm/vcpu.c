@@ -12,14 +12,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "kvm_abi.h"
 #include "log.h"
 #include "sandbox.h"
 #include "vm.h"
 #include "x86_fixup.h"
-
-/* Kicks a vCPU thread out of KVM_RUN; the handler only interrupts it. */
-#define VCPU_KICK_SIGNAL SIGUSR1
 
 static void vcpu_kick_handler(int sig)
 {
@@ -80,6 +78,12 @@ static void vcpu_handle_io(struct vcpu *vcpu)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
+	/* gmvm fuzz, booting: the guest's contract (fuzz.h). */
+	if (vcpu->vm->fuzz && run->io.port >= FUZZ_PORT &&
+	    run->io.port < FUZZ_PORT + FUZZ_PORT_LEN) {
+		fuzz_port_io(vcpu, out, data, run->io.size);
+		return;
+	}
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
 		if (bus_access(&vcpu->vm->pio_bus, run->io.port, data,
 			       run->io.size, out))
@@ -246,7 +250,9 @@ int vcpu_start(struct vcpu *vcpu, struct err *e)
 	/* No SA_RESTART: the signal must make KVM_RUN return. */
 	sigaction(VCPU_KICK_SIGNAL, &kick, NULL);
 	vcpu_thread_begin(vcpu);
-	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	ret = pthread_create(&vcpu->thread, NULL,
+			     vcpu->vm->fuzz && vcpu->vm->fuzz->cfg ? fuzz_vcpu_thread :
+			     vcpu_thread, vcpu);
 	if (ret) {
 		vcpu_thread_done(vcpu);
 		return err_set(e, ret, "cannot start the thread of vCPU %u: %s",

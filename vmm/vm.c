@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "fuzz.h"
 #include "kvm.h"
 #include "log.h"
 #include "tuntap.h"
@@ -288,6 +289,9 @@ static void host_op_set_irq(void *vm, unsigned int gsi, bool level)
 
 static void host_op_request_exit(void *vm, int status)
 {
+	/* gmvm fuzz: a guest ending the VM in a run ends that run. */
+	if (fuzz_device_exit(vm, status))
+		return;
 	vm_request_exit(vm, status);
 }
 
@@ -547,6 +551,7 @@ int vm_run(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	control_stop(vm);
+	vm_fuzz_destroy(vm);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

@@ -13,6 +13,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +27,9 @@
 #include "event_loop.h"
 #include "guest_mem.h"
 #include "sandbox.h"
+
+/* Kicks a vCPU thread out of KVM_RUN; the handler only interrupts it. */
+#define VCPU_KICK_SIGNAL SIGUSR1
 
 /* The exit status of a run that failed, after saying why. */
 #define VM_STATUS_FAILURE 1
@@ -74,6 +78,11 @@ struct vm_config {
 		 * offered replaces it.
 		 */
 		bool backend_explicit;
+		/*
+		 * gmvm fuzz: the pages a run writes must be found, which
+		 * guest_memfd does not allow; memfd unless one is named.
+		 */
+		bool fuzz;
 	} machine;
 	/* Guest-requested snapshots. */
 	struct vm_snapshot_config {
@@ -172,6 +181,7 @@ struct vm {
 	} snapshot_req;
 
 	struct control_server *control;	/* --control, or NULL */
+	struct vm_fuzz *fuzz;		/* gmvm fuzz (vmm/fuzz.h), or NULL */
 
 	/* Set once by the first vm_request_exit(). */
 	struct vm_exit {

@@ -67,6 +67,12 @@ static int vm_pick_backend(struct vm *vm, struct vm_config *cfg,
 	const struct guest_mem_backend *want = cfg->machine.backend;
 	struct err why = { 0 };
 
+	if (cfg->machine.fuzz && !cfg->machine.backend_explicit) {
+		cfg->machine.backend = &guest_mem_backend_memfd;
+		snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason),
+			 "gmvm fuzz: the pages a run writes are tracked, which guest_memfd does not allow");
+		goto picked;
+	}
 	if (want && want->kind != GUEST_MEM_GMEM) {
 		snprintf(vm->origin.backend_reason, sizeof(vm->origin.backend_reason), "%s",
 			 cfg->machine.backend_explicit ? "--memory-backend" :

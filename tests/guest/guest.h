@@ -211,6 +211,7 @@ int workload_netreset(const char *arg, size_t len);
 int workload_hostile(const char *arg, size_t len);
 int workload_blkbench(const char *arg, size_t len);
 int workload_netbench(const char *arg, size_t len);
+int workload_fuzz(const char *arg, size_t len);
 
 /* entry.S */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t stack,

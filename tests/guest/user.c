@@ -39,6 +39,7 @@
  *                    ops/s and MB/s, then a read-back check (blkbench.c)
  *   netbench=GIP,HIP,SECONDS  UDP frames to HIP as fast as virtio-net sends
  *                    them, packets/s (netbench.c)
+ *   fuzz[=harness]   a gmvm fuzz target: the record parser (fuzz.c)
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -223,6 +224,7 @@ static const struct workload workloads[] = {
 	{ "hostile", workload_hostile },
 	{ "blkbench", workload_blkbench },
 	{ "netbench", workload_netbench },
+	{ "fuzz", workload_fuzz },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },
