@@ -446,14 +446,18 @@ static int replay_print(const struct fuzz_session *s)
 static char fuzz_helper_stack[16384] __attribute__((aligned(16)));
 
 /*
- * The helper's life: nothing, until AFL++ kills it (or its parent thread,
- * the fuzz thread, ends). It shares gmvm's memory and runs on its own
- * stack; it touches no libc state.
+ * The helper's life: nothing, until AFL++ kills it (or gmvm ends). It
+ * shares gmvm's memory and runs on its own stack; it touches no libc state.
+ * SIGKILL comes when its parent goes, from the moment it asks; a gmvm gone
+ * before that (it is then init's) is seen by its parent's pid, arg. Its
+ * copies of gmvm's descriptors are closed: it holds no pipe open.
  */
 static int fuzz_helper(void *arg)
 {
-	(void)arg;
+	syscall(SYS_close_range, 0, ~0u, 0);
 	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (syscall(SYS_getppid) != (long)(intptr_t)arg)
+		syscall(SYS_exit_group, 0);
 	for (;;)
 		syscall(SYS_pause);
 	return 0;
@@ -508,7 +512,7 @@ static int afl_handshake(struct fuzz_session *s, const struct fuzz_guest *g,
 static int afl_spawn_helper(struct fuzz_session *s, struct err *e)
 {
 	pid_t pid = clone(fuzz_helper, fuzz_helper_stack + sizeof(fuzz_helper_stack),
-			  FUZZ_HELPER_CLONE_FLAGS, NULL);
+			  FUZZ_HELPER_CLONE_FLAGS, (void *)(intptr_t)getpid());
 
 	if (pid < 0)
 		return err_set(e, errno, "starting the process afl-fuzz times runs by: %s",

@@ -23,6 +23,10 @@
 #define LAYOUT_DEBUG_EXIT_PORT 0xf4
 #define LAYOUT_DEBUG_EXIT_SIZE 4
 #define LAYOUT_SNAPSHOT_PORT 0x4f0
+/* gmvm fuzz: the guest's contract, and its coverage window (vmm/fuzz.h). */
+#define LAYOUT_FUZZ_PORT 0x4f8
+#define LAYOUT_FUZZ_COVERAGE_ADDR 0xd0000000ull
+#define LAYOUT_FUZZ_COVERAGE_MAX (8u << 20)
 #define LAYOUT_ACPI_SLEEP_CONTROL_PORT 0x600
 #define LAYOUT_ACPI_SLEEP_STATUS_PORT 0x601
 

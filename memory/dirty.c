@@ -320,9 +320,10 @@ long dirty_collect(struct dirty_tracker *t, void (*fn)(void *, uint64_t),
 
 void dirty_stop(struct dirty_tracker *t)
 {
-	if (t->uffd >= 0)
+	/* A zeroed tracker (never started) has no descriptor 0 to close. */
+	if (t->method != DIRTY_NONE && t->uffd >= 0)
 		close(t->uffd);
-	if (t->pagemap_fd >= 0)
+	if (t->method != DIRTY_NONE && t->pagemap_fd >= 0)
 		close(t->pagemap_fd);
 	free(t->kvm_bitmap);
 	free(t->kvm_clear);
@@ -330,6 +331,7 @@ void dirty_stop(struct dirty_tracker *t)
 	free((void *)t->noted);
 	free(t->scan_vec);
 	t->uffd = t->pagemap_fd = -1;
+	t->method = DIRTY_NONE;
 	t->kvm_bitmap = NULL;
 	t->kvm_clear = NULL;
 	t->seen = NULL;

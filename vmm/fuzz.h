@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch_layout.h"
 #include "dirty.h"
 #include "err.h"
 
@@ -25,15 +26,15 @@ struct snapshot;
 struct vmstate_writer;
 
 /* The guest's port (guest/gmvm_fuzz.h says the same). */
-#define FUZZ_PORT 0x4f8
+#define FUZZ_PORT LAYOUT_FUZZ_PORT
 #define FUZZ_PORT_LEN 4
 #define FUZZ_CMD_COVERAGE 1
 #define FUZZ_CMD_INPUT 2
 #define FUZZ_CMD_DONE 3
 #define FUZZ_CMD_CRASH 4
 /* The coverage window in guest-physical space, and its largest size. */
-#define FUZZ_COVERAGE_ADDR 0xd0000000ull
-#define FUZZ_COVERAGE_MAX (8u << 20)
+#define FUZZ_COVERAGE_ADDR LAYOUT_FUZZ_COVERAGE_ADDR
+#define FUZZ_COVERAGE_MAX LAYOUT_FUZZ_COVERAGE_MAX
 /* Its KVM memory slot: above the RAM slots (GUEST_MEM_MAX_REGIONS). */
 #define FUZZ_COVERAGE_SLOT 8
 /* An input buffer larger than this is refused (AFL++'s own cap is 1 MiB). */

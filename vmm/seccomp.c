@@ -109,7 +109,7 @@ static const int fuzz_calls[] = {
 	SCMP_SYS(tgkill), SCMP_SYS(timer_settime), SCMP_SYS(timer_delete),
 	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(pread64), SCMP_SYS(lseek),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(wait4), SCMP_SYS(pause),
-	SCMP_SYS(exit_group),
+	SCMP_SYS(exit_group), SCMP_SYS(getppid), SCMP_SYS(close_range),
 };
 
 static const unsigned long uffd_ioctls[] = {
