@@ -260,6 +260,38 @@ KVM_GET_DIRTY_LOG=0x4010ae42
 	[[ "$stderr" == *"was not taken for fuzzing"* ]] || fail "$stderr"
 }
 
+# fuzz_node_edit OP PROP [VALUE]: a copy of the target snapshot, its fuzz
+# node's PROP changed (and the checksum made good) by vmstate_edit, into S.
+fuzz_node_edit() {
+	S=$BATS_TEST_TMPDIR/edited
+	rm -rf "$S"
+	cp -a "$D/target" "$S"
+	"$TOOLS/vmstate_edit" "$S/vmstate" "$1" /fuzz "$2" ${3+"$3"} || fail "vmstate_edit $*"
+}
+
+@test "fuzz: a snapshot whose fuzz node puts the input or the coverage window where gmvm does not is refused, status 2, naming it" {
+	require_file "$TOOLS/vmstate_edit"
+	local case prop value want
+	while IFS='|' read -r case prop value want; do
+		fuzz_node_edit "$case" "$prop" $value
+		run --separate-stderr gmvm fuzz --snapshot "$S" --replay "$D/in/plain"
+		assert_failure 2
+		[[ "$stderr" == *"$want"* ]] || fail "$prop $value: $stderr"
+		run --separate-stderr gmvm inspect "$S"
+		assert_failure 2
+	done <<'EOF'
+set-u64|input-gpa|0xc0000000|fuzz: the input buffer [0xc0000000, +1048576) is not inside RAM
+set-u64|input-gpa|0x1ff0000|fuzz: the input buffer [0x1ff0000, +1048576) is not inside RAM
+set-u64|input-size|0|is not inside RAM or larger than 64 MiB
+set-u64|input-size|0x8000000|is not inside RAM or larger than 64 MiB
+set-u64|input-gpa|0xfffffffffffff000|is not inside RAM
+set-u32|coverage-size|100|fuzz: a coverage map of 100 bytes at 0xd0000000
+set-u32|coverage-size|0x1000000|fuzz: a coverage map of 16777216 bytes
+set-u64|coverage-gpa|0xc0001000|fuzz: a coverage map of 65536 bytes at 0xc0001000
+del|input-size||input-size
+EOF
+}
+
 @test "fuzz --replay: a FIFO is refused at once, not waited on" {
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
 	SECONDS=0

@@ -379,6 +379,9 @@ void seeds_vmstate(void)
 	vm.nr_vcpus = 0;
 	write_cpu(&w);
 	snapshot_write_devices(&vm, &w);
+	/* As gmvm fuzz's snapshots have it: an input buffer and a coverage map. */
+	fuzz_guest_save(&(struct fuzz_guest){ .input_gpa = 0x100000, .input_size = 0x1000,
+					      .coverage_size = 65536 }, &w);
 	if (vmstate_finish(&w, &blob, &len))
 		exit(1);
 	put8(&b, 0);

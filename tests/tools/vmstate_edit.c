@@ -6,6 +6,7 @@
  *
  *   del NODE PROP            remove PROP (absent: an error)
  *   set-u32 NODE PROP N      PROP becomes the 32-bit value N
+ *   set-u64 NODE PROP N      PROP becomes the 64-bit value N
  *   set-str NODE PROP TEXT   PROP becomes the string TEXT
  *
  * NODE is a path in the tree: "/", "/config", "/memory/region@0".
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
 	int node, r, fd;
 
 	if (argc < 5)
-		die("usage: vmstate_edit FILE del|set-u32|set-str NODE PROP [VALUE]", "");
+		die("usage: vmstate_edit FILE del|set-u32|set-u64|set-str NODE PROP [VALUE]", "");
 	path = argv[1];
 	op = argv[2];
 	prop = argv[4];
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 		r = fdt_delprop(fdt, node, prop);
 	else if (!strcmp(op, "set-u32") && argc == 6)
 		r = fdt_setprop_u32(fdt, node, prop, strtoul(argv[5], NULL, 0));
+	else if (!strcmp(op, "set-u64") && argc == 6)
+		r = fdt_setprop_u64(fdt, node, prop, strtoull(argv[5], NULL, 0));
 	else if (!strcmp(op, "set-str") && argc == 6)
 		r = fdt_setprop_string(fdt, node, prop, argv[5]);
 	else
