@@ -63,6 +63,12 @@ static void print_dirty(const struct host_caps *caps)
 		       d->kvm_log ? "yes" : d->kvm_log_why,
 		       d->uffd_wp_async ? "yes" : d->uffd_wp_async_why);
 	}
+	/* Its default: memfd, guest_memfd offering neither. */
+	if (caps_dirty_tracking(caps, GUEST_MEM_MEMFD) == DIRTY_NONE)
+		printf("gmvm fuzz: not possible here (no way to track memfd memory's writes)\n");
+	else
+		printf("gmvm fuzz: memfd memory, %s\n",
+		       dirty_tracking_name(caps_dirty_tracking(caps, GUEST_MEM_MEMFD)));
 }
 
 void caps_print_text(const struct host_caps *caps)
@@ -198,6 +204,7 @@ int caps_print_json(const struct host_caps *caps)
 	json_object *root = json_object_new_object();
 	json_object *uffd = json_object_new_object();
 	json_object *backends = json_object_new_object();
+	json_object *fuzz;
 	enum guest_mem_kind def;
 	char why[320];
 	int ret = 0;
@@ -214,6 +221,11 @@ int caps_print_json(const struct host_caps *caps)
 		json_object_object_add(backends, kind_names[k], backend_json(caps, k));
 	json_object_object_add(root, "backends", backends);
 	def = caps_default_backend(caps, why, sizeof(why));
+	fuzz = json_object_new_object();
+	json_object_object_add(fuzz, "backend", json_object_new_string("memfd"));
+	json_object_object_add(fuzz, "dirty_tracking", json_object_new_string(
+		dirty_tracking_name(caps_dirty_tracking(caps, GUEST_MEM_MEMFD))));
+	json_object_object_add(root, "fuzz", fuzz);
 	json_object_object_add(root, "default_backend",
 			       json_object_new_string(kind_names[def]));
 	json_object_object_add(root, "default_backend_reason",

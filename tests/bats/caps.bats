@@ -130,4 +130,15 @@ setup() {
 	for backend in memfd anon; do
 		assert_equal "$(jq -r ".backends.$backend.dirty_tracking" <<<"$json")" kvm-dirty-log
 	done
+	# gmvm fuzz's pick: memfd memory, and its tracking.
+	assert_equal "$(jq -r .fuzz.backend <<<"$json")" memfd
+	assert_equal "$(jq -r .fuzz.dirty_tracking <<<"$json")" \
+		"$(jq -r .backends.memfd.dirty_tracking <<<"$json")"
+	assert_line "gmvm fuzz: memfd memory, $(jq -r .fuzz.dirty_tracking <<<"$json")"
+	# Every way offered is one the backend's pick can be.
+	for backend in memfd anon; do
+		jq -e --arg b "$backend" '.backends[$b].dirty_tracking as $t
+			| .backends[$b].dirty_tracking_offered | index($t)' <<<"$json" >/dev/null ||
+			fail "$backend: its dirty_tracking is not among those offered"
+	done
 }

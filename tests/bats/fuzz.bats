@@ -141,6 +141,14 @@ inputs() {
 	assert_line 'ok 3, crashes 0, hangs 0'
 }
 
+@test "fuzz: resets with the dirty tracking gmvm caps says it would use" {
+	local want
+	want=$(jq -r .fuzz.dirty_tracking <<<"$(host_caps)")
+	run --separate-stderr gmvm fuzz --snapshot "$D/harness" --count 10 -v --inputs "$(inputs N)"
+	assert_success
+	[[ "$stderr" == *"resets from $want"* ]] || fail "caps says $want: $stderr"
+}
+
 @test "fuzz --dirty-tracking: each way this host offers resets a run's pages" {
 	local how offered
 	offered=$(jq -r '.backends.memfd.dirty_tracking_offered[]' <<<"$(host_caps)")
