@@ -273,7 +273,16 @@ static int acpi_check_params(uint64_t addr, const struct acpi_params *p,
 		ret = acpi_check_window(p, i, e);
 		if (ret)
 			return ret;
+		if (p->vmgenid_addr && p->virtio[i].gsi == p->vmgenid_gsi)
+			return err_set(e, EINVAL, "ACPI tables: virtio window %u and the VM Generation ID's event share GSI %u",
+				       i, p->vmgenid_gsi);
 	}
+	if (p->vmgenid_addr && (p->vmgenid_gsi < ACPI_VIRTIO_GSI_MIN ||
+				p->vmgenid_gsi >= ACPI_IOAPIC_PINS ||
+				!IS_ALIGNED(p->vmgenid_addr, 8)))
+		return err_set(e, EINVAL, "ACPI tables: a VM Generation ID at %#llx (8-byte aligned) with GSI %u (%u-%u)",
+			       (unsigned long long)p->vmgenid_addr, p->vmgenid_gsi,
+			       ACPI_VIRTIO_GSI_MIN, ACPI_IOAPIC_PINS - 1);
 	return 0;
 }
 
@@ -331,6 +340,46 @@ static void dsdt_virtio(struct aml_buf *b, unsigned int i,
 }
 
 /*
+ * A VM Generation ID (Microsoft's "Virtual Machine Generation ID" paper, as
+ * Linux's vmgenid driver finds it: _CID VM_GEN_COUNTER, ADDR a package of
+ * the 16 bytes' address, low and high halves; _HID is gmvm's own, a valid
+ * ACPI ID, which VMGENCTR is not), and the hardware-reduced way to
+ * tell the guest it changed: a Generic Event Device (ACPI 6, 5.6.9: ACPI0013)
+ * whose edge-triggered interrupt runs _EVT, which notifies VGEN (0x80).
+ */
+static void dsdt_vmgenid(struct aml_buf *b, const struct acpi_params *p)
+{
+	const uint64_t addr[] = { p->vmgenid_addr & 0xffffffffu, p->vmgenid_addr >> 32 };
+	struct aml_buf rt;
+
+	aml_device(b, "VGEN");
+	aml_name(b, "_HID");
+	aml_string(b, "GMVM0001");
+	aml_name(b, "_CID");
+	aml_string(b, "VM_GEN_COUNTER");
+	aml_name(b, "_DDN");
+	aml_string(b, "VM_GEN_COUNTER");
+	aml_name(b, "ADDR");
+	aml_package(b, addr, ARRAY_SIZE(addr));
+	aml_close(b);
+
+	aml_init(&rt, 64);
+	aml_res_interrupt(&rt, p->vmgenid_gsi, AML_IRQ_CONSUMER | AML_IRQ_EDGE);
+	aml_device(b, "GED0");
+	aml_name(b, "_HID");
+	aml_string(b, "ACPI0013");
+	aml_name(b, "_UID");
+	aml_integer(b, 0);
+	aml_name(b, "_CRS");
+	aml_resource_template(b, &rt);
+	aml_method(b, "_EVT", 1);
+	aml_notify(b, "\\_SB.VGEN", 0x80);
+	aml_close(b);
+	aml_close(b);
+	aml_free(&rt);
+}
+
+/*
  * \_S5 (7.4.2), at the root like the definition block: the SLP_TYP for
  * soft-off. Only SLP_TYPa counts in a hardware-reduced guest; SLP_TYPb
  * would go to a PM1b block there is none of.
@@ -353,6 +402,8 @@ static int dsdt_build(struct aml_buf *b, const struct acpi_params *p,
 	dsdt_com1(b);
 	for (unsigned int i = 0; i < p->nr_virtio; i++)
 		dsdt_virtio(b, i, &p->virtio[i]);
+	if (p->vmgenid_addr)
+		dsdt_vmgenid(b, p);
 	aml_close(b);
 	dsdt_s5(b);
 	ret = aml_finish(b);

@@ -59,6 +59,9 @@ struct acpi_params {
 	unsigned int nr_cpus;		/* APIC IDs 0..nr_cpus-1 */
 	const struct acpi_virtio_window *virtio;
 	unsigned int nr_virtio;
+	/* A VM Generation ID (--vmgenid): its 16 bytes, the GED's GSI; 0: none. */
+	uint64_t vmgenid_addr;
+	uint32_t vmgenid_gsi;
 };
 
 /*

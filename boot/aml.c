@@ -22,6 +22,8 @@
 #define AML_SCOPE_OP 0x10
 #define AML_BUFFER_OP 0x11
 #define AML_PACKAGE_OP 0x12
+#define AML_METHOD_OP 0x14
+#define AML_NOTIFY_OP 0x86
 #define AML_DUAL_NAME_PREFIX 0x2e
 #define AML_MULTI_NAME_PREFIX 0x2f
 #define AML_EXT_OP_PREFIX 0x5b
@@ -379,6 +381,25 @@ void aml_device(struct aml_buf *b, const char *path)
 	aml_byte(b, AML_DEVICE_OP);
 	aml_open(b);
 	aml_namestring(b, path);
+}
+
+void aml_method(struct aml_buf *b, const char *path, unsigned int nargs)
+{
+	if (nargs > 7) {
+		aml_fail(b, -EINVAL);
+		return;
+	}
+	aml_byte(b, AML_METHOD_OP);
+	aml_open(b);
+	aml_namestring(b, path);
+	aml_byte(b, (uint8_t)nargs);	/* not serialized, sync level 0 */
+}
+
+void aml_notify(struct aml_buf *b, const char *path, uint64_t value)
+{
+	aml_byte(b, AML_NOTIFY_OP);
+	aml_namestring(b, path);
+	aml_integer(b, value);
 }
 
 void aml_package(struct aml_buf *b, const uint64_t *v, unsigned int n)

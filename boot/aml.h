@@ -87,6 +87,11 @@ void aml_scope(struct aml_buf *b, const char *path);
 void aml_device(struct aml_buf *b, const char *path);
 void aml_close(struct aml_buf *b);
 
+/* Open Method (path, nargs) (not serialized); aml_close() ends it. */
+void aml_method(struct aml_buf *b, const char *path, unsigned int nargs);
+/* Notify (path, value), as a statement of the open method. */
+void aml_notify(struct aml_buf *b, const char *path, uint64_t value);
+
 /*
  * Package () { v[0], ..., v[n - 1] }: n integers (at most 255), each in its
  * smallest encoding, as \_S5's { SLP_TYPa, SLP_TYPb }.

@@ -93,6 +93,13 @@ static void inspect_devices(const struct snapshot *s)
 	     c = vmstate_next_child(&s->vs, c))
 		printf(" %s", str_escape(name, sizeof(name), vmstate_node_name(&s->vs, c)));
 	printf("\n");
+	/* What a kind says of its state, for the nodes named after it. */
+	for (unsigned int i = 0; i < device_table_len; i++) {
+		int c = vmstate_node(&s->vs, node, device_table[i]->name);
+
+		if (c >= 0 && device_table[i]->describe_state)
+			device_table[i]->describe_state(&s->vs, c, stdout);
+	}
 }
 
 /* The working set is optional (-1 pages: none); when present it must be sound. */

@@ -140,6 +140,13 @@ struct device_ops {
 	int (*restore)(struct device *dev, const struct vmstate *vs, int node,
 		       struct err *e);
 	/*
+	 * A restore has given back all of the VM's state (devices, interrupt
+	 * controllers, vCPUs); nothing has run yet: what the guest must see
+	 * first (an interrupt) is raised now, where KVM keeps it. Main
+	 * thread. May be NULL.
+	 */
+	void (*restored)(struct device *dev);
+	/*
 	 * The VM pauses (true) or resumes (false): stop or restart work the
 	 * device does on its own (queues, host I/O). Main thread. May be NULL.
 	 */
@@ -215,6 +222,11 @@ struct device_desc {
 			      struct err *e);
 	/* The host resources config names, for gmvm inspect. NULL: none. */
 	void (*describe)(const void *config, FILE *out);
+	/*
+	 * What gmvm inspect says of a device's saved state (node, named by
+	 * the kind's name): one line, or nothing. NULL: nothing.
+	 */
+	void (*describe_state)(const struct vmstate *vs, int node, FILE *out);
 	/* Whether config asks for any device of this kind. NULL: no config. */
 	bool (*configured)(const void *config);
 };

@@ -20,7 +20,8 @@
 	X(virtio_rng)	\
 	X(virtio_console) \
 	X(virtio_balloon) \
-	X(virtio_net)
+	X(virtio_net)	\
+	X(vmgenid)
 
 #define DEVICE_DECLARE(kind) extern const struct device_desc kind##_device;
 #define DEVICE_ENTRY(kind) &kind##_device,

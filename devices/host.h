@@ -44,6 +44,15 @@ struct dev_host_ops {
 	void (*request_exit)(void *vm, int status);
 	/* Take a snapshot now (--snapshot-on-request). */
 	void (*request_snapshot)(void *vm);
+	/*
+	 * Describe a VM Generation ID to the guest's firmware tables: its 16
+	 * bytes at gpa (RAM the guest does not use), its change announced
+	 * by raising gsi. A boot copies id (which must last) there with the
+	 * tables; a restore leaves RAM to the device, whose pages may not be
+	 * served yet at set-up.
+	 */
+	int (*add_vmgenid)(void *vm, uint64_t gpa, uint32_t gsi, const uint8_t *id,
+			   struct err *e);
 	/* The tap called name, as tap_open() (lib/tuntap.h) opens it. */
 	int (*open_tap)(void *vm, const char *name, int vnet_hdr_len, struct err *e);
 };
@@ -107,6 +116,12 @@ static inline void host_request_exit(struct dev_host *h, int status)
 static inline void host_request_snapshot(struct dev_host *h)
 {
 	h->ops->request_snapshot(h->vm);
+}
+
+static inline int host_add_vmgenid(struct dev_host *h, uint64_t gpa, uint32_t gsi,
+				   const uint8_t *id, struct err *e)
+{
+	return h->ops->add_vmgenid(h->vm, gpa, gsi, id, e);
 }
 
 static inline int host_open_tap(struct dev_host *h, const char *name,

@@ -23,6 +23,13 @@
 #define LAYOUT_DEBUG_EXIT_PORT 0xf4
 #define LAYOUT_DEBUG_EXIT_SIZE 4
 #define LAYOUT_SNAPSHOT_PORT 0x4f0
+/*
+ * --vmgenid: the 16-byte VM Generation ID, in the reserved low memory below
+ * the ACPI tables, and the interrupt of the ACPI event device that tells the
+ * guest it changed (above every virtio window's).
+ */
+#define LAYOUT_VMGENID_ADDR 0xdf000ull
+#define LAYOUT_VMGENID_GSI 23
 /* gmvm fuzz: the guest's contract, and its coverage window (vmm/fuzz.h). */
 #define LAYOUT_FUZZ_PORT 0x4f8
 #define LAYOUT_FUZZ_COVERAGE_ADDR 0xd0000000ull

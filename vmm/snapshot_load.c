@@ -343,6 +343,9 @@ int snapshot_restore_state(struct vm *vm, const struct snapshot *s,
 		ret = snapshot_restore_devices(vm, &s->vs, e);
 	if (!ret)
 		ret = snapshot_restore_cpus(vm, &s->vs, e);
+	for (unsigned int i = 0; !ret && i < vm->nr_devices; i++)
+		if (vm->devices[i]->ops->restored)
+			vm->devices[i]->ops->restored(vm->devices[i]);
 	if (ret) {
 		err_prefix(e, "snapshot %s", s->dir);
 		return err_mark_input(e);

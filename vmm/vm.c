@@ -295,6 +295,18 @@ static void host_op_request_exit(void *vm, int status)
 	vm_request_exit(vm, status);
 }
 
+static int host_op_add_vmgenid(void *opaque, uint64_t gpa, uint32_t gsi,
+			       const uint8_t *id, struct err *e)
+{
+	struct vm *vm = opaque;
+
+	/* Only ACPI can describe it: a guest without tables would never know. */
+	if (vm->cfg->dev.discovery == DISCOVERY_CMDLINE)
+		return err_set(e, EINVAL, "--vmgenid: the guest finds a VM Generation ID through ACPI, which --discovery cmdline leaves out (use acpi or both)");
+	vm->vmgenid = (struct vm_vmgenid){ gpa, gsi, id };
+	return 0;
+}
+
 static void host_op_request_snapshot(void *vm)
 {
 	vm_request_snapshot(vm);
@@ -316,6 +328,7 @@ static const struct dev_host_ops vm_host_ops = {
 	.add_ioeventfd = host_op_add_ioeventfd,
 	.set_irq = host_op_set_irq,
 	.request_exit = host_op_request_exit,
+	.add_vmgenid = host_op_add_vmgenid,
 	.request_snapshot = host_op_request_snapshot,
 	.open_tap = host_op_open_tap,
 };

@@ -137,6 +137,12 @@ struct vm {
 	unsigned int nr_devices;
 	struct virtio_dev *virtio[LAYOUT_VIRTIO_MAX];	/* for discovery */
 	unsigned int nr_virtio;
+	/* A VM Generation ID for the ACPI tables (--vmgenid); addr 0: none. */
+	struct vm_vmgenid {
+		uint64_t addr;
+		uint32_t gsi;
+		const uint8_t *id;		/* 16 bytes, the device's */
+	} vmgenid;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct console console;

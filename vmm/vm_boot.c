@@ -163,10 +163,21 @@ static int vm_write_acpi(struct vm *vm, const struct vm_config *cfg,
 			 uint64_t *rsdp, struct err *e)
 {
 	struct acpi_virtio_window win[LAYOUT_VIRTIO_MAX];
-	struct acpi_params p = { .nr_cpus = cfg->machine.nr_vcpus, .virtio = win };
+	struct acpi_params p = {
+		.nr_cpus = cfg->machine.nr_vcpus, .virtio = win,
+		.vmgenid_addr = vm->vmgenid.addr, .vmgenid_gsi = vm->vmgenid.gsi,
+	};
 
 	if (cfg->dev.discovery == DISCOVERY_CMDLINE)
 		return 0;
+	if (vm->vmgenid.addr) {
+		uint8_t *id = guest_mem_ptr(&vm->mem, vm->vmgenid.addr, 16);
+
+		if (!id)
+			return err_set(e, EINVAL, "--vmgenid: no RAM at %#llx for the VM Generation ID",
+				       (unsigned long long)vm->vmgenid.addr);
+		memcpy(id, vm->vmgenid.id, 16);
+	}
 	for (unsigned int i = 0; i < vm->nr_virtio; i++)
 		win[p.nr_virtio++] = (struct acpi_virtio_window){
 			vm->virtio[i]->base, VIRTIO_MMIO_WINDOW,

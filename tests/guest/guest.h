@@ -27,6 +27,7 @@
 #define PORT_DEBUG_EXIT 0xf4
 #define PORT_I8042_CMD 0x64
 #define PORT_SNAPSHOT 0x4f0
+#define VMGENID_ADDR 0xdf000ul
 #define BOOT_TIMER_ADDR 0xc0000000ul
 #define LAPIC_ADDR 0xfee00000ul
 #define AP_TRAMPOLINE_ADDR 0x8000ul

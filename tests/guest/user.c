@@ -40,6 +40,7 @@
  *   netbench=GIP,HIP,SECONDS  UDP frames to HIP as fast as virtio-net sends
  *                    them, packets/s (netbench.c)
  *   fuzz[=harness]   a gmvm fuzz target: the record parser (fuzz.c)
+ *   vmgenid          print the VM Generation ID's 16 bytes (--vmgenid)
  *   exit=N           exit now with status N
  *   reset            reset through the i8042 controller
  *   triplefault      crash the CPU (the monitor must report it)
@@ -177,6 +178,17 @@ int workload_emulate(const char *arg, size_t len)
 	return ok == EMULATE_ALL ? 0 : -1;
 }
 
+/* gmvm's --vmgenid: its 16 bytes, where gmvm puts them (LAYOUT_VMGENID_ADDR). */
+static int workload_vmgenid(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	printf("vmgenid: ");
+	print_hex((const uint8_t *)VMGENID_ADDR, 16);
+	printf("\n");
+	return 0;
+}
+
 static int workload_triplefault(const char *arg, size_t len)
 {
 	(void)arg;
@@ -225,6 +237,7 @@ static const struct workload workloads[] = {
 	{ "blkbench", workload_blkbench },
 	{ "netbench", workload_netbench },
 	{ "fuzz", workload_fuzz },
+	{ "vmgenid", workload_vmgenid },
 	{ "exit", workload_exit },
 	{ "reset", workload_reset },
 	{ "triplefault", workload_triplefault },

@@ -8,8 +8,9 @@
 # setup_file boots twice (acpi discovery, 256 MiB, a copy of the test disk,
 # virtio-rng, -balloon, -net on a tap in a network namespace made here, the
 # virtio console on hvc0) to the shell /init ends in:
-#   S1  1 vCPU; /init asks for the snapshot itself (port 0x4f0 through
-#       /dev/port: gmvm_snapshot=1), gmvm stops once it is written;
+#   S1  1 vCPU, a VM Generation ID (--vmgenid); /init asks for the snapshot
+#       itself (port 0x4f0 through /dev/port: gmvm_snapshot=1), gmvm stops
+#       once it is written;
 #   S2  2 vCPUs; snapshotted through the control socket, then stopped.
 # Each test restores one (or two at once), then drives the guest on its
 # console and from outside: a shell command answered, the wall clock within
@@ -77,7 +78,7 @@ setup_file() {
 	# S1: /init asks for the snapshot; gmvm writes it and stops.
 	mkfifo "$d/s1boot.in"
 	exec 9<>"$d/s1boot.in"
-	boot s1boot 1 --snapshot-on-request "$d/s1" --then stop --cmdline "$CMDLINE gmvm_snapshot=1"
+	boot s1boot 1 --vmgenid --snapshot-on-request "$d/s1" --then stop --cmdline "$CMDLINE gmvm_snapshot=1"
 	wait "$(cat "$d/s1boot.pid")" && echo 0 >"$d/s1boot.status" || echo $? >"$d/s1boot.status"
 	exec 9>&-
 	sed -n 's/^gmvm-init: asking for a snapshot at uptime \([0-9.]*\).*$/\1/p' \
@@ -319,14 +320,40 @@ restores_and_works() {
 	done
 }
 
-@test "two clones of S1 at once, each on its own disk and tap" {
+# VM_FORK: what Linux's random driver logs when the vmgenid driver hands it
+# a new identifier (add_vmfork_randomness), and the command that counts it
+# (after a second: the ACPI event runs _EVT in a thread) and reads 16 bytes
+# of /dev/urandom.
+VM_FORK='crng reseeded due to virtual machine fork'
+FORK_CMD="sleep 1; echo forks=\$(dmesg | grep -c '$VM_FORK'); echo urandom=\$(dd if=/dev/urandom bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n')"
+
+@test "two clones of S1 at once, each on its own disk and tap; each reseeds its RNG from a new VM Generation ID, and they read different bytes" {
 	require_snapshot S1
+	local a b
 	session_start clone-a "$D/s1" ns
 	session_start clone-b "$D/s1" ns2
+	session_cmd clone-a "$FORK_CMD"
+	session_cmd clone-b "$FORK_CMD"
+	# The ACPI event reached the vmgenid driver: the RNG was reseeded.
+	assert_equal "$(session_value clone-a forks)" 1
+	assert_equal "$(session_value clone-b forks)" 1
+	a=$(session_value clone-a urandom)
+	b=$(session_value clone-b urandom)
+	[[ "$a" =~ ^[0-9a-f]{32}$ && "$b" =~ ^[0-9a-f]{32}$ ]] || fail "urandom read as '$a' and '$b'"
+	[ "$a" != "$b" ] || fail "two clones of one snapshot read the same /dev/urandom bytes: $a"
 	drive clone-a ns
 	drive clone-b ns2
 	session_end clone-a
 	session_end clone-b
+}
+
+@test "S2, booted without --vmgenid: a restore does not reseed the RNG as a VM fork" {
+	require_snapshot S2
+	session_start s2-novmgenid "$D/s2" ns
+	session_cmd s2-novmgenid "$FORK_CMD"
+	assert_equal "$(session_value s2-novmgenid forks)" 0
+	session_cmd s2-novmgenid "mount -t ext4 /dev/vda /mnt && echo s2-novmgenid >/mnt/restored && umount /mnt && echo disk=written"
+	session_end s2-novmgenid
 }
 
 @test "S2 (2 vCPUs) restores lazily on memfd (missing faults)" {

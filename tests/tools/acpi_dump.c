@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * acpi_dump CPUS WINDOWS DIR: build gmvm's ACPI tables for CPUS vCPUs and
- * WINDOWS virtio-mmio windows into a fake guest, then walk them as a kernel
+ * acpi_dump CPUS WINDOWS DIR [vmgenid]: build gmvm's ACPI tables for CPUS
+ * vCPUs and WINDOWS virtio-mmio windows (and a VM Generation ID, printed as
+ * "vmgenid ADDR GSI") into a fake guest, then walk them as a kernel
  * would (RSDP -> XSDT -> tables, FADT -> DSDT) and write each one to DIR as
  * rsdp.dat, xsdt.dat, facp.dat, apic.dat and dsdt.dat, for iasl -d.
  *
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "acpi.h"
+#include "arch_layout.h"
 
 #define GUEST_SIZE (2 * MIB)
 #define WINDOW_BASE 0xd0000000ull
@@ -119,11 +121,17 @@ int main(int argc, char **argv)
 	uint64_t rsdp;
 	struct err e;
 
-	if (argc != 4 || parse_count(argv[1], ACPI_MAX_CPUS, &p.nr_cpus) ||
-	    parse_count(argv[2], ACPI_MAX_VIRTIO, &p.nr_virtio)) {
-		fprintf(stderr, "usage: acpi_dump CPUS(1-%u) WINDOWS(0-%u) DIR\n",
+	if (argc < 4 || argc > 5 || parse_count(argv[1], ACPI_MAX_CPUS, &p.nr_cpus) ||
+	    parse_count(argv[2], ACPI_MAX_VIRTIO, &p.nr_virtio) ||
+	    (argc == 5 && strcmp(argv[4], "vmgenid"))) {
+		fprintf(stderr, "usage: acpi_dump CPUS(1-%u) WINDOWS(0-%u) DIR [vmgenid]\n",
 			ACPI_MAX_CPUS, ACPI_MAX_VIRTIO);
 		return 2;
+	}
+	if (argc == 5) {
+		p.vmgenid_addr = LAYOUT_VMGENID_ADDR;
+		p.vmgenid_gsi = LAYOUT_VMGENID_GSI;
+		printf("vmgenid %#llx %u\n", LAYOUT_VMGENID_ADDR, LAYOUT_VMGENID_GSI);
 	}
 	if (guest_mem_layout(&mem, GUEST_SIZE))
 		return 1;

@@ -79,13 +79,13 @@ has() {	# has TEXT FIXED-STRING
 	return 1
 }
 
-check_tables() {	# check_tables CPUS WINDOWS
+check_tables() {	# check_tables CPUS WINDOWS [vmgenid]
 	cpus=$1
 	windows=$2
-	dir=$tmp/c$cpus-w$windows
-	what="$cpus CPUs, $windows virtio windows"
+	dir=$tmp/c$cpus-w$windows${3:+-$3}
+	what="$cpus CPUs, $windows virtio windows${3:+, a VM Generation ID}"
 	mkdir -p "$dir"
-	"$dump" "$cpus" "$windows" "$dir" >"$dir/windows" 2>"$dir/dump.err"
+	"$dump" "$cpus" "$windows" "$dir" ${3:+"$3"} >"$dir/windows" 2>"$dir/dump.err"
 	result $? "$what: acpi_dump writes the tables" "$dir/dump.err"
 
 	for t in facp apic xsdt dsdt; do
@@ -172,6 +172,7 @@ check_dsdt() {
 		echo "ok $n # SKIP acpiexec is not installed"
 	fi
 
+	grep '^virtio ' "$1/windows" >"$1/virtio"
 	[ "$(grep -c '"LNRO0005"' "$dsl")" -eq "$windows" ]
 	result $? "$what: DSDT: $windows LNRO0005 devices"
 	while read -r _word i base size gsi; do
@@ -184,11 +185,38 @@ check_dsdt() {
 		has "$dev" 'Name (_HID, "LNRO0005")' && has "$dev" "$mem" &&
 			has "$dev" "$irq"
 		result $? "$what: DSDT: $name is LNRO0005 at $base+$size, GSI $gsi edge"
-	done <"$1/windows"
+	done <"$1/virtio"
+	if grep -q '^vmgenid ' "$1/windows"; then
+		check_vmgenid "$1"
+	fi
+}
+
+# VGEN as Linux's vmgenid driver finds it, and the GED whose event notifies it.
+check_vmgenid() {
+	dsl=$1/dsdt.dsl
+	read -r _word addr gsi <<EOF
+$(grep '^vmgenid ' "$1/windows")
+EOF
+	vgen=$(device_block "$dsl" VGEN)
+	has "$vgen" 'Name (_HID, "GMVM0001")' && has "$vgen" 'Name (_CID, "VM_GEN_COUNTER")' &&
+		has "$vgen" "$(printf 'Name (ADDR, Package (0x02) { 0x%08X, Zero })' $((addr)))"
+	result $? "$what: DSDT: VGEN is GMVM0001, VM_GEN_COUNTER, ADDR { $addr, 0 }"
+	ged=$(device_block "$dsl" GED0)
+	has "$ged" 'Name (_HID, "ACPI0013"' &&
+		has "$ged" "$(printf 'Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, ) { 0x%08X, }' "$gsi")" &&
+		has "$ged" 'Method (_EVT, 1, NotSerialized) { Notify (\_SB.VGEN, 0x80)'
+	result $? "$what: DSDT: GED0 is ACPI0013 on GSI $gsi, its _EVT notifies VGEN"
+	if command -v acpiexec >/dev/null 2>&1; then
+		(cd "$1" && acpiexec -b 'Evaluate \_SB.VGEN.ADDR' dsdt.dat) >"$1/addr.out" 2>&1
+		has "$(tr -s ' \t\n' '   ' <"$1/addr.out")" \
+			"$(printf '[Package] Contains 2 Elements: [Integer] = %016X [Integer] = 0000000000000000' $((addr)))"
+		result $? "$what: acpiexec evaluates \\_SB.VGEN.ADDR to { $addr, 0 }" "$1/addr.out"
+	fi
 }
 
 check_tables 1 0
 check_tables 2 3
+check_tables 2 3 vmgenid
 check_tables 256 19
 
 echo "1..$n"
