@@ -220,6 +220,12 @@ struct device_desc {
 	 */
 	int (*take_resources)(void *config, const void *given, bool recorded,
 			      struct err *e);
+	/*
+	 * The vmstate revision its configuration came with (lib/vmstate.h):
+	 * a snapshot of an earlier one that says nothing of the kind has
+	 * none of its devices. 0: there from the start, always said.
+	 */
+	uint32_t since_revision;
 	/* The host resources config names, for gmvm inspect. NULL: none. */
 	void (*describe)(const void *config, FILE *out);
 	/*

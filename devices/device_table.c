@@ -202,5 +202,11 @@ int device_flag_load_config(const struct device_desc *kind, struct dev_config *c
 {
 	struct device_flag *f = device_config(cfg, kind);
 
+	/* A kind newer than the snapshot: it had none. */
+	if (vs->revision < kind->since_revision &&
+	    !vmstate_has(vs, node, kind->options[0].name)) {
+		f->on = false;
+		return 0;
+	}
 	return vmstate_get_flag(vs, node, kind->options[0].name, &f->on, e);
 }

@@ -167,5 +167,6 @@ const struct device_desc vmgenid_device = {
 	.save_config = device_flag_save_config,
 	.load_config = device_flag_load_config,
 	.configured = device_flag_configured,
+	.since_revision = 2,
 	.describe_state = vmgenid_describe_state,
 };

@@ -27,9 +27,11 @@
  * later one, whose state it would drop without a word.
  *   revision 0: the format as of 2026-12-06
  *   revision 1: memory/region@N/data-crc32c, a checksum of each region
+ *   revision 2: config/vmgenid (absent: no VM Generation ID) and its device
+ *               state; the fuzz node of gmvm fuzz's snapshots
  */
 #define VMSTATE_VERSION 1
-#define VMSTATE_REVISION 1
+#define VMSTATE_REVISION 2
 #define VMSTATE_MAX_SIZE (64u << 20)
 
 struct vmstate_writer {

@@ -227,6 +227,33 @@ KVM_GET_DIRTY_LOG=0x4010ae42
 	[ "$p1" != "$p2" ] || fail "the killed helper's pid $p1 was given again"
 }
 
+@test "fuzz under AFL++'s protocol: AFL++'s timeout shorter than gmvm's stops the run as soon" {
+	SECONDS=0
+	run --separate-stderr timeout 60 "$TOOLS/afl_fake" --kill-after 200 "$D/in/H" "$D/in/N" \
+		-- "$GMVM" fuzz --snapshot "$D/harness" --timeout 20000
+	assert_success
+	assert_line --regexp '^run 1: timeout status 9 '
+	assert_line --regexp '^run 2: status 0 '
+	[ "$SECONDS" -lt 10 ] || fail "took $SECONDS s: the run went on to gmvm's own timeout"
+}
+
+@test "fuzz under AFL++'s protocol: SIGTERM while gmvm waits for AFL++'s kill ends it, helper and all" {
+	local out=$BATS_TEST_TMPDIR/out pid
+	timeout 60 "$TOOLS/afl_fake" --kill-after 60000 "$D/in/H" -- "$GMVM" fuzz \
+		--snapshot "$D/harness" --timeout 100 >"$out" 2>&1 &
+	for ((i = 0; i < 100; i++)); do
+		pid=$(pgrep -o -f "^$GMVM fuzz --snapshot $D/harness --timeout 100") && break
+		sleep 0.1
+	done
+	[ -n "$pid" ] || fail "gmvm fuzz did not start: $(cat "$out")"
+	sleep 1	# past gmvm's own timeout: it now waits for AFL++'s kill
+	kill -TERM "$pid"
+	wait
+	grep -q 'stopping the VM on signal Terminated' "$out" || fail "$(cat "$out")"
+	! pgrep -f "^$GMVM fuzz --snapshot $D/harness --timeout 100" >/dev/null ||
+		fail "gmvm or its helper is still running"
+}
+
 @test "fuzz: refused with status 2, saying why" {
 	run --separate-stderr gmvm fuzz --snapshot "$D/target"
 	assert_failure 2
