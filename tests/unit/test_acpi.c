@@ -89,7 +89,7 @@ static int write_tables(unsigned int cpus, const struct acpi_virtio_window *w,
 			unsigned int nr, uint64_t limit, uint64_t *rsdp,
 			struct err *e)
 {
-	struct acpi_params p = { cpus, w, nr };
+	struct acpi_params p = { .nr_cpus = cpus, .virtio = w, .nr_virtio = nr };
 
 	guest_fill();
 	err_clear(e);
@@ -363,7 +363,7 @@ static void refused(unsigned int cpus, const struct acpi_virtio_window *w,
 		    unsigned int nr, uint64_t addr, uint64_t limit, int err,
 		    const char *msg, const char *what)
 {
-	struct acpi_params p = { cpus, w, nr };
+	struct acpi_params p = { .nr_cpus = cpus, .virtio = w, .nr_virtio = nr };
 	uint64_t rsdp = 0;
 	struct err e;
 
@@ -411,6 +411,37 @@ static void bad_window(struct acpi_virtio_window bad, const char *msg,
 	refused(1, w, 3, ADDR, LIMIT, EINVAL, msg, what);
 }
 
+/* A VM Generation ID whose event shares a virtio window's line, or has none. */
+static void test_bad_vmgenid(void)
+{
+	struct acpi_virtio_window w[3];
+	struct acpi_params p = { .nr_cpus = 1, .virtio = w, .nr_virtio = 3,
+				 .vmgenid_addr = 0xdf000, .vmgenid_gsi = 6 };
+	uint64_t rsdp = 0;
+	struct err e;
+
+	make_windows(w, 3);
+	guest_fill();
+	err_clear(&e);
+	is_int(acpi_write_tables(&mem, ADDR, LIMIT, &p, &rsdp, &e), -EINVAL,
+	       "vmgenid on a virtio window's GSI: refused");
+	like(e.msg, "share GSI 6", "vmgenid on a virtio window's GSI: says why");
+	p.vmgenid_gsi = 24;
+	err_clear(&e);
+	is_int(acpi_write_tables(&mem, ADDR, LIMIT, &p, &rsdp, &e), -EINVAL,
+	       "vmgenid past the IOAPIC: refused");
+	p.vmgenid_gsi = 23;
+	p.vmgenid_addr = 0xdf004;
+	err_clear(&e);
+	is_int(acpi_write_tables(&mem, ADDR, LIMIT, &p, &rsdp, &e), -EINVAL,
+	       "vmgenid not 8-byte aligned: refused");
+	ok(untouched(0, GUEST_SIZE) && !rsdp, "vmgenid refusals: nothing written");
+	p.vmgenid_addr = 0xdf000;
+	err_clear(&e);
+	is_int(acpi_write_tables(&mem, ADDR, LIMIT, &p, &rsdp, &e), 0,
+	       "vmgenid on GSI 23 beside 3 windows: written");
+}
+
 static void test_bad_windows(void)
 {
 	bad_window((struct acpi_virtio_window){ 0xd0010000, 0x1000, 4 },
@@ -451,5 +482,6 @@ int main(void)
 	test_checksums();
 	test_refusals();
 	test_bad_windows();
+	test_bad_vmgenid();
 	return done_testing();
 }
