@@ -163,6 +163,13 @@ void dirty_note(struct dirty_tracker *t, uint64_t offset, uint64_t len)
 					 memory_order_relaxed);
 }
 
+/* Whether dirty_note() was told of page (then collected from noted alone). */
+static bool dirty_noted(const struct dirty_tracker *t, uint64_t page)
+{
+	return atomic_load_explicit(&t->noted[page / 64], memory_order_relaxed) &
+	       (1ull << (page % 64));
+}
+
 /* Pages in bits (a bitmap of n pages from page first) not in noted yet. */
 static long dirty_walk_bitmap(struct dirty_tracker *t, const uint64_t *bits,
 			      uint64_t first, uint64_t n,
@@ -177,8 +184,7 @@ static long dirty_walk_bitmap(struct dirty_tracker *t, const uint64_t *bits,
 			uint64_t page = first + w * 64 + __builtin_ctzll(word);
 
 			word &= word - 1;
-			if (atomic_load_explicit(&t->noted[page / 64], memory_order_relaxed) &
-			    (1ull << (page % 64)))
+			if (dirty_noted(t, page))
 				continue;
 			fn(opaque, page);
 			count++;
@@ -282,8 +288,7 @@ static long dirty_collect_uffd(struct dirty_tracker *t,
 			for (uint64_t a = vec[i].start; a < vec[i].end; a += PAGE_SIZE) {
 				uint64_t page = (a - (uintptr_t)mem->base) / PAGE_SIZE;
 
-				if (atomic_load_explicit(&t->noted[page / 64], memory_order_relaxed) &
-				    (1ull << (page % 64)))
+				if (dirty_noted(t, page))
 					continue;
 				fn(opaque, page);
 				count++;

@@ -304,34 +304,37 @@ static int fuzz_keep_ram(struct vm_fuzz *f, const struct guest_mem *mem,
 	return 0;
 }
 
-enum dirty_tracking fuzz_pick_tracking(const struct vm *vm, char *why,
-				       size_t len)
+/*
+ * Start tracking the pages runs write: the way asked for, or the first that
+ * works here, KVM's dirty log (no fault for the guest), else userfaultfd
+ * WP_ASYNC. Refused (ERR_UNSUPPORTED) with why when none does.
+ */
+static int fuzz_start_tracking(struct vm *vm, struct vm_fuzz *f,
+			       enum dirty_tracking how, struct err *e)
 {
-	struct dirty_tracker t;
 	struct err e1 = { 0 }, e2 = { 0 };
 
-	if (!dirty_start(&t, &vm->mem, vm->kvm.vm_fd, DIRTY_KVM_LOG, &e1)) {
-		guest_mem_log_dirty(&vm->mem, vm->kvm.vm_fd, false, &e1);
-		dirty_stop(&t);
-		snprintf(why, len, "KVM's dirty log works on %s memory", vm->mem.backend->name);
-		return DIRTY_KVM_LOG;
+	if (how != DIRTY_NONE) {
+		if (!dirty_start(&f->dirty, &vm->mem, vm->kvm.vm_fd, how, e))
+			return 0;
+		err_prefix(e, "gmvm fuzz: %s", dirty_tracking_name(how));
+		return err_mark(e, ERR_UNSUPPORTED);
 	}
-	if (!dirty_start(&t, &vm->mem, vm->kvm.vm_fd, DIRTY_UFFD_WP_ASYNC, &e2)) {
-		dirty_stop(&t);
-		snprintf(why, len, "%.120s; userfaultfd WP_ASYNC works", e1.msg);
-		return DIRTY_UFFD_WP_ASYNC;
-	}
-	snprintf(why, len, "%.120s; %.120s", e1.msg, e2.msg);
-	return DIRTY_NONE;
+	if (!dirty_start(&f->dirty, &vm->mem, vm->kvm.vm_fd, DIRTY_KVM_LOG, &e1) ||
+	    !dirty_start(&f->dirty, &vm->mem, vm->kvm.vm_fd, DIRTY_UFFD_WP_ASYNC, &e2))
+		return 0;
+	err_set(e, ENOTSUP, "gmvm fuzz cannot track the pages a run writes on %s memory here (%.120s; %.120s)%s",
+		vm->mem.backend->name, e1.msg, e2.msg,
+		vm->mem.backend->kind == GUEST_MEM_GMEM ?
+		"; --memory-backend memfd or anon can be" : "");
+	return err_mark(e, ERR_UNSUPPORTED);
 }
 
 int vm_fuzz_prepare(struct vm *vm, const struct snapshot *snap,
 		    const struct fuzz_config *cfg, struct err *e)
 {
 	const struct fuzz_guest *g = &snap->fuzz;
-	enum dirty_tracking how = cfg->tracking;
 	struct vm_fuzz *f;
-	char why[300];
 
 	if (!snap->has_fuzz) {
 		err_set(e, EINVAL, "snapshot %s was not taken for fuzzing (no fuzz node): make one with gmvm fuzz --snapshot DIR -- RUN-OPTIONS",
@@ -382,27 +385,16 @@ int vm_fuzz_prepare(struct vm *vm, const struct snapshot *snap,
 		if (fuzz_coverage_slot(vm, map, g->coverage_size, e))
 			return -e->errnum;
 	}
-	if (how == DIRTY_NONE) {
-		how = fuzz_pick_tracking(vm, why, sizeof(why));
-		if (how == DIRTY_NONE) {
-			err_set(e, ENOTSUP, "gmvm fuzz cannot track the pages a run writes on %s memory here (%s)%s",
-				vm->mem.backend->name, why,
-				vm->mem.backend->kind == GUEST_MEM_GMEM ?
-				"; --memory-backend memfd or anon can be" : "");
-			return err_mark(e, ERR_UNSUPPORTED);
-		}
-	}
+	/* Neither keeping the state nor the RAM writes guest memory. */
+	if (fuzz_start_tracking(vm, f, cfg->tracking, e))
+		return -e->errnum;
 	if (fuzz_keep_state(vm, f->state, &snap->vs, e) ||
 	    fuzz_keep_ram(f, &vm->mem, snap->mem_fd, e))
 		return err_mark_input(e);
-	if (dirty_start(&f->dirty, &vm->mem, vm->kvm.vm_fd, how, e)) {
-		err_prefix(e, "gmvm fuzz: %s", dirty_tracking_name(how));
-		return err_mark(e, ERR_UNSUPPORTED);
-	}
 	log_info("gmvm fuzz: %s, one input of up to %llu bytes at %#llx, %s%u-byte coverage map, resets from %s",
 		 snap->dir, (unsigned long long)g->input_size,
 		 (unsigned long long)g->input_gpa, cfg->coverage ? "AFL++'s " : "a ",
-		 g->coverage_size, dirty_tracking_name(how));
+		 g->coverage_size, dirty_tracking_name(f->dirty.method));
 	return 0;
 }
 
@@ -463,16 +455,6 @@ bool fuzz_device_exit(struct vm *vm, int status)
 		return false;
 	atomic_compare_exchange_strong(&f->guest_exit, &none, status);
 	return true;
-}
-
-void fuzz_abort_run(struct vm *vm)
-{
-	struct vm_fuzz *f = vm->fuzz;
-
-	if (f && atomic_load(&f->in_run)) {
-		atomic_store(&f->abort, true);
-		vcpu_kick(&vm->vcpus[0]);
-	}
 }
 
 static void fuzz_crash(struct fuzz_result *r, const char *fmt, ...)
@@ -637,7 +619,7 @@ static void fuzz_run(struct vcpu *vcpu, struct fuzz_timer *timer,
 			break;
 		}
 		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		if (atomic_load(&vm->exit.requested) || atomic_exchange(&f->abort, false) ||
+		if (atomic_load(&vm->exit.requested) ||
 		    (d->stop_run && d->stop_run(d->opaque))) {
 			r->outcome = FUZZ_ABORTED;
 			break;
@@ -944,7 +926,6 @@ void *fuzz_vcpu_thread(void *arg)
 		vcpu->run->s.regs.regs.rax = (uint64_t)len;
 		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		fuzz_run(vcpu, &timer, &r, &pending_io);
-		f->runs++;
 		if (r.outcome == FUZZ_FAILED) {
 			err_set(&e, EIO, "%s", r.what);
 			goto fail;

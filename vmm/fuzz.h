@@ -119,11 +119,9 @@ struct vm_fuzz {
 	uint8_t *pristine;		/* RAM as the snapshot has it */
 	uint8_t *input;			/* the guest's buffer, in RAM */
 	struct fuzz_vcpu_state *state;
-	atomic_bool abort;		/* fuzz_abort_run() */
 	atomic_bool in_run;
 	_Atomic int guest_exit;		/* -1, or what a device asked the VM to end with */
 	bool device_touched;		/* this run reached a device */
-	uint64_t runs;
 };
 
 /*
@@ -156,14 +154,7 @@ void fuzz_port_io(struct vcpu *vcpu, bool out, uint8_t *data, uint32_t size);
 /* A device asked the VM to end: true when that ends only the run. */
 bool fuzz_device_exit(struct vm *vm, int status);
 
-/* The driver's: stop the current run now (any thread). */
-void fuzz_abort_run(struct vm *vm);
-
 /* The fuzzing vCPU's thread (vcpu_start starts it when vm->fuzz->cfg). */
 void *fuzz_vcpu_thread(void *arg);
-
-/* The dirty tracking gmvm fuzz would use on this backend, and why not. */
-enum dirty_tracking fuzz_pick_tracking(const struct vm *vm, char *why,
-				       size_t len);
 
 #endif /* GMVM_FUZZ_ENGINE_H */
