@@ -85,13 +85,11 @@ static const char fuzz_usage[] =
 	"that cannot track the pages a run writes.\n";
 
 enum {
-	OPT_REPLAY = 256,
+	OPT_REPLAY = OPT_COMMON_END,
 	OPT_COUNT,
 	OPT_INPUTS,
 	OPT_INPUT,
 	OPT_DIRTY,
-	OPT_BACKEND_FUZZ,
-	OPT_SECCOMP_FUZZ,
 };
 
 static const struct option fuzz_options[] = {
@@ -102,8 +100,9 @@ static const struct option fuzz_options[] = {
 	{ "inputs", required_argument, NULL, OPT_INPUTS },
 	{ "input", required_argument, NULL, OPT_INPUT },
 	{ "dirty-tracking", required_argument, NULL, OPT_DIRTY },
-	{ "memory-backend", required_argument, NULL, OPT_BACKEND_FUZZ },
-	{ "seccomp", required_argument, NULL, OPT_SECCOMP_FUZZ },
+	/* Of the options run and restore share, those that apply here. */
+	{ "memory-backend", required_argument, NULL, OPT_BACKEND },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -158,6 +157,7 @@ static int fuzz_option(void *ctx, int opt, char *arg, struct err *e)
 		DIRTY_NONE, DIRTY_KVM_LOG, DIRTY_UFFD_WP_ASYNC,
 	};
 	struct fuzz_opts *o = ctx;
+	const struct guest_mem_backend *b;
 	unsigned long n;
 	int i;
 
@@ -189,17 +189,13 @@ static int fuzz_option(void *ctx, int opt, char *arg, struct err *e)
 			return i;
 		o->tracking = hows[i];
 		return 0;
-	case OPT_BACKEND_FUZZ:
-		o->common.backend = guest_mem_backend_find(arg);
-		if (!o->common.backend || o->common.backend->kind == GUEST_MEM_GMEM)
+	case OPT_BACKEND:
+		/* guest_memfd pages cannot be tracked: one backend less. */
+		b = guest_mem_backend_find(arg);
+		if (!b || b->kind == GUEST_MEM_GMEM)
 			return err_set(e, EINVAL, "--memory-backend: '%s' is not one gmvm fuzz can use (memfd or anon)",
 				       arg);
-		return 0;
-	case OPT_SECCOMP_FUZZ:
-		if (seccomp_parse_mode(arg, &o->common.seccomp))
-			return err_set(e, EINVAL, "--seccomp: unknown mode '%s' (kill, log or off)",
-				       arg);
-		return 0;
+		return cli_common_option(&o->common, opt, arg, e);
 	default:
 		return cli_common_option(&o->common, opt, arg, e);
 	}
@@ -245,21 +241,20 @@ static int fuzz_parse(struct fuzz_opts *o, int argc, char **argv, struct err *e)
 
 /* --- Inputs from files ----------------------------------------------------- */
 
-/* A regular file's bytes (never a FIFO or device: opened without blocking). */
+/* A regular file's bytes (open_regular: a FIFO or a device is never opened). */
 static int fuzz_read_file(const char *path, struct fuzz_input *in, struct err *e)
 {
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open_regular(path, false, &st);
 	if (fd < 0)
-		return err_set(e, errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > FUZZ_INPUT_MAX) {
+		return err_set(e, -fd, "%s %s", path, open_regular_error(fd, &st));
+	if (st.st_size > FUZZ_INPUT_MAX) {
 		close(fd);
-		return err_set(e, EINVAL, "%s: not a regular file of at most %u MiB",
-			       path, FUZZ_INPUT_MAX >> 20);
+		return err_set(e, EFBIG, "%s: %lld bytes, more than the %u MiB of an input",
+			       path, (long long)st.st_size, FUZZ_INPUT_MAX >> 20);
 	}
 	in->data = malloc(st.st_size + 1);
 	if (!in->data) {
@@ -555,15 +550,12 @@ static long afl_input_file(struct fuzz_session *s, uint8_t *buf, uint64_t cap,
 	int fd = STDIN_FILENO;
 
 	if (path) {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		fd = open_regular(path, false, &st);
 		if (fd < 0)
-			return err_set(e, errno, "--input %s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (path)
-			close(fd);
-		return err_set(e, EINVAL, "%s is not a regular file (afl-fuzz writes one)",
-			       path ? path : "stdin");
+			return err_set(e, -fd, "--input %s %s (afl-fuzz writes one)", path,
+				       open_regular_error(fd, &st));
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		return err_set(e, EINVAL, "stdin is not a regular file (afl-fuzz writes one)");
 	}
 	while (done < cap && (n = pread(fd, buf + done, cap - done, done)) > 0)
 		done += n;

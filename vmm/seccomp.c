@@ -110,6 +110,7 @@ static const int fuzz_calls[] = {
 	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(pread64), SCMP_SYS(lseek),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(wait4), SCMP_SYS(pause),
 	SCMP_SYS(exit_group), SCMP_SYS(getppid), SCMP_SYS(close_range),
+	SCMP_SYS(fcntl),	/* open_regular(): --input back to blocking */
 };
 
 static const unsigned long uffd_ioctls[] = {

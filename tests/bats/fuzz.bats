@@ -210,6 +210,17 @@ KVM_GET_DIRTY_LOG=0x4010ae42
 	assert_line --regexp '^run 2: status 0 '
 }
 
+@test "fuzz under AFL++'s protocol with @@ (--input FILE): each input read from the file afl-fuzz makes again" {
+	local f=$BATS_TEST_TMPDIR/cur_input
+	run --separate-stderr timeout 60 "$TOOLS/afl_fake" --file "$f" "$D/in/overrun" \
+		"$D/in/plain" "$D/in/overrun" -- "$GMVM" fuzz --snapshot "$D/target" --input "$f"
+	assert_success
+	assert_line 'hello 0xc001ffff map 65536 shm no'
+	assert_line --regexp '^run 1: status 6 '
+	assert_line --regexp '^run 2: status 0 '
+	assert_line --regexp '^run 3: status 6 '
+}
+
 @test "fuzz under AFL++'s protocol: a run AFL++ times out is killed through the pid it was given; the next one runs" {
 	run --separate-stderr timeout 60 "$TOOLS/afl_fake" --kill-after 300 "$D/in/H" \
 		"$D/in/N" "$D/in/X" "$D/in/H" "$D/in/N" -- "$GMVM" fuzz --snapshot "$D/harness" \

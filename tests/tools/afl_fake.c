@@ -12,9 +12,10 @@
  * answered within MS milliseconds has its pid
  * killed with SIGKILL, as afl-fuzz does on a timeout, and prints "timeout"
  * before the status. Without shared-memory test cases the input goes
- * through a file on the target's stdin, rewritten each run.
+ * through a file on the target's stdin, rewritten each run, or with
+ * --file PATH into PATH, removed and made again each run as afl-fuzz's @@.
  *
- *   afl_fake [--no-shm] [--kill-after MS] [--map-size N] INPUT... -- TARGET...
+ *   afl_fake [--no-shm] [--file PATH] [--kill-after MS] [--map-size N] INPUT... -- TARGET...
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 	unsigned int map_size = 65536;
 	uint8_t *map, *cases = NULL;
 	char env[64], input_path[] = "/tmp/afl_fake.XXXXXX";
+	const char *file = NULL;
 	int input_fd, i, end;
 	uint32_t hello, v;
 	pid_t target;
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
 	for (; first < argc && !strncmp(argv[first], "--", 2) && argv[first][2]; first++) {
 		if (!strcmp(argv[first], "--no-shm"))
 			shm = 0;
+		else if (!strcmp(argv[first], "--file") && first + 1 < argc)
+			file = argv[++first], shm = 0;
 		else if (!strcmp(argv[first], "--kill-after") && first + 1 < argc)
 			kill_after = atoi(argv[++first]);
 		else if (!strcmp(argv[first], "--map-size") && first + 1 < argc)
@@ -83,7 +87,7 @@ int main(int argc, char **argv)
 	for (end = first; end < argc && strcmp(argv[end], "--"); end++)
 		;
 	if (end >= argc - 1) {
-		fprintf(stderr, "usage: afl_fake [--no-shm] [--kill-after MS] [--map-size N] INPUT... -- TARGET...\n");
+		fprintf(stderr, "usage: afl_fake [--no-shm] [--file PATH] [--kill-after MS] [--map-size N] INPUT... -- TARGET...\n");
 		return 2;
 	}
 	map_id = shmget(IPC_PRIVATE, map_size, IPC_CREAT | IPC_EXCL | 0600);
@@ -144,6 +148,14 @@ int main(int argc, char **argv)
 			v = len;
 			memcpy(cases, &v, 4);
 			memcpy(cases + 4, buf, len);
+		} else if (file) {
+			int out;
+
+			unlink(file);
+			out = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+			if (out < 0 || write(out, buf, len) != len)
+				die(file);
+			close(out);
 		} else if (pwrite(input_fd, buf, len, 0) != len || ftruncate(input_fd, len) ||
 			   lseek(input_fd, 0, SEEK_SET) < 0) {
 			die("input file");
