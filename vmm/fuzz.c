@@ -470,19 +470,28 @@ static void fuzz_crash(struct fuzz_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A device the run reached asked the VM to end (fuzz_device_exit): a crash. */
+static bool fuzz_guest_ended(struct vm_fuzz *f, struct fuzz_result *r)
+{
+	int status = atomic_load(&f->guest_exit);
+
+	if (status < 0)
+		return false;
+	fuzz_crash(r, "the guest ended the VM (exit status %d)", status);
+	return true;
+}
+
 /*
  * Port or MMIO traffic of the run: the guest's contract, or a device (whose
  * state the reset then puts back). Returns true while the run goes on.
  */
 static bool fuzz_run_io(struct vcpu *vcpu, struct fuzz_result *r)
 {
-	struct vm *vm = vcpu->vm;
-	struct vm_fuzz *f = vm->fuzz;
+	struct vm_fuzz *f = vcpu->vm->fuzz;
 	struct kvm_run *run = vcpu->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 	uint32_t cmd = 0;
-	int status;
 
 	if (run->io.port >= FUZZ_PORT && run->io.port < FUZZ_PORT + FUZZ_PORT_LEN) {
 		if (!out) {
@@ -507,36 +516,17 @@ static bool fuzz_run_io(struct vcpu *vcpu, struct fuzz_result *r)
 		}
 	}
 	f->device_touched = true;
-	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
-		if (!bus_access(&vm->pio_bus, run->io.port, data, run->io.size, out) &&
-		    !out)
-			memset(data, 0xff, run->io.size);
-	status = atomic_load(&f->guest_exit);
-	if (status >= 0) {
-		fuzz_crash(r, "the guest ended the VM (exit status %d)", status);
-		return false;
-	}
-	return true;
+	vcpu_pio_exit(vcpu);
+	return !fuzz_guest_ended(f, r);
 }
 
 static bool fuzz_run_mmio(struct vcpu *vcpu, struct fuzz_result *r)
 {
-	struct vm *vm = vcpu->vm;
-	struct kvm_run *run = vcpu->run;
-	uint32_t len = run->mmio.len > sizeof(run->mmio.data) ?
-		       sizeof(run->mmio.data) : run->mmio.len;
-	int status;
+	struct vm_fuzz *f = vcpu->vm->fuzz;
 
-	vm->fuzz->device_touched = true;
-	if (!bus_access(&vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, len,
-			run->mmio.is_write) && !run->mmio.is_write)
-		memset(run->mmio.data, 0xff, len);
-	status = atomic_load(&vm->fuzz->guest_exit);
-	if (status >= 0) {
-		fuzz_crash(r, "the guest ended the VM (exit status %d)", status);
-		return false;
-	}
-	return true;
+	f->device_touched = true;
+	vcpu_mmio_exit(vcpu);
+	return !fuzz_guest_ended(f, r);
 }
 
 /* One exit of the run; true while it goes on. */

@@ -72,18 +72,12 @@ static void vcpu_dump(const struct vcpu *vcpu)
 		  vcpu->id, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi);
 }
 
-static void vcpu_handle_io(struct vcpu *vcpu)
+void vcpu_pio_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
-	/* gmvm fuzz, booting: the guest's contract (fuzz.h). */
-	if (vcpu->vm->fuzz && run->io.port >= FUZZ_PORT &&
-	    run->io.port < FUZZ_PORT + FUZZ_PORT_LEN) {
-		fuzz_port_io(vcpu, out, data, run->io.size);
-		return;
-	}
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
 		if (bus_access(&vcpu->vm->pio_bus, run->io.port, data,
 			       run->io.size, out))
@@ -97,7 +91,21 @@ static void vcpu_handle_io(struct vcpu *vcpu)
 	}
 }
 
-static void vcpu_handle_mmio(struct vcpu *vcpu)
+static void vcpu_handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	/* gmvm fuzz, booting: the guest's contract (fuzz.h). */
+	if (vcpu->vm->fuzz && run->io.port >= FUZZ_PORT &&
+	    run->io.port < FUZZ_PORT + FUZZ_PORT_LEN) {
+		fuzz_port_io(vcpu, run->io.direction == KVM_EXIT_IO_OUT,
+			     (uint8_t *)run + run->io.data_offset, run->io.size);
+		return;
+	}
+	vcpu_pio_exit(vcpu);
+}
+
+void vcpu_mmio_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	uint32_t len = run->mmio.len;
@@ -132,7 +140,7 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 		vcpu_handle_io(vcpu);
 		return true;
 	case KVM_EXIT_MMIO:
-		vcpu_handle_mmio(vcpu);
+		vcpu_mmio_exit(vcpu);
 		return true;
 	case KVM_EXIT_INTR:
 		return true;

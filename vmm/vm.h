@@ -360,6 +360,12 @@ int vcpu_start(struct vcpu *vcpu, struct err *e);
  * at most timeout_ns. Returns true once it has ended (or never started).
  */
 bool vcpu_join(struct vcpu *vcpu, uint64_t timeout_ns);
+/*
+ * A port or MMIO exit, to the bus and its devices; what no device claims
+ * reads all ones, and writes to it vanish.
+ */
+void vcpu_pio_exit(struct vcpu *vcpu);
+void vcpu_mmio_exit(struct vcpu *vcpu);
 /* Make the vCPU leave KVM_RUN soon (it then checks pause and exit). */
 void vcpu_kick(struct vcpu *vcpu);
 
