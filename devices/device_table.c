@@ -21,6 +21,7 @@
 	X(virtio_console) \
 	X(virtio_balloon) \
 	X(virtio_net)	\
+	X(virtio_vsock)	\
 	X(vmgenid)
 
 #define DEVICE_DECLARE(kind) extern const struct device_desc kind##_device;

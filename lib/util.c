@@ -65,6 +65,29 @@ int unix_socket(const char *path, const char *option, int type_flags,
 	return fd;
 }
 
+int unix_socket_claim(const struct sockaddr_un *addr, const char *option,
+		      struct err *e)
+{
+	struct stat st;
+	int fd, live;
+
+	if (lstat(addr->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : err_set(e, errno, "%s %s: %s", option,
+						     addr->sun_path, strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return err_set(e, EEXIST, "%s %s: exists and is not a socket", option,
+			       addr->sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	live = fd >= 0 && connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (live)
+		return err_set(e, EADDRINUSE, "%s %s: another process is serving it",
+			       option, addr->sun_path);
+	unlink(addr->sun_path);
+	return 0;
+}
+
 const char *file_kind(unsigned int mode)
 {
 	switch (mode & S_IFMT) {

@@ -90,6 +90,15 @@ struct err;
 int unix_socket(const char *path, const char *option, int type_flags,
 		struct sockaddr_un *addr, struct err *e);
 
+/*
+ * Make way for a listening socket at addr: nothing there, or a socket file
+ * nobody answers on (left by a process that died), which is removed.
+ * Returns 0, or -errno with e naming option and path (another process
+ * serves it, or it is not a socket).
+ */
+int unix_socket_claim(const struct sockaddr_un *addr, const char *option,
+		      struct err *e);
+
 /* "a FIFO", "a directory", "a character device", ... for st_mode. */
 const char *file_kind(unsigned int mode);
 

@@ -29,9 +29,10 @@
  *   revision 1: memory/region@N/data-crc32c, a checksum of each region
  *   revision 2: config/vmgenid (absent: no VM Generation ID) and its device
  *               state; the fuzz node of gmvm fuzz's snapshots
+ *   revision 3: config/vsock-cid and vsock-uds (absent: no virtio-vsock)
  */
 #define VMSTATE_VERSION 1
-#define VMSTATE_REVISION 2
+#define VMSTATE_REVISION 3
 #define VMSTATE_MAX_SIZE (64u << 20)
 
 struct vmstate_writer {

@@ -354,29 +354,6 @@ static void control_accept(struct event_source *src, uint32_t events)
 	srv->conns[slot] = c;
 }
 
-/* A socket file already at path: take it over only if nobody answers. */
-static int control_claim_path(const struct sockaddr_un *addr, struct err *e)
-{
-	struct stat st;
-	int fd, live;
-
-	if (lstat(addr->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : err_set(e, errno, "--control %s: %s",
-						     addr->sun_path, strerror(errno));
-	if (!S_ISSOCK(st.st_mode))
-		return err_set(e, EEXIST, "--control %s: exists and is not a socket",
-			       addr->sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	live = fd >= 0 && connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
-	if (fd >= 0)
-		close(fd);
-	if (live)
-		return err_set(e, EADDRINUSE, "--control %s: another process is serving it",
-			       addr->sun_path);
-	unlink(addr->sun_path);
-	return 0;
-}
-
 static int control_listen(struct vm *vm, const char *path, struct err *e)
 {
 	struct control_server *srv;
@@ -386,7 +363,7 @@ static int control_listen(struct vm *vm, const char *path, struct err *e)
 	fd = unix_socket(path, "--control", SOCK_NONBLOCK, &addr, e);
 	if (fd < 0)
 		return fd;
-	ret = control_claim_path(&addr, e);
+	ret = unix_socket_claim(&addr, "--control", e);
 	if (ret) {
 		close(fd);
 		return ret;

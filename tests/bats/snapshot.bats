@@ -44,7 +44,7 @@ setup() {
 	make_snapshot "$BATS_TEST_TMPDIR/s" --cpus 2 --cmdline "touch=16M snapshot"
 	run gmvm inspect "$BATS_TEST_TMPDIR/s"
 	assert_success
-	assert_line "snapshot $BATS_TEST_TMPDIR/s: format 1 revision 2, checksum good"
+	assert_line "snapshot $BATS_TEST_TMPDIR/s: format 1 revision 3, checksum good"
 	assert_line "  2 vCPU(s), 128 MiB of RAM on $(default_backend)"
 	assert_line "  devices asked for: none beyond the fixed ones"
 	assert_line --regexp '^  vCPU 1: rip 0x[0-9a-f]+$'

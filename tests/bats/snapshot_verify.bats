@@ -43,7 +43,7 @@ make_revision0() {
 @test "a snapshot says its format and revision; inspect --verify reads the memory file and finds it good" {
 	run gmvm inspect --verify "$S"
 	assert_success
-	assert_line "snapshot $S: format 1 revision 2, checksum good"
+	assert_line "snapshot $S: format 1 revision 3, checksum good"
 	assert_line --regexp '^  memory file: [0-9]+ bytes, 16 MiB of data, a checksum per region$'
 	assert_line --regexp '^  memory checksums good: 1 region\(s\), 16 MiB of data read in [0-9]+ ms$'
 }
@@ -123,12 +123,21 @@ make_revision0() {
 	assert_resumed_ok 1
 }
 
-@test "a later revision than this gmvm reads is refused: it would drop what it does not know" {
-	edit set-u32 / revision 3
+@test "revision 2 (before --vsock): a snapshot that says nothing of it restores without one; revision 3 must say" {
+	edit del /config vsock-cid
 	run --separate-stderr restore --snapshot "$S"
-	assert_bad_usage "$S/vmstate: format 1 revision 3, written by a newer gmvm" 'reads revisions up to 2'
+	assert_bad_usage 'node config has no property "vsock-cid"'
+	edit set-u32 / revision 2
+	run restore --snapshot "$S"
+	assert_resumed_ok 1
+}
+
+@test "a later revision than this gmvm reads is refused: it would drop what it does not know" {
+	edit set-u32 / revision 4
+	run --separate-stderr restore --snapshot "$S"
+	assert_bad_usage "$S/vmstate: format 1 revision 4, written by a newer gmvm" 'reads revisions up to 3'
 	run --separate-stderr gmvm inspect "$S"
-	assert_bad_usage 'revision 3, written by a newer gmvm'
+	assert_bad_usage 'revision 4, written by a newer gmvm'
 }
 
 @test "a checksum on one region and not the other is refused" {

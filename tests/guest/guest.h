@@ -212,6 +212,7 @@ int workload_netreset(const char *arg, size_t len);
 int workload_hostile(const char *arg, size_t len);
 int workload_blkbench(const char *arg, size_t len);
 int workload_netbench(const char *arg, size_t len);
+int workload_vsock(const char *arg, size_t len);
 int workload_fuzz(const char *arg, size_t len);
 
 /* entry.S */

@@ -39,6 +39,8 @@
  *                    ops/s and MB/s, then a read-back check (blkbench.c)
  *   netbench=GIP,HIP,SECONDS  UDP frames to HIP as fast as virtio-net sends
  *                    them, packets/s (netbench.c)
+ *   vsock=MODE,...   stream sockets over virtio-vsock: listen, connect,
+ *                    refused, flood, stall, agent (virtio_vsock.c)
  *   fuzz[=harness]   a gmvm fuzz target: the record parser (fuzz.c)
  *   vmgenid          print the VM Generation ID's 16 bytes (--vmgenid)
  *   exit=N           exit now with status N
@@ -236,6 +238,7 @@ static const struct workload workloads[] = {
 	{ "hostile", workload_hostile },
 	{ "blkbench", workload_blkbench },
 	{ "netbench", workload_netbench },
+	{ "vsock", workload_vsock },
 	{ "fuzz", workload_fuzz },
 	{ "vmgenid", workload_vmgenid },
 	{ "exit", workload_exit },
