@@ -19,6 +19,9 @@
  *       listen on PATH (a guest's connections to CID 2 port P arrive at
  *       UDS_P) and echo N connections, or with noread take them and read
  *       nothing until they end
+ *   vsock_peer hold UDS N
+ *       N connections to UDS that never say CONNECT: how many gmvm closed
+ *       at once (beyond its cap) and how long it kept the others
  *   vsock_peer pingpong UDS PORT COUNT
  *       COUNT one-byte round trips through a guest echo server: the
  *       median and 99th percentile in microseconds
@@ -338,6 +341,41 @@ static int cmd_serve(const char *path, int n, bool noread)
 	return 0;
 }
 
+/* Closed by the other end (EOF or error), without blocking. */
+static bool peer_closed(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	char b;
+
+	return poll(&p, 1, 0) == 1 && recv(fd, &b, 1, MSG_DONTWAIT) <= 0;
+}
+
+static int cmd_hold(const char *uds, int n)
+{
+	static int fd[1024];
+	uint64_t start;
+	int open = 0;
+
+	if (n < 1 || n > 1024)
+		die("N must be 1 to 1024, not %d", n);
+	for (int i = 0; i < n; i++)
+		fd[i] = uds_connect(uds);
+	usleep(500000);
+	for (int i = 0; i < n; i++)
+		open += !peer_closed(fd[i]);
+	printf("hold: %d of %d connections kept, %d closed at once\n", open, n, n - open);
+	start = now_ms();
+	while (open && now_ms() - start < 10000) {
+		usleep(100000);
+		open = 0;
+		for (int i = 0; i < n; i++)
+			open += !peer_closed(fd[i]);
+	}
+	printf("hold: %s after %.1f s more\n", open ? "some still open" : "all closed",
+	       (now_ms() - start) / 1000.0);
+	return open ? 1 : 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -421,10 +459,12 @@ int main(int argc, char **argv)
 	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "noread"))) &&
 	    !strcmp(argv[1], "serve"))
 		return cmd_serve(argv[2], atoi(argv[3]), argc == 5);
+	if (argc == 4 && !strcmp(argv[1], "hold"))
+		return cmd_hold(argv[2], atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "pingpong"))
 		return cmd_pingpong(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "stream"))
 		return cmd_stream(argv[2], argv[3], atoi(argv[4]));
-	fprintf(stderr, "usage: vsock_peer echo|refused|vanish|stall|serve|pingpong|stream ... (see the source)\n");
+	fprintf(stderr, "usage: vsock_peer echo|refused|vanish|stall|serve|hold|pingpong|stream ... (see the source)\n");
 	return 2;
 }
