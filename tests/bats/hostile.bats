@@ -97,6 +97,7 @@ attack() {
 		;;
 	console) args=(--console virtio) ;;
 	balloon) args=(--balloon) ;;
+	vsock) args=(--vsock "cid=3,uds=$BATS_TEST_TMPDIR/v.sock") ;;
 	net)
 		net_namespace
 		args=(--net "tap=$TAP${NET_MAC:+,mac=$NET_MAC}")
@@ -858,4 +859,30 @@ snapshot_then_restore() {
 	assert_line 'hostile: 8192 bytes to the UART, 2048 writes to each of 6 unclaimed ports, 1024 to the i8042'
 	assert_line 'testguest: ok'
 	stderr_is ''
+}
+
+# --- virtio-vsock (transmitq; vsockrxshort receiveq): the generic attacks,
+# and packets that break its own rules.
+
+@test "loop: virtio-vsock, a descriptor loop" {
+	refused loop vsock 'chain from descriptor 0 loops or exceeds the queue size'
+}
+
+@test "oob: virtio-vsock, a buffer past the end of RAM" {
+	refused oob vsock 'buffer [0x8001000, +0x10) is not inside guest RAM'
+}
+
+@test "indirectloop: virtio-vsock, a loop inside an indirect table" {
+	refused_like indirectloop vsock '*loops*'
+}
+
+@test "vsockbad: virtio-vsock answers bad packets with RST or drops them; never gmvm, never a device reset" {
+	attack vsockbad vsock
+	survived
+	assert_line 'hostile: vsock: 7 bad packets answered with RST, the others dropped'
+	stderr_is 'gmvm: warning: virtio-vsock@0: a packet from the guest is shorter than a header: dropped (logged once)'
+}
+
+@test "vsockrxshort: virtio-vsock, a receive buffer with no room past the header" {
+	refused vsockrxshort vsock 'a receive chain has device-readable buffers or no room for a header and data'
 }

@@ -356,6 +356,8 @@ static const struct kind kinds[] = {
 	{ "txwritable", attack_txwritable, "net" },
 	{ "longrxchain", attack_longrxchain, "net" },
 	{ "longtxchain", attack_longtxchain, "net" },
+	{ "vsockbad", attack_vsockbad, "vsock" },
+	{ "vsockrxshort", attack_vsockrxshort, "vsock" },
 	{ "portflood", attack_portflood, "" },
 };
 

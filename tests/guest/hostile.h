@@ -117,6 +117,8 @@ int attack_pfn(const struct target *t, struct vdev *d);
 int attack_manypfn(const struct target *t, struct vdev *d);
 int attack_reportq(const struct target *t, struct vdev *d);
 int attack_rxloop(const struct target *t, struct vdev *d);
+int attack_vsockbad(const struct target *t, struct vdev *d);
+int attack_vsockrxshort(const struct target *t, struct vdev *d);
 int attack_txwritable(const struct target *t, struct vdev *d);
 int attack_longrxchain(const struct target *t, struct vdev *d);
 int attack_longtxchain(const struct target *t, struct vdev *d);

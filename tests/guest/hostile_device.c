@@ -110,6 +110,40 @@ static unsigned int net_request(struct vbuf *b)
 	return 2;
 }
 
+/*
+ * vsock: a request to connect to host port 1, where nothing listens (gmvm
+ * answers RST on receiveq, which the generic attacks leave without
+ * buffers: the answer waits there, bounded).
+ */
+#define VSOCK_HDR 44
+#define VSOCK_OP_REQUEST 1
+#define VSOCK_OP_RST 3
+#define VSOCK_OP_RW 5
+
+struct vsock_pkt {
+	uint64_t src_cid, dst_cid;
+	uint32_t src_port, dst_port, len;
+	uint16_t type, op;
+	uint32_t flags, buf_alloc, fwd_cnt;
+	uint8_t data[64];
+} __attribute__((packed));
+
+static struct vsock_pkt vsock_tx;
+
+static struct vsock_pkt vsock_packet(uint32_t src_port, uint16_t op)
+{
+	return (struct vsock_pkt){ .src_cid = 3, .dst_cid = 2, .src_port = src_port,
+				   .dst_port = 1, .type = 1, .op = op,
+				   .buf_alloc = 4096 };
+}
+
+static unsigned int vsock_request(struct vbuf *b)
+{
+	vsock_tx = vsock_packet(1000, VSOCK_OP_REQUEST);
+	b[0] = (struct vbuf){ &vsock_tx, VSOCK_HDR, false };
+	return 1;
+}
+
 const struct target targets[] = {
 	{ "rng", VIRTIO_ID_RNG, 1, 0, rng_request, rng_check },
 	{ "blk", VIRTIO_ID_BLOCK, 1, 0, blk_request, blk_check },
@@ -117,6 +151,7 @@ const struct target targets[] = {
 	/* No VIRTIO_BALLOON_F_REPORTING: queue 2 exists, unnegotiated. */
 	{ "balloon", VIRTIO_ID_BALLOON, 3, 0, balloon_request, balloon_check },
 	{ "net", VIRTIO_ID_NET, 2, 1, net_request, nothing_written },
+	{ "vsock", 19, 3, 1, vsock_request, nothing_written },
 };
 
 const unsigned int nr_targets =
@@ -295,6 +330,124 @@ int attack_rxloop(const struct target *t, struct vdev *d)
 	}
 	printf("hostile: input after the reset: \"%.*s\"\n", (int)len, rx_buf);
 	return 0;
+}
+
+/* --- virtio-vsock: packets that break its rules -------------------------- */
+
+#define VSOCK_RX_BUFS 16
+
+static struct vsock_pkt vsock_rx[VSOCK_RX_BUFS];
+
+/* Send one packet of out bytes from transmitq's descriptor 0: used, empty. */
+static bool vsock_send(struct vdev *d, const struct vsock_pkt *p, uint32_t out)
+{
+	struct vbuf b = { &vsock_tx, out, false };
+	uint32_t len;
+
+	vsock_tx = *p;
+	lay(d->vq[1].desc, VQ_SIZE, 0, &b, 1);
+	submit(d, 1, 0);
+	return wait_used(d, 1, NEEDS_RESET_CYCLES, &len) && !len;
+}
+
+/*
+ * Bad packets: those with the wrong addresses (or no whole header) are
+ * dropped, every other one is answered with an RST for its ports, and the
+ * device never needs a reset. The answers are counted on receiveq.
+ */
+int attack_vsockbad(const struct target *t, struct vdev *d)
+{
+	static const struct {
+		const char *what;
+		uint32_t src_port;
+		uint64_t src_cid, dst_cid;
+		uint16_t type, op;
+		uint32_t len, out;	/* header's length; bytes sent */
+		bool rst;
+	} cases[] = {
+		{ "a short header", 2001, 3, 2, 1, VSOCK_OP_REQUEST, 0, 20, false },
+		{ "another guest's CID", 2002, 7, 2, 1, VSOCK_OP_REQUEST, 0, VSOCK_HDR, false },
+		{ "not to the host", 2003, 3, 5, 1, VSOCK_OP_REQUEST, 0, VSOCK_HDR, false },
+		{ "a length past the packet", 2004, 3, 2, 1, VSOCK_OP_RW, 1000, VSOCK_HDR + 8, true },
+		{ "a seqpacket request", 2005, 3, 2, 2, VSOCK_OP_REQUEST, 0, VSOCK_HDR, true },
+		{ "an unknown operation", 2006, 3, 2, 1, 99, 0, VSOCK_HDR, true },
+		{ "data for no connection", 2007, 3, 2, 1, VSOCK_OP_RW, 8, VSOCK_HDR + 8, true },
+		{ "more than 64 KiB", 2008, 3, 2, 1, VSOCK_OP_RW, 70000, VSOCK_HDR + 64, true },
+		{ "operation 0", 2009, 3, 2, 1, 0, 0, VSOCK_HDR, true },
+		{ "an RST for no connection", 2010, 3, 2, 1, VSOCK_OP_RST, 0, VSOCK_HDR, false },
+		{ "a length on a request", 2011, 3, 2, 1, VSOCK_OP_REQUEST, 8, VSOCK_HDR + 8, true },
+	};
+	unsigned int want = 0, got = 0;
+	uint32_t len;
+
+	if (!dev_open(t, d, 0))
+		return -1;
+	for (unsigned int i = 0; i < VSOCK_RX_BUFS; i++) {
+		struct vbuf b = { &vsock_rx[i], sizeof(vsock_rx[i]), true };
+
+		lay(d->vq[0].desc, VQ_SIZE, i, &b, 1);
+		publish(d, 0, i);
+	}
+	vdev_write(d, VM_QUEUE_NOTIFY, 0);
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vsock_pkt p = vsock_packet(cases[i].src_port, cases[i].op);
+
+		p.src_cid = cases[i].src_cid;
+		p.dst_cid = cases[i].dst_cid;
+		p.type = cases[i].type;
+		p.len = cases[i].len;
+		if (!vsock_send(d, &p, cases[i].out)) {
+			printf("hostile: vsock: %s: not used as a packet\n", cases[i].what);
+			return -1;
+		}
+		want += cases[i].rst;
+	}
+	while (wait_used(d, 0, SETTLE_CYCLES * 4, &len)) {
+		struct vq *vq = &d->vq[0];
+		uint32_t id = vq->used->ring[(uint16_t)(vq->last_used - 1) % VQ_SIZE].id;
+		const struct vsock_pkt *r = &vsock_rx[id % VSOCK_RX_BUFS];
+		bool expected = id < VSOCK_RX_BUFS;
+
+		for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			expected |= cases[i].rst && r->dst_port == cases[i].src_port;
+		if (len != VSOCK_HDR || r->op != VSOCK_OP_RST || r->src_cid != 2 ||
+		    r->dst_cid != 3 || r->src_port != 1 || !expected) {
+			printf("hostile: vsock: answer %u: op %u, %u bytes, ports %u to %u\n",
+			       got, r->op, len, r->src_port, r->dst_port);
+			return -1;
+		}
+		got++;
+	}
+	if (got != want || needs_reset(d)) {
+		printf("hostile: vsock: %u RSTs for %u bad packets%s\n", got, want,
+		       needs_reset(d) ? ", and NEEDS_RESET" : "");
+		return -1;
+	}
+	printf("hostile: vsock: %u bad packets answered with RST, the others dropped\n", got);
+	return normal(t, d, "after bad packets") ? 0 : -1;
+}
+
+/* vsock: a receive buffer with no room past a packet header. */
+static unsigned int vsock_rx_request(struct vbuf *b)
+{
+	b[0] = (struct vbuf){ &vsock_rx[0], sizeof(vsock_rx[0]), true };
+	return 1;
+}
+
+int attack_vsockrxshort(const struct target *t, struct vdev *d)
+{
+	struct vbuf b = { &vsock_rx[0], VSOCK_HDR, true };
+
+	if (!dev_open(t, d, 0))
+		return -1;
+	vdev_write(d, VM_INTERRUPT_ACK, 3);
+	/* Something to deliver first: the RST answering a request. */
+	if (!normal(t, d, "before the short buffer"))
+		return -1;
+	lay(d->vq[0].desc, VQ_SIZE, 0, &b, 1);
+	submit(d, 0, 0);
+	return expect_needs_reset(&(struct target){ .q = 0, .request = vsock_rx_request },
+				  d, true);
 }
 
 /* net: a frame to transmit in a buffer the device may write. */
