@@ -154,6 +154,7 @@ struct vsock {
 	struct event_source timer_src;	/* request timeouts */
 	bool timer_armed;
 	bool reset_event;		/* a transport reset is owed (restore) */
+	bool driver_reset;		/* the driver reset the device: drop all */
 	struct vsock_conn *conns[VSOCK_MAX_CONNS];
 	unsigned int nr_conns;
 	struct vsock_conn *rx_head, *rx_tail;
@@ -1096,8 +1097,9 @@ static void vsock_kick_event(struct event_source *src, uint32_t events)
 	if (read(src->fd, &count, sizeof(count)) < 0)
 		return;
 	pthread_mutex_lock(&v->vd->dev.lock);
-	if (!v->vd->status)
+	if (v->driver_reset)
 		vsock_drop_all(v);
+	v->driver_reset = false;
 	for (unsigned int i = 0; i < v->nr_conns; i++)
 		conn_update(v->conns[i]);
 	vsock_rx(v);
@@ -1110,9 +1112,14 @@ static void vsock_activate(struct virtio_dev *vd)
 	vsock_kick(vd->priv);
 }
 
+/* A pause (nothing to drop), or the driver's reset (every connection). */
 static void vsock_quiesce(struct virtio_dev *vd)
 {
-	vsock_kick(vd->priv);
+	struct vsock *v = vd->priv;
+
+	if (!vd->paused)
+		v->driver_reset = true;
+	vsock_kick(v);
 }
 
 static void vsock_config_read(struct virtio_dev *vd, uint32_t off, uint8_t *data,

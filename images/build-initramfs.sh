@@ -1,6 +1,8 @@
 #!/bin/bash
 # Build the initramfs of gmvm's Linux test guest: an uncompressed newc cpio
-# with Debian's static busybox and images/guest/init as /init.
+# with Debian's static busybox, images/guest/init as /init, and
+# /bin/gmvm-vsock (images/guest/gmvm-vsock.c, static against musl: 34 KB,
+# where glibc's would be 680 KB to unpack at every boot).
 #
 # Uncompressed on purpose: the kernel would decompress a gzip archive with
 # emulated CPL0 code on kvm-pvm hosts (+78 s measured).
@@ -15,8 +17,12 @@
 
 img_parse_args "$@"
 
-$cached_only || img_need_packages busybox-static cpio
-dpkg-query -W busybox-static >/dev/null 2>&1 || { $cached_only && exit 3; }
+VSOCK_HELPER=$GMVM_IMAGES_DIR/guest/gmvm-vsock.c
+
+$cached_only || img_need_packages busybox-static cpio musl-tools
+for p in busybox-static musl-tools; do
+	dpkg-query -W "$p" >/dev/null 2>&1 || { $cached_only && exit 3; }
+done
 
 KEY=$(img_key \
 	"$(img_file_line "$GMVM_IMAGES_DIR/build-initramfs.sh")" \
@@ -24,7 +30,9 @@ KEY=$(img_key \
 	"$(img_file_line "$GMVM_IMAGES_DIR/busybox-tree.sh")" \
 	"$(img_file_line "$BUSYBOX_INIT")" \
 	"$(img_file_line "$BUSYBOX_FSTAB")" \
-	"pkg busybox-static $(img_pkg_version busybox-static)")
+	"$(img_file_line "$VSOCK_HELPER")" \
+	"pkg busybox-static $(img_pkg_version busybox-static)" \
+	"pkg musl-tools $(img_pkg_version musl-tools)")
 OUT=$GMVM_IMAGE_CACHE/initramfs/$KEY
 
 if [ ! -f "$OUT/initramfs.cpio" ]; then
@@ -36,6 +44,8 @@ if [ ! -f "$OUT/initramfs.cpio" ]; then
 	trap 'rm -rf "$TMP"' EXIT
 	root=$TMP/root
 	busybox_tree "$root" init
+	musl-gcc -static -Os -s -Wall -Wextra -Werror -o "$root/bin/gmvm-vsock" \
+		"$VSOCK_HELPER" || img_die "cannot build $VSOCK_HELPER"
 	# The console the kernel opens for /init (the kernel's built-in
 	# initramfs has one too; this one makes the archive self-contained).
 	if [ "$(id -u)" = 0 ]; then

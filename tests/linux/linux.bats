@@ -12,6 +12,11 @@
 #      on gmvm's stdout. The kernel configures eth0 itself (ip=...). While
 #      /init waits (gmvm_wait), the namespace pings the guest, then a line
 #      typed on the console lets /init go on; it reboots and gmvm exits 0.
+#      It also has virtio-vsock (--vsock), /bin/gmvm-vsock's echo server on
+#      port 5000 and its agent, which connects to the host's port 7000 (a
+#      socat echo server at the socket's path _7000): while /init waits,
+#      socat reaches the echo server with CONNECT 5000 (1 MiB, and a
+#      "urandom" request).
 #   B  vmlinux with its devices from ACPI (--discovery acpi: LNRO0005 in
 #      gmvm's DSDT, nothing on the command line), a copy of the test disk
 #      as the root file system (no initramfs), virtio-rng, the serial
@@ -138,16 +143,29 @@ boot_a() {
 	mkfifo "$d/a.in"
 	exec 8<>"$d/a.in"
 	echo "a-$$-$RANDOM" >"$d/a.token"
+	# The agent's host side: an echo server where guest port 7000 leads.
+	socat "UNIX-LISTEN:$d/a.vsock_7000,fork" EXEC:cat &
+	echo $! >"$d/socat.pid"
 	BOOT_NS=$ns BOOT_STDIN=$d/a.in boot_start a -v --boot-timer \
 		--kernel "$GMVM_VMLINUX" --initrd "$GMVM_INITRAMFS" --memory 64M \
 		--disk "$d/a.ext4" --rng "${net[@]}" --console virtio \
-		--cmdline "console=hvc0 $CMDLINE $ip gmvm_token=$(cat "$d/a.token") gmvm_wait=120"
+		--vsock "cid=3,uds=$d/a.vsock" \
+		--cmdline "console=hvc0 $CMDLINE $ip gmvm_token=$(cat "$d/a.token") gmvm_vsock=5000 gmvm_vsock_agent=7000 gmvm_wait=120"
 	if wait_for_marker a '^gmvm-init: waiting' && [ -n "$ns" ]; then
 		# A failed ping is for its test to report, not setup_file.
 		local status=0
 		ip netns exec "$ns" busybox ping -c 3 -w 30 "$GUEST_IP" >"$d/ping" 2>&1 ||
 			status=$?
 		echo $status >"$d/ping.status"
+	fi
+	if wait_for_marker a '^gmvm-vsock: vsock: listening on port 5000$'; then
+		# Firecracker's way in, with socat: CONNECT, then the bytes.
+		head -c 1048576 /dev/urandom >"$d/vsock.in"
+		{ printf 'CONNECT 5000\n'; cat "$d/vsock.in"; } |
+			timeout 120 socat -t 60 - "UNIX-CONNECT:$d/a.vsock" >"$d/vsock.out" 2>&1
+		echo $? >"$d/vsock.status"
+		printf 'CONNECT 5000\nurandom\n' |
+			timeout 60 socat -t 30 - "UNIX-CONNECT:$d/a.vsock" >"$d/vsock.rand" 2>&1
 	fi
 	echo go >&8
 	wait "$BOOT_PID" || true
@@ -189,6 +207,7 @@ teardown_file() {
 			kill "$(cat "$d/$b.pid")" 2>/dev/null || true
 	done
 	[ ! -e "$d/ns" ] || ip netns del "$(cat "$d/ns")" || true
+	[ ! -e "$d/socat.pid" ] || kill "$(cat "$d/socat.pid")" 2>/dev/null || true
 }
 
 setup() {
@@ -260,6 +279,25 @@ assert_disk_written() {
 	run cat "$D/ping"
 	assert_line --regexp '^3 packets transmitted, 3 packets received, 0% packet loss$'
 	[ "$(cat "$D/ping.status")" = 0 ] || fail "ping exited with $(cat "$D/ping.status")"
+}
+
+@test "Linux A: socat - UNIX-CONNECT with CONNECT 5000 reaches the guest's AF_VSOCK listener; 1 MiB comes back whole" {
+	output_of a
+	assert_line --regexp '^gmvm-init: virtio: virtio[0-9]+ device 0x0013 on virtio-mmio\.[0-9]+$'
+	[ -e "$D/vsock.status" ] || fail "no vsock check: the guest's listener never said it was up"
+	assert_equal "$(cat "$D/vsock.status")" 0
+	run head -n 1 "$D/vsock.out"
+	assert_output --regexp '^OK [0-9]+$'
+	tail -c +$(($(head -n 1 "$D/vsock.out" | wc -c) + 1)) "$D/vsock.out" | cmp - "$D/vsock.in" ||
+		fail "the echo differs from the 1 MiB sent ($(stat -c %s "$D/vsock.out") bytes back)"
+	run cat "$D/vsock.rand"
+	assert_line --index 0 --regexp '^OK [0-9]+$'
+	assert_line --index 1 --regexp '^[0-9a-f]{32}$'
+}
+
+@test "Linux A: the guest's agent connects to the host's port 7000 through PATH_7000" {
+	output_of a
+	assert_line 'gmvm-vsock: agent: connection 1 echoed'
 }
 
 @test "Linux A: the guest reboots (reboot=k, i8042) and gmvm exits 0" {

@@ -8,9 +8,12 @@
 # setup_file boots twice (acpi discovery, 256 MiB, a copy of the test disk,
 # virtio-rng, -balloon, -net on a tap in a network namespace made here, the
 # virtio console on hvc0) to the shell /init ends in:
-#   S1  1 vCPU, a VM Generation ID (--vmgenid); /init asks for the snapshot
-#       itself (port 0x4f0 through /dev/port: gmvm_snapshot=1), gmvm stops
-#       once it is written;
+#   S1  1 vCPU, a VM Generation ID (--vmgenid), virtio-vsock with
+#       /bin/gmvm-vsock's echo server on port 5000 and its agent connected
+#       to the host's port 7000 (socat at the socket's path _7000); /init
+#       asks for the snapshot itself (port 0x4f0 through /dev/port:
+#       gmvm_snapshot=1), gmvm stops once it is written. Its restores get
+#       a socket path of their own (--vsock uds=);
 #   S2  2 vCPUs; snapshotted through the control socket, then stopped.
 # Each test restores one (or two at once), then drives the guest on its
 # console and from outside: a shell command answered, the wall clock within
@@ -78,8 +81,14 @@ setup_file() {
 	# S1: /init asks for the snapshot; gmvm writes it and stops.
 	mkfifo "$d/s1boot.in"
 	exec 9<>"$d/s1boot.in"
-	boot s1boot 1 --vmgenid --snapshot-on-request "$d/s1" --then stop --cmdline "$CMDLINE gmvm_snapshot=1"
+	socat "UNIX-LISTEN:$d/s1boot.vsock_7000,fork" EXEC:cat &
+	echo $! >"$d/s1socat.pid"
+	boot s1boot 1 --vmgenid --vsock "cid=3,uds=$d/s1boot.vsock" \
+		--snapshot-on-request "$d/s1" --then stop \
+		--cmdline "$CMDLINE gmvm_vsock=5000 gmvm_vsock_agent=7000 gmvm_snapshot=1"
 	wait "$(cat "$d/s1boot.pid")" && echo 0 >"$d/s1boot.status" || echo $? >"$d/s1boot.status"
+	kill "$(cat "$d/s1socat.pid")" 2>/dev/null
+	rm "$d/s1socat.pid"
 	exec 9>&-
 	sed -n 's/^gmvm-init: asking for a snapshot at uptime \([0-9.]*\).*$/\1/p' \
 		"$d/s1boot.out" >"$d/s1.uptime"
@@ -117,8 +126,9 @@ setup() {
 }
 
 teardown() {
-	# A session a failed test left running.
+	# A session a failed test left running, and its socat.
 	pkill -f "restore --snapshot $D/" 2>/dev/null || true
+	pkill -f "UNIX-LISTEN:$D/" 2>/dev/null || true
 }
 
 # require_snapshot S1|S2: the snapshot setup_file made, or why there is none.
@@ -137,6 +147,10 @@ session_start() {
 	local name=$1 snap=$2 ns
 	ns=$(cat "$D/$3")
 	shift 3
+	# Each clone's host sockets at a path of its own.
+	if "$GMVM" inspect "$snap" | grep -q '^    vsock: '; then
+		set -- --vsock "uds=$D/$name.vsock" "$@"
+	fi
 	cp "$GMVM_ROOTFS" "$D/$name.ext4"
 	rm -f "$D/$name.in" "$D/$name.status"
 	mkfifo "$D/$name.in"
@@ -318,6 +332,27 @@ restores_and_works() {
 	for i in 1 2 3; do
 		restores_and_works "s1-again-$i" "$D/s1" "$(jq -r ".backends.$(default_backend).restore" <<<"$(host_caps)")"
 	done
+}
+
+@test "S1's vsock: the restored agent is reset and reconnects through the clone's own socket; the listener answers socat's CONNECT 5000" {
+	require_snapshot S1
+	grep -q '^gmvm-vsock: agent: connection 1 echoed' "$D/s1boot.out" ||
+		fail "S1's agent never connected: $(grep -a vsock "$D/s1boot.out")"
+	socat "UNIX-LISTEN:$D/s1-vsock.vsock_7000,fork" EXEC:cat &
+	local socat=$!
+	session_start s1-vsock "$D/s1" ns
+	wait_file_line "$D/s1-vsock.out" '^gmvm-vsock: agent: connection 2 echoed' 60 ||
+		fail "the agent did not reconnect: $(tr -d '\r' <"$D/s1-vsock.out" | grep -a vsock)"
+	run grep -a '^gmvm-vsock: agent: connection 1 ended' "$D/s1-vsock.out"
+	assert_success
+	run bash -c "printf 'CONNECT 5000\nhello from the host\n' | timeout 60 socat -t 30 - 'UNIX-CONNECT:$D/s1-vsock.vsock'"
+	assert_success
+	assert_line --index 0 --regexp '^OK [0-9]+$'
+	assert_line --index 1 'hello from the host'
+	session_cmd s1-vsock "mount -t ext4 /dev/vda /mnt && echo s1-vsock >/mnt/restored && umount /mnt && echo disk=written"
+	session_end s1-vsock
+	kill "$socat"
+	assert_equal "$(jq -r .vsock.connections_from_host "$D/s1-vsock.stats")" 1
 }
 
 # VM_FORK: what Linux's random driver logs when the vmgenid driver hands it

@@ -22,6 +22,7 @@
  *   vsock_peer hold UDS N
  *       N connections to UDS that never say CONNECT: how many gmvm closed
  *       at once (beyond its cap) and how long it kept the others
+ *   (UDS "tcp:ADDR" in pingpong and stream: TCP to ADDR:PORT instead)
  *   vsock_peer pingpong UDS PORT COUNT
  *       COUNT one-byte round trips through a guest echo server: the
  *       median and 99th percentile in microseconds
@@ -43,6 +44,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,13 +123,33 @@ static long read_ok(int fd, int timeout_ms)
 	return strtol(line + 3, NULL, 10);
 }
 
-/* A connection to the guest's port through gmvm, or -1 refused. */
+/* TCP to addr:port, no delay: the benchmark's other transport. */
+static int tcp_connect(const char *addr, const char *port)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || inet_pton(AF_INET, addr, &in.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&in, sizeof(in)) < 0)
+		die("cannot connect to %s:%s: %s", addr, port, strerror(errno));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/*
+ * A connection to the guest's port through gmvm, or -1 refused; with
+ * UDS "tcp:ADDR", a TCP connection to ADDR:PORT instead.
+ */
 static int hybrid_connect(const char *uds, const char *port, long *host_port)
 {
-	int fd = uds_connect(uds);
+	int fd;
 	char req[64];
 	int n = snprintf(req, sizeof(req), "CONNECT %s\n", port);
 	long ok;
+
+	if (!strncmp(uds, "tcp:", 4))
+		return tcp_connect(uds + 4, port);
+	fd = uds_connect(uds);
 
 	if (write(fd, req, n) != n)
 		die("cannot write to %s", uds);
