@@ -31,8 +31,11 @@ static const char restore_usage[] =
 	"  -s, --snapshot DIR         the snapshot (vmstate and memory files)\n"
 	"      --restore MODE         lazy: guest RAM is served on first touch by a\n"
 	"                             userfaultfd thread; eager: copied in first;\n"
-	"                             auto (default): lazy where the host can\n"
-	"                             register the backend's memory, else eager\n"
+	"                             file: a private copy-on-write mapping of the\n"
+	"                             memory file (pages read stay shared with\n"
+	"                             other clones); auto (default): lazy where the\n"
+	"                             host can register the backend's memory, else\n"
+	"                             file, else eager\n"
 	"      --memory-backend NAME  gmem, memfd or anon (default: the snapshot's;\n"
 	"                             memfd for a gmem one where the host has none)\n"
 	"      --uffd-mode MODE       lazy: missing (UFFDIO_COPY on first touch) or\n"
@@ -45,7 +48,8 @@ static const char restore_usage[] =
 	"      --no-background        lazy: fill only what the guest touches\n"
 	"      --record-working-set   lazy: write the order of faulted pages to\n"
 	"                             DIR/workingset at exit (implies --no-background)\n"
-	"      --prefetch             lazy: fill DIR/workingset's pages first\n"
+	"      --prefetch             lazy: fill DIR/workingset's pages first;\n"
+	"                             file: read them ahead\n"
 	"      --uffd-socket SOCK     lazy: hand the userfaultfd and the memory layout\n"
 	"                             to an external handler listening on SOCK\n"
 	"%s"	/* the devices' options */
@@ -117,7 +121,7 @@ static int parse_fault_around(const char *arg, unsigned int *out, struct err *e)
 
 static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 {
-	static const char *const modes[] = { "auto", "lazy", "eager" };
+	static const char *const modes[] = { "auto", "lazy", "eager", "file" };
 	static const char *const uffd_modes[] = { "auto", "missing", "minor" };
 	struct restore_opts *o = ctx;
 	unsigned long n;
@@ -178,10 +182,20 @@ static int restore_option(void *ctx, int opt, char *arg, struct err *e)
 /* Options that cannot go together, whatever the snapshot. */
 static int restore_check_opts(const struct restore_opts *o, struct err *e)
 {
-	bool needs_lazy = o->prefetch || o->record || o->uffd_socket;
+	bool file = o->mode == RESTORE_MODE_FILE;
+	bool needs_lazy = (o->prefetch && !file) || o->record || o->uffd_socket;
 
 	if (!o->dir)
 		return err_set(e, EINVAL, "--snapshot is required");
+	if (file && (o->record || o->uffd_socket || o->uffd_mode != RESTORE_UFFD_AUTO ||
+		     o->no_background))
+		return err_set(e, EINVAL, "--restore file maps guest RAM from the memory file, with no userfaultfd: %s does not apply",
+			       o->record ? "--record-working-set" : o->uffd_socket ?
+			       "--uffd-socket" : o->uffd_mode != RESTORE_UFFD_AUTO ?
+			       "--uffd-mode" : "--no-background");
+	if (file && o->common.backend)
+		return err_set(e, EINVAL, "--restore file maps guest RAM from the memory file: --memory-backend %s does not apply",
+			       o->common.backend->name);
 	/* A lazy restore brings RAM in after the guest starts: nothing to check. */
 	if (o->verify && (needs_lazy || o->mode == RESTORE_MODE_LAZY ||
 			  o->uffd_mode != RESTORE_UFFD_AUTO))

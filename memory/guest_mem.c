@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Guest RAM layout, translation and memslots, independent of the backend. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -31,6 +32,7 @@ int guest_mem_layout(struct guest_mem *mem, uint64_t size)
 		return -EINVAL;
 	memset(mem, 0, sizeof(*mem));
 	mem->fd = -1;
+	mem->private_fd = -1;
 	mem->size = size;
 	mem->regions[0] = (struct guest_mem_region){ 0, low, 0 };
 	mem->nr_regions = 1;
@@ -121,6 +123,19 @@ int guest_mem_bind(const struct guest_mem *mem, int vm_fd, struct err *e)
 	return 0;
 }
 
+int guest_mem_rebind(const struct guest_mem *mem, int vm_fd, struct err *e)
+{
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		struct kvm_userspace_memory_region gone = { .slot = i };
+
+		if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &gone) < 0)
+			return err_set(e, errno, "deleting the KVM memslot of RAM at %#llx: %s",
+				       (unsigned long long)mem->regions[i].gpa,
+				       strerror(errno));
+	}
+	return guest_mem_bind(mem, vm_fd, e);
+}
+
 int guest_mem_log_dirty(const struct guest_mem *mem, int vm_fd, bool on,
 			struct err *e)
 {
@@ -133,14 +148,47 @@ int guest_mem_log_dirty(const struct guest_mem *mem, int vm_fd, bool on,
 	return 0;
 }
 
+/* Not a --memory-backend (guest_mem_backend_find() does not know it). */
+const struct guest_mem_backend guest_mem_backend_snapshot_file = {
+	.name = "snapshot-file",
+	.kind = GUEST_MEM_ANON,	/* no fd to share: as anonymous memory */
+};
+
+int guest_mem_map_private(struct guest_mem *mem, int fd, struct err *e)
+{
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	void *p;
+
+	if (own < 0)
+		return err_set(e, errno, "the memory file: %s", strerror(errno));
+	/* MAP_FIXED: the same addresses, so the memory slots stay. */
+	p = mmap(mem->base, mem->size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, own, 0);
+	if (p == MAP_FAILED) {
+		close(own);
+		return err_set(e, errno, "mmap of the memory file (%llu bytes, private): %s",
+			       (unsigned long long)mem->size, strerror(errno));
+	}
+	if (mem->fd >= 0)
+		close(mem->fd);
+	mem->fd = -1;
+	mem->private_fd = own;
+	mem->backend = &guest_mem_backend_snapshot_file;
+	mem->fresh = false;
+	return 0;
+}
+
 void guest_mem_destroy(struct guest_mem *mem)
 {
 	if (mem->base)
 		munmap(mem->base, mem->size);
 	if (mem->fd >= 0)
 		close(mem->fd);
+	if (mem->backend == &guest_mem_backend_snapshot_file)
+		close(mem->private_fd);
 	mem->base = NULL;
 	mem->fd = -1;
+	mem->private_fd = -1;
 	mem->backend = NULL;
 }
 
@@ -169,6 +217,11 @@ int guest_mem_discard(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	p = guest_mem_ptr(mem, gpa, len);
 	if (!p)
 		return -EINVAL;
+	/* The file's page would come back: anonymous zeros in its place. */
+	if (mem->backend == &guest_mem_backend_snapshot_file)
+		return mmap(p, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+			    -1, 0) == MAP_FAILED ? -errno : 0;
 	if (madvise(p, len, mem->fd >= 0 ? MADV_REMOVE : MADV_DONTNEED) < 0)
 		return -errno;
 	return 0;

@@ -62,6 +62,14 @@ struct guest_mem {
 	 * zeros, which would only make the monitor's resident set grow.
 	 */
 	bool fresh;
+	/*
+	 * With backend guest_mem_backend_snapshot_file: RAM is a private,
+	 * copy-on-write mapping of this file, a snapshot's memory file (gmvm
+	 * restore --restore file), and fd is -1. Pages the guest only reads stay the file's page cache,
+	 * shared by every VM that maps it; a page it writes becomes its own.
+	 * The file's holes read as zeros and are never read from disk.
+	 */
+	int private_fd;
 };
 
 /*
@@ -75,6 +83,11 @@ int guest_mem_map_fd(struct guest_mem *mem, int fd, int mmap_flags,
 extern const struct guest_mem_backend guest_mem_backend_gmem;
 extern const struct guest_mem_backend guest_mem_backend_memfd;
 extern const struct guest_mem_backend guest_mem_backend_anon;
+/*
+ * What RAM is after guest_mem_map_private(): not a --memory-backend, and
+ * made only that way (it has no create).
+ */
+extern const struct guest_mem_backend guest_mem_backend_snapshot_file;
 
 /* The backend called name ("gmem", "memfd", "anon"), or NULL. */
 const struct guest_mem_backend *guest_mem_backend_find(const char *name);
@@ -92,8 +105,23 @@ int guest_mem_layout(struct guest_mem *mem, uint64_t size);
 int guest_mem_create(struct guest_mem *mem, const struct guest_mem_backend *b,
 		     uint64_t size, int vm_fd, struct err *e);
 
+/*
+ * Make RAM (already created, at mem->base) a private copy-on-write mapping
+ * of the first mem->size bytes of fd, which must be at least that long,
+ * in place: memory slots need not change. Whatever backed RAM before is
+ * dropped. Keeps a duplicate of fd. Returns 0 or -errno with e set.
+ */
+int guest_mem_map_private(struct guest_mem *mem, int fd, struct err *e);
+
 /* Register every region as a KVM memslot. Returns 0 or -errno, e filled. */
 int guest_mem_bind(const struct guest_mem *mem, int vm_fd, struct err *e);
+
+/*
+ * Delete every RAM slot and register it again: KVM forgets every page it
+ * had mapped (after RAM's pages were replaced under it). The vCPUs must
+ * be out of KVM_RUN. Returns 0 or -errno, e filled.
+ */
+int guest_mem_rebind(const struct guest_mem *mem, int vm_fd, struct err *e);
 
 /*
  * KVM's dirty log on every RAM slot (slot i is region i), on or off.
@@ -115,7 +143,9 @@ void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /*
  * Give [gpa, gpa + len) back to the host (page-aligned, inside one region):
  * MADV_DONTNEED for anonymous memory, MADV_REMOVE (a hole in the file) for
- * memfd and guest_memfd. The guest reads zeros there afterwards. Going
+ * memfd and guest_memfd, fresh anonymous pages over a private mapping of a
+ * file (whose pages would come back). The guest reads zeros there
+ * afterwards. Going
  * through the mapping lets a userfaultfd registered on it see the removal.
  * Returns 0, -EINVAL for a bad range, or -errno.
  */

@@ -4,7 +4,10 @@
  * are resident (mincore) and not all zero are written, so a guest that
  * touched 256 MiB of 4 GiB leaves a file with 256 MiB of data and holes.
  * Pages are read through the monitor's mapping, which never faults in what
- * the guest did not touch.
+ * the guest did not touch. RAM mapped privately from a memory file (a
+ * restore with --restore file) has data mincore cannot see, the file's
+ * pages nobody has read yet: those in the file's data extents count too,
+ * and are read from it through the mapping.
  *
  * Each region's checksum covers what the file holds of it, independent of
  * how it is stored: CRC32C over every 4 KiB page that is not all zeros, in
@@ -17,6 +20,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -48,24 +52,50 @@ static uint32_t memfile_crc_page(uint32_t crc, uint64_t off, const uint8_t *page
 	return crc32c(crc, page, PAGE_SIZE);
 }
 
+/* Mark in vec the pages of [off, off + len) in a data extent of src. */
+static int memfile_mark_data(int src, uint64_t off, uint64_t len, unsigned char *vec)
+{
+	uint64_t end = off + len, pos = off;
+
+	while (pos < end) {
+		off_t data = lseek(src, pos, SEEK_DATA), hole;
+
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno;
+		if ((uint64_t)data >= end)
+			return 0;
+		hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		for (uint64_t p = ALIGN_DOWN(data, PAGE_SIZE); p < MIN((uint64_t)hole, end);
+		     p += PAGE_SIZE)
+			vec[(p - off) / PAGE_SIZE] |= 1;
+		pos = hole;
+	}
+	return 0;
+}
+
 /*
- * The non-zero resident pages of [p, p + len), at file offset off: into
- * *crc, and written to fd unless fd < 0. Returns the bytes of such pages.
+ * The non-zero resident pages of [p, p + len), at file offset off (and,
+ * with src >= 0, those in src's data extents there): into *crc, and
+ * written to fd unless fd < 0. Returns the bytes of such pages.
  */
 static long long memfile_write_chunk(int fd, const uint8_t *p, uint64_t len,
-				     uint64_t off, unsigned char *vec,
+				     uint64_t off, int src, unsigned char *vec,
 				     uint32_t *crc)
 {
 	uint64_t pages = len / PAGE_SIZE, run = 0;
 	long long written = 0;
+	int ret;
 
 	if (mincore((void *)p, len, vec) < 0)
 		return -errno;
+	if (src >= 0 && (ret = memfile_mark_data(src, off, len, vec)))
+		return ret;
 	for (uint64_t i = 0; i <= pages; i++) {
 		bool data = i < pages && (vec[i] & 1) &&
 			    !page_is_zero(p + i * PAGE_SIZE);
 		uint64_t start;
-		int ret;
 
 		if (data) {
 			*crc = memfile_crc_page(*crc, off + i * PAGE_SIZE, p + i * PAGE_SIZE);
@@ -88,6 +118,7 @@ static long long memfile_write_chunk(int fd, const uint8_t *p, uint64_t len,
 static long long memfile_walk(const struct guest_mem *mem, int fd,
 			      unsigned char *vec, uint32_t *crcs)
 {
+	int src = mem->backend == &guest_mem_backend_snapshot_file ? mem->private_fd : -1;
 	long long total = 0;
 
 	for (unsigned int r = 0; r < mem->nr_regions; r++) {
@@ -98,7 +129,7 @@ static long long memfile_walk(const struct guest_mem *mem, int fd,
 			uint64_t len = MIN(MEMFILE_CHUNK, reg->size - done);
 			long long n = memfile_write_chunk(fd,
 				mem->base + reg->offset + done, len,
-				reg->offset + done, vec, &crcs[r]);
+				reg->offset + done, src, vec, &crcs[r]);
 
 			if (n < 0)
 				return n;
@@ -106,6 +137,57 @@ static long long memfile_walk(const struct guest_mem *mem, int fd,
 		}
 	}
 	return total;
+}
+
+long long memfile_detach(struct guest_mem *mem, struct err *e)
+{
+	unsigned char *vec = malloc(MEMFILE_CHUNK / PAGE_SIZE);
+	uint8_t *copy;
+	long long copied = 0;
+	int ret = 0;
+
+	if (mem->backend != &guest_mem_backend_snapshot_file)
+		return 0;
+	copy = mmap(NULL, mem->size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!vec || copy == MAP_FAILED) {
+		ret = err_set(e, ENOMEM, "no memory for a copy of guest RAM (%llu MiB)",
+			      (unsigned long long)(mem->size >> 20));
+		goto out;
+	}
+	for (uint64_t off = 0; off < mem->size && !ret; off += MEMFILE_CHUNK) {
+		uint64_t len = MIN(MEMFILE_CHUNK, mem->size - off);
+
+		if (mincore(mem->base + off, len, vec) < 0)
+			ret = -errno;
+		else
+			ret = memfile_mark_data(mem->private_fd, off, len, vec);
+		for (uint64_t i = 0; !ret && i < len / PAGE_SIZE; i++) {
+			const uint8_t *page = mem->base + off + i * PAGE_SIZE;
+
+			if ((vec[i] & 1) && !page_is_zero(page)) {
+				memcpy(copy + off + i * PAGE_SIZE, page, PAGE_SIZE);
+				copied += PAGE_SIZE;
+			}
+		}
+		if (ret)
+			err_set(e, -ret, "reading guest RAM: %s", strerror(-ret));
+	}
+	/* The copy takes RAM's place, addresses and all: the file is let go. */
+	if (!ret && mremap(copy, mem->size, mem->size, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   mem->base) == MAP_FAILED)
+		ret = err_set(e, errno, "mremap of guest RAM's copy: %s", strerror(errno));
+	if (!ret) {
+		copy = MAP_FAILED;
+		close(mem->private_fd);
+		mem->private_fd = -1;
+		mem->backend = &guest_mem_backend_anon;
+	}
+out:
+	if (copy != MAP_FAILED)
+		munmap(copy, mem->size);
+	free(vec);
+	return ret ? ret : copied;
 }
 
 static long long memfile_write_fd(const struct guest_mem *mem, int fd,

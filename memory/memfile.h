@@ -35,6 +35,17 @@ long long memfile_checksum_file(int fd, const struct guest_mem *layout,
 				uint32_t *crcs, struct err *e);
 
 /*
+ * RAM that is a private mapping of a memory file (guest_mem_map_private)
+ * becomes anonymous memory with the same contents, at the same addresses,
+ * and lets go of the file, which may then change or shrink: copy-on-write
+ * pages would not survive a truncation (it takes them too). The vCPUs
+ * must be out of KVM_RUN; KVM's memory slots must be registered again
+ * after (guest_mem_rebind). Returns the bytes copied (data pages; zero
+ * pages are left to be zero), or -errno with e set, RAM as it was.
+ */
+long long memfile_detach(struct guest_mem *mem, struct err *e);
+
+/*
  * Copy the memory file's data into RAM (eager restore), skipping holes, on
  * several threads. Returns bytes copied or -errno with e set.
  */

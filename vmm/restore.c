@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "restore.h"
+#include "restore_file.h"
 #include "snapshot.h"
 #include "uffd.h"
 #include "vm.h"
@@ -41,6 +42,14 @@ struct restore {
 	struct event_source ext_peer;	/* the handler's connection */
 	char ext_server[256];		/* its name in messages */
 	uint64_t phase_ns;		/* restore_phase() */
+	char memfile_path[PATH_MAX];	/* for messages */
+};
+
+/* How guest RAM comes back. */
+enum restore_how {
+	RESTORE_EAGER,		/* copied in before the guest runs */
+	RESTORE_LAZY,		/* served on first touch through userfaultfd */
+	RESTORE_FILE,		/* a private mapping of the memory file */
 };
 
 /*
@@ -65,23 +74,62 @@ static bool restore_probe_lazy(struct restore *r, char *why, size_t len)
 	return true;
 }
 
-/* Pick lazy or eager; an explicit lazy that cannot be honoured is refused. */
-static int restore_pick(struct restore *r, bool *lazy, struct err *e)
+/*
+ * auto, where a lazy restore cannot be had: RAM mapped from the memory
+ * file rather than copied, unless RAM's backend was asked for (a file
+ * mapping is none of them) or is guest_memfd, or the file cannot be
+ * leased.
+ */
+static bool restore_auto_file(struct restore *r, const char *lazy_why)
+{
+	const struct vm *vm = &r->vm;
+	char why[200];
+
+	if (r->cfg.machine.backend_explicit || vm->mem.backend->kind == GUEST_MEM_GMEM ||
+	    restore_file_lease(r->snap.mem_fd, why, sizeof(why)))
+		return false;
+	snprintf(r->vm.origin.reason, sizeof(r->vm.origin.reason),
+		 "auto: %.200s; the memory file mapped privately instead", lazy_why);
+	return true;
+}
+
+/*
+ * Pick how RAM comes back: an explicit way that cannot be honoured is
+ * refused; auto takes lazy, else the file, else eager.
+ */
+static int restore_pick(struct restore *r, enum restore_how *how, struct err *e)
 {
 	const struct restore_opts *o = r->o;
 	struct vm *vm = &r->vm;
 	char why[300];
+	bool lazy;
 
+	if (o->mode == RESTORE_MODE_FILE) {
+		*how = RESTORE_FILE;
+		if (vm->mem.backend->kind == GUEST_MEM_GMEM) {
+			err_set(e, ENOTSUP, "--restore file maps guest RAM from the memory file: the snapshot's RAM is guest_memfd, which cannot be; --memory-backend memfd or anon with it");
+			return err_mark(e, ERR_UNSUPPORTED);
+		}
+		if (restore_file_lease(r->snap.mem_fd, why, sizeof(why))) {
+			err_set(e, ENOTSUP, "--restore file: %s: %s; --restore lazy or eager works",
+				r->memfile_path, why);
+			return err_mark(e, ERR_UNSUPPORTED);
+		}
+		snprintf(vm->origin.reason, sizeof(vm->origin.reason), "--restore file");
+		return 0;
+	}
+	*how = RESTORE_EAGER;
 	if (o->mode == RESTORE_MODE_EAGER || o->verify || o->fuzz) {
-		*lazy = false;
 		snprintf(vm->origin.reason, sizeof(vm->origin.reason), "%s",
 			 o->fuzz ? "gmvm fuzz resets RAM from a copy of the snapshot's" :
 			 o->mode == RESTORE_MODE_EAGER ? "--restore eager" :
 			 "auto: --verify checks all of RAM before the guest runs");
 		return 0;
 	}
-	*lazy = restore_probe_lazy(r, why, sizeof(why));
-	if (!*lazy && (o->mode == RESTORE_MODE_LAZY || o->prefetch ||
+	lazy = restore_probe_lazy(r, why, sizeof(why));
+	if (lazy)
+		*how = RESTORE_LAZY;
+	if (!lazy && (o->mode == RESTORE_MODE_LAZY || o->prefetch ||
 		       o->record || o->uffd_socket ||
 		       o->uffd_mode != RESTORE_UFFD_AUTO))
 	{
@@ -89,6 +137,10 @@ static int restore_pick(struct restore *r, bool *lazy, struct err *e)
 			why, vm->mem.backend->kind == GUEST_MEM_GMEM && uffd_available() ?
 			", and so does a lazy restore with --memory-backend memfd or anon" : "");
 		return err_mark(e, ERR_UNSUPPORTED);
+	}
+	if (!lazy && restore_auto_file(r, why)) {
+		*how = RESTORE_FILE;
+		return 0;
 	}
 	snprintf(vm->origin.reason, sizeof(vm->origin.reason), "%s%s",
 		 o->mode == RESTORE_MODE_AUTO ? "auto: " : "", why);
@@ -195,6 +247,27 @@ static int restore_eager(struct restore *r, struct err *e)
 	return 0;
 }
 
+/* RAM a private mapping of the memory file, protected by a read lease. */
+static int restore_file(struct restore *r, struct err *e)
+{
+	long long bytes;
+	uint64_t t0;
+
+	r->vm.origin.strategy = "file";
+	if (restore_file_start(&r->vm, r->snap.mem_fd, r->memfile_path, true,
+			       r->workingset, r->nr_workingset, e))
+		return -e->errnum;
+	if (!r->o->verify)
+		return 0;
+	/* Read through the mapping: what the guest will see. */
+	t0 = time_now_ns();
+	if (snapshot_verify_memory(&r->snap, &r->vm.mem, &bytes, e))
+		return -e->errnum;
+	log_info("--verify: memory checksums good, %lld MiB in %llu ms", bytes >> 20,
+		 (unsigned long long)((time_now_ns() - t0) / 1000000));
+	return 0;
+}
+
 static int restore_read_workingset(struct restore *r, struct err *e)
 {
 	char path[PATH_MAX];
@@ -263,10 +336,13 @@ static int restore_host_resources(struct restore *r, struct err *e)
 static int restore_prepare(struct restore *r, struct err *e)
 {
 	struct vm *vm = &r->vm;
-	bool lazy = false;
+	enum restore_how how = RESTORE_EAGER;
 	int ret;
 
 	r->phase_ns = r->o->start_ns;
+	if (snapshot_path(r->memfile_path, sizeof(r->memfile_path), r->o->dir,
+			  SNAPSHOT_MEMORY))
+		return err_set(e, ENAMETOOLONG, "%s: name too long", r->o->dir);
 	if (snapshot_open(&r->snap, r->o->dir, e) ||
 	    restore_read_workingset(r, e))
 		return -e->errnum;
@@ -327,11 +403,12 @@ static int restore_prepare(struct restore *r, struct err *e)
 	if (vm_create_memory(vm, &r->cfg, e))
 		return -e->errnum;
 	restore_phase(r, "RAM and memory slots");
-	if (restore_pick(r, &lazy, e) ||
-	    (lazy ? restore_lazy(r, e) : restore_eager(r, e)))
+	if (restore_pick(r, &how, e) ||
+	    (how == RESTORE_LAZY ? restore_lazy(r, e) :
+	     how == RESTORE_FILE ? restore_file(r, e) : restore_eager(r, e)))
 		return -e->errnum;
-	restore_phase(r, lazy ? "userfaultfd registration and the memory file's extents" :
-		      "copying the memory file");
+	restore_phase(r, how == RESTORE_LAZY ? "userfaultfd registration and the memory file's extents" :
+		      how == RESTORE_FILE ? "mapping the memory file" : "copying the memory file");
 	if (vm_setup_devices(vm, &r->cfg, e))
 		return -e->errnum;
 	restore_phase(r, "devices");
@@ -393,11 +470,14 @@ int restore_vm(const struct restore_opts *o, struct err *e)
 	status = restore_prepare(&r, e);
 	if (!status) {
 		status = vm_run(&r.vm);
+		if (status)
+			restore_file_explain();
 		/* What was asked for was not all done (logged): no success. */
 		if (!restore_finish(&r) && !status)
 			status = VM_STATUS_FAILURE;
 	}
 	vm_stop_fault_service(&r.vm);
+	restore_file_stop();
 	if (r.ext_peer.fd >= 0)
 		close(r.ext_peer.fd);
 	if (r.ext_uffd >= 0)

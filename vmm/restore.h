@@ -17,6 +17,7 @@ enum restore_mode {
 	RESTORE_MODE_AUTO,
 	RESTORE_MODE_LAZY,
 	RESTORE_MODE_EAGER,
+	RESTORE_MODE_FILE,	/* RAM a private mapping of the memory file */
 };
 
 enum restore_uffd_mode {

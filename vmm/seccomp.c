@@ -69,6 +69,7 @@ static const int main_calls[] = {
 	SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
 	SCMP_SYS(exit_group), SCMP_SYS(tgkill), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(sysinfo),	/* glibc qsort() sizes its buffer with it */
+	SCMP_SYS(fcntl),	/* --restore file: letting go of its lease */
 };
 
 /* ioctls the main thread makes once the guest runs (snapshots, devices). */
@@ -79,6 +80,7 @@ static const unsigned long main_ioctls[] = {
 	KVM_GET_DEBUGREGS, KVM_GET_LAPIC, KVM_GET_MP_STATE,
 	KVM_GET_VCPU_EVENTS, KVM_GET_MSRS, KVM_GET_CPUID2, TCGETS, TCSETS,
 	UFFDIO_UNREGISTER,
+	KVM_SET_USER_MEMORY_REGION,	/* --restore file, its file about to change */
 };
 
 /* TCSETS everywhere: the SIGSYS handler restores the terminal. */

@@ -26,7 +26,13 @@ void snapshot_write_config(struct vm *vm, struct vmstate_writer *w)
 	vmstate_begin(w, "config");
 	vmstate_put_u32(w, "vcpus", vm->nr_vcpus);
 	vmstate_put_u64(w, "memory-size", vm->mem.size);
-	vmstate_put_str(w, "backend", vm->mem.backend->name);
+	/*
+	 * RAM mapped from a memory file (--restore file) is no backend a VM
+	 * is made with: the one the VM was configured with, as a restore of
+	 * this snapshot would have used without --restore file.
+	 */
+	vmstate_put_str(w, "backend", vm->mem.backend == &guest_mem_backend_snapshot_file ?
+			vm->cfg->machine.backend->name : vm->mem.backend->name);
 	/* The ACPI tables in guest RAM need their sleep registers back. */
 	vmstate_put_u32(w, "discovery", vm->cfg->dev.discovery);
 	/* What each kind of device needs to be made again: its own. */

@@ -57,6 +57,8 @@ static json_object *restore_json(struct vm *vm)
 	add_u64(o, "snapshot_age_ms", vm->origin.snapshot_age_ns / 1000000);
 	if (first)
 		add_u64(o, "latency_us", (first - vm->start_ns) / 1000);
+	if (vm->mem.backend == &guest_mem_backend_snapshot_file)
+		add_u64(o, "pages_read_ahead", vm->origin.pages_read_ahead);
 	return o;
 }
 

@@ -229,8 +229,12 @@ static void *vcpu_thread(void *arg)
 						 __ATOMIC_SEQ_CST);
 				continue;
 			}
-			log_error("vCPU %u: KVM_RUN: %s", vcpu->id,
-				  strerror(errno));
+			if (errno == EFAULT && vm->mem.backend == &guest_mem_backend_snapshot_file)
+				log_error("vCPU %u: KVM_RUN: guest RAM is gone from under the VM: its memory file shrank while the guest ran",
+					  vcpu->id);
+			else
+				log_error("vCPU %u: KVM_RUN: %s", vcpu->id,
+					  strerror(errno));
 			vcpu_dump(vcpu);
 			vm_request_exit(vm, VM_STATUS_FAILURE);
 			break;

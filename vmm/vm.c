@@ -77,6 +77,7 @@ void vm_init(struct vm *vm)
 	vm->kvm.dev_fd = vm->kvm.vm_fd = vm->exit.efd = -1;
 	vm->loop.epoll_fd = -1;
 	vm->mem.fd = -1;
+	vm->mem.private_fd = -1;
 	vm->snapshot_req.source.fd = -1;
 	console_init(&vm->console, CONSOLE_NONE);
 	vm->host = (struct dev_host){

@@ -166,6 +166,7 @@ struct vm {
 		const char *strategy;		/* "eager", "lazy-missing", ... */
 		char reason[320];
 		uint64_t snapshot_age_ns;	/* how long the snapshot sat */
+		uint64_t pages_read_ahead;	/* --restore file --prefetch */
 	} origin;
 
 	/* What serves guest RAM lazily, and watches it (vm_start_fault_service). */
