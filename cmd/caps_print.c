@@ -106,6 +106,11 @@ void caps_print_text(const struct host_caps *caps)
 		       restore_strategy_name(caps_restore_strategy(caps, k)));
 	}
 	print_offers(caps);
+	if (caps->file_ok)
+		printf("restore file: yes (a private mapping of the memory file under a read lease; tried in %s); auto takes it where no lazy restore is possible and no backend is named\n",
+		       caps->file_dir);
+	else
+		printf("restore file: no: %s\n", caps->file_why);
 	print_dirty(caps);
 	def = caps_default_backend(caps, why, sizeof(why));
 	printf("default backend: %s (%s)\n", kind_names[def], why);
@@ -226,6 +231,12 @@ int caps_print_json(const struct host_caps *caps)
 	json_object_object_add(fuzz, "dirty_tracking", json_object_new_string(
 		dirty_tracking_name(caps_dirty_tracking(caps, GUEST_MEM_MEMFD))));
 	json_object_object_add(root, "fuzz", fuzz);
+	fuzz = json_object_new_object();
+	json_object_object_add(fuzz, "available", json_object_new_boolean(caps->file_ok));
+	json_object_object_add(fuzz, "tried_in", json_object_new_string(caps->file_dir));
+	if (!caps->file_ok)
+		json_object_object_add(fuzz, "reason", json_object_new_string(caps->file_why));
+	json_object_object_add(root, "restore_file", fuzz);
 	json_object_object_add(root, "default_backend",
 			       json_object_new_string(kind_names[def]));
 	json_object_object_add(root, "default_backend_reason",

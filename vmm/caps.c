@@ -235,6 +235,48 @@ static void caps_probe_kvm(struct host_caps *caps)
 	close(kvm);
 }
 
+/*
+ * A file restore's needs, on a file of one page in dir: a read lease (its
+ * owner holds none elsewhere, nobody writes it) and a private mapping.
+ */
+static void caps_probe_file(struct host_caps *caps, const char *dir)
+{
+	static const uint8_t page[PAGE_SIZE];
+	char path[256];
+	void *p = MAP_FAILED;
+	int fd, rd = -1;
+
+	caps->file_dir = dir;
+	snprintf(path, sizeof(path), "%s/gmvm-caps-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		snprintf(caps->file_why, sizeof(caps->file_why), "no file in %s to try: %s",
+			 dir, strerror(errno));
+		return;
+	}
+	if (write_full(fd, page, sizeof(page)) == 0)
+		rd = open(path, O_RDONLY | O_CLOEXEC);
+	close(fd);
+	unlink(path);
+	if (rd < 0) {
+		snprintf(caps->file_why, sizeof(caps->file_why), "cannot write and reopen a file in %s",
+			 dir);
+		return;
+	}
+	if (fcntl(rd, F_SETLEASE, F_RDLCK) < 0)
+		snprintf(caps->file_why, sizeof(caps->file_why), "no read lease on a file in %s: %s",
+			 dir, strerror(errno));
+	else if ((p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, rd, 0)) ==
+		 MAP_FAILED)
+		snprintf(caps->file_why, sizeof(caps->file_why), "no private mapping of a file: %s",
+			 strerror(errno));
+	else
+		caps->file_ok = true;
+	if (p != MAP_FAILED)
+		munmap(p, PAGE_SIZE);
+	close(rd);
+}
+
 void caps_probe(struct host_caps *caps)
 {
 	struct err e = { 0 };
@@ -246,6 +288,7 @@ void caps_probe(struct host_caps *caps)
 	caps->uffd_ok = uffd_supported_features(&caps->uffd_features, &e) == 0;
 	if (!caps->uffd_ok)
 		snprintf(caps->uffd_why, sizeof(caps->uffd_why), "%s", e.msg);
+	caps_probe_file(caps, getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 }
 
 enum restore_strategy caps_restore_strategy(const struct host_caps *caps,

@@ -63,6 +63,13 @@ struct host_caps {
 	char uffd_why[256];
 	uint64_t uffd_features;
 	struct caps_backend backend[CAPS_NR_KINDS];
+	/*
+	 * --restore file: a private mapping of a file under a read lease,
+	 * tried on a file in the probe directory (its file system's leases).
+	 */
+	bool file_ok;
+	char file_why[200];
+	const char *file_dir;
 };
 
 /* Probe everything; never fails, records what could not be had. */

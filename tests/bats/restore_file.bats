@@ -11,6 +11,11 @@ load snapshot_helpers
 setup() {
 	require_kvm
 	S=$BATS_TEST_TMPDIR/s
+	# Where the snapshots are made is where caps must have found leases.
+	local caps
+	caps=$(TMPDIR=$BATS_TEST_TMPDIR "$GMVM" caps --json) || fail "gmvm caps failed"
+	jq -e .restore_file.available <<<"$caps" >/dev/null ||
+		skip "no file restore here: $(jq -r .restore_file.reason <<<"$caps")"
 }
 
 teardown() {
@@ -199,3 +204,17 @@ os.close(fd)' "$S/memory"
 	exec 7>&-
 	assert_bad_usage "--restore file: $S/memory: no read lease on the memory file" 'it is open for writing'
 }
+
+@test "caps: restore file says yes or why not, the same in text and JSON" {
+	run gmvm caps --json
+	assert_success
+	assert_equal "$(jq -r .restore_file.available <<<"$output")" true
+	run gmvm caps
+	assert_success
+	assert_line --regexp '^restore file: yes \(a private mapping of the memory file under a read lease; tried in /'
+	TMPDIR=$BATS_TEST_TMPDIR/none run gmvm caps --json
+	assert_success
+	assert_equal "$(jq -r .restore_file.available <<<"$output")" false
+	assert_equal "$(jq -r .restore_file.reason <<<"$output")" "no file in $BATS_TEST_TMPDIR/none to try: No such file or directory"
+}
+
