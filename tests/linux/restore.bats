@@ -326,6 +326,20 @@ restores_and_works() {
 	done
 }
 
+@test "S1 restores as a private mapping of its memory file (--restore file), twice at once, and the file is not written" {
+	require_snapshot S1
+	local before
+	before=$(sha256sum <"$D/s1/memory")
+	session_start s1-file-a "$D/s1" ns --restore file
+	session_start s1-file-b "$D/s1" ns2 --restore file
+	drive s1-file-a ns
+	drive s1-file-b ns2
+	session_end s1-file-a
+	session_end s1-file-b
+	assert_equal "$(jq -r .restore.strategy "$D/s1-file-a.stats")" file
+	assert_equal "$(sha256sum <"$D/s1/memory")" "$before"
+}
+
 @test "S1 restores three times in a row" {
 	require_snapshot S1
 	local i
