@@ -4,9 +4,10 @@
  * its format (see each fuzz_*.c) that reach its parser's main paths -- a
  * well-formed virtqueue chain, an indirect table, event idx at the index
  * wrap; block requests of every type; a driver bringing up each virtio
- * device; a UART and a keyboard controller probed as Linux probes them; a
- * vmstate written by the real writer from a fake VM's devices; a minimal
- * ELF with and without a PVH note, a minimal bzImage; option strings.
+ * device; virtio-vsock connections either way and packets it refuses; a
+ * UART and a keyboard controller probed as Linux probes them; a vmstate
+ * written by the real writer from a fake VM's devices; a minimal ELF with
+ * and without a PVH note, a minimal bzImage; option strings.
  *
  *   tests/fuzz/mkseeds DIR      (make fuzz-seeds: DIR is the source tree's
  *                                tests/fuzz/corpus)
@@ -228,6 +229,7 @@ int main(int argc, char **argv)
 	seeds_virtio_blk();
 	seeds_virtio_mmio();
 	seeds_virtio_net();
+	seeds_virtio_vsock();
 	seeds_ports();
 	seeds_vmstate();
 	seeds_kernels();

@@ -53,6 +53,7 @@ void seeds_virtqueue(void);
 void seeds_virtio_blk(void);
 void seeds_virtio_mmio(void);
 void seeds_virtio_net(void);
+void seeds_virtio_vsock(void);
 void seeds_vmstate(void);
 
 #endif /* GMVM_FUZZ_MKSEEDS_H */

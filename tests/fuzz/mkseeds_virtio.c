@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * Seeds for the virtio targets (see mkseeds.c): queues, block requests,
- * drivers of every device, frames, and a vmstate from the real writer.
+ * drivers of every device, frames, vsock connections, and a vmstate from
+ * the real writer.
  */
 #include <linux/virtio_blk.h>
+#include <linux/virtio_vsock.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "harness.h"
 #include "mkseeds.h"
@@ -295,6 +298,282 @@ void seeds_virtio_net(void)
 	put8(&b, 9);			/* the tap goes away */
 	net_frame(&b, 4, 72, 0);
 	save("virtio_net", "frames", &b);
+	free(b.d);
+}
+
+/* --- virtio-vsock ------------------------------------------------------------- */
+
+enum {
+	VS_MEM, VS_DESC, VS_AVAIL, VS_RXBUF, VS_TX, VS_EVBUF, VS_CONNECT, VS_WRITE,
+	VS_BULK, VS_READ, VS_SHUT, VS_CLOSE, VS_LISTEN, VS_ACCEPT, VS_UNLISTEN,
+	VS_FLOOD, VS_REG, VS_CONFIG, VS_PAUSE, VS_SNAP, VS_RESET, VS_TICK,
+};
+
+/* TX mode bits (fuzz_virtio_vsock.c). */
+#define VS_CIDS 1
+#define VS_TYPE 2
+#define VS_LEN 4
+#define VS_EXTRA 8
+#define VS_REPLY 16
+#define VS_TIMES(i) ((i) << 5)	/* 1, 2, 3, 4, 8, 32, 256, 300 times */
+
+struct vs_pkt {
+	uint8_t head, mode, piece;
+	uint16_t op, type;
+	uint32_t host_port, guest_port, flags, buf_alloc, fwd_cnt, len, extra;
+	uint64_t src_cid, dst_cid;
+	const char *data;
+};
+
+static void vs_header(struct buf *b, uint8_t qsize_log2, uint32_t cid)
+{
+	put8(b, qsize_log2);
+	put64(b, ~0ull);
+	put32(b, cid - 3);
+}
+
+static void vs_tx(struct buf *b, const struct vs_pkt *p)
+{
+	uint16_t n = p->data ? strlen(p->data) : 0;
+
+	put8(b, VS_TX);
+	put8(b, p->head);
+	put8(b, p->mode);
+	put16(b, p->op);
+	put32(b, p->host_port);
+	put32(b, p->guest_port);
+	put32(b, p->flags);
+	put32(b, p->buf_alloc);
+	put32(b, p->fwd_cnt);
+	if (p->mode & VS_CIDS) {
+		put64(b, p->src_cid);
+		put64(b, p->dst_cid);
+	}
+	if (p->mode & VS_TYPE)
+		put16(b, p->type);
+	if (p->mode & VS_LEN)
+		put32(b, p->len);
+	if (p->mode & VS_EXTRA)
+		put32(b, p->extra);
+	put16(b, n);
+	put8(b, p->piece);
+	if (n)
+		put(b, p->data, n);
+}
+
+/* n chained receive buffers of 4 KiB from descriptor head. */
+static void vs_rxbuf(struct buf *b, uint8_t head, uint8_t n)
+{
+	put8(b, VS_RXBUF);
+	put8(b, head);
+	put8(b, n - 1);
+	put16(b, 4095);
+}
+
+/* An operation on host socket (or listener) k, and its argument if any. */
+static void vs_host(struct buf *b, uint8_t op, uint8_t k, uint8_t arg)
+{
+	put8(b, op);
+	put8(b, k);
+	if (op != VS_CLOSE && op != VS_ACCEPT && op != VS_UNLISTEN)
+		put8(b, arg);
+}
+
+static void vs_connect(struct buf *b, uint8_t flags, uint32_t port)
+{
+	put8(b, VS_CONNECT);
+	put8(b, flags);
+	put32(b, port);
+}
+
+static void vs_write(struct buf *b, uint8_t k, const char *s)
+{
+	put8(b, VS_WRITE);
+	put8(b, k);
+	put16(b, strlen(s));
+	put(b, s, strlen(s));
+}
+
+/* A host program connects; the guest accepts, both talk, both close. */
+static void seed_vsock_from_host(struct buf *b)
+{
+	vs_header(b, 4, 3);
+	for (uint8_t i = 0; i < 4; i++)
+		vs_rxbuf(b, i, 1);
+	vs_connect(b, 1, 1234);		/* REQUEST to the guest's port 1234 */
+	vs_tx(b, &(struct vs_pkt){ .mode = VS_REPLY, .op = VIRTIO_VSOCK_OP_RESPONSE,
+				   .buf_alloc = 65536 });
+	vs_host(b, VS_READ, 0, 0);	/* "OK 1073741824\n" */
+	vs_write(b, 0, "hello from the host");
+	vs_tx(b, &(struct vs_pkt){ .head = 1, .mode = VS_REPLY, .op = VIRTIO_VSOCK_OP_RW,
+				   .buf_alloc = 65536, .piece = 7,
+				   .data = "hello from the guest" });
+	vs_host(b, VS_READ, 0, 0);
+	vs_host(b, VS_BULK, 0, 3);	/* 16 KiB: 2 x 4052 bytes, the rest ... */
+	vs_rxbuf(b, 4, 4);		/* ... in a chain of 4 buffers */
+	vs_tx(b, &(struct vs_pkt){ .head = 2, .mode = VS_REPLY,
+				   .op = VIRTIO_VSOCK_OP_CREDIT_UPDATE,
+				   .buf_alloc = 65536, .fwd_cnt = 19 + 16384 });
+	vs_rxbuf(b, 8, 1);
+	vs_host(b, VS_SHUT, 0, SHUT_WR);	/* SHUTDOWN to the guest */
+	vs_tx(b, &(struct vs_pkt){ .head = 3, .mode = VS_REPLY,
+				   .op = VIRTIO_VSOCK_OP_SHUTDOWN, .flags = 3 });
+	vs_rxbuf(b, 9, 1);
+	vs_host(b, VS_READ, 0, 0);
+	vs_host(b, VS_CLOSE, 0, 0);
+	for (uint8_t off = 0; off < 8; off += 4) {
+		put8(b, VS_CONFIG);
+		put8(b, off);
+		put8(b, 2);
+	}
+	put8(b, VS_TICK);
+	put8(b, VS_PAUSE);
+	vs_connect(b, 1, 99);		/* a REQUEST the snapshot drops */
+	vs_rxbuf(b, 10, 1);
+	put8(b, VS_SNAP);
+	put8(b, VS_EVBUF);		/* the transport reset event */
+	put8(b, 0);
+	put8(b, 4);
+	put8(b, VS_RESET);
+	put8(b, 0);
+	save("virtio_vsock", "from-host", b);
+}
+
+/* The guest connects to a listener, both talk, the guest overruns it. */
+static void seed_vsock_from_guest(struct buf *b)
+{
+	vs_header(b, 5, 3);
+	put8(b, VS_LISTEN);
+	put32(b, 5000);
+	put8(b, 2);
+	for (uint8_t i = 0; i < 8; i++)
+		vs_rxbuf(b, i * 2, 2);
+	vs_tx(b, &(struct vs_pkt){ .op = VIRTIO_VSOCK_OP_REQUEST, .host_port = 5000,
+				   .guest_port = 2000, .buf_alloc = 262144 });
+	vs_host(b, VS_ACCEPT, 0, 0);
+	vs_tx(b, &(struct vs_pkt){ .op = VIRTIO_VSOCK_OP_RW, .host_port = 5000,
+				   .guest_port = 2000, .buf_alloc = 262144,
+				   .data = "ping" });
+	vs_host(b, VS_READ, 0, 0);
+	vs_write(b, 0, "pong");
+	/* 4 x 60000 bytes of RAM: more than the socket takes, buffered. */
+	vs_tx(b, &(struct vs_pkt){ .head = 1, .mode = VS_EXTRA | VS_TIMES(3),
+				   .op = VIRTIO_VSOCK_OP_RW, .host_port = 5000,
+				   .guest_port = 2000, .buf_alloc = 262144,
+				   .extra = 60000 });
+	vs_tx(b, &(struct vs_pkt){ .head = 2, .op = VIRTIO_VSOCK_OP_CREDIT_REQUEST,
+				   .host_port = 5000, .guest_port = 2000,
+				   .buf_alloc = 262144 });
+	vs_host(b, VS_READ, 0, 255);
+	vs_host(b, VS_BULK, 0, 3);
+	vs_rxbuf(b, 16, 1);
+	vs_rxbuf(b, 17, 1);
+	vs_tx(b, &(struct vs_pkt){ .head = 3, .op = VIRTIO_VSOCK_OP_REQUEST,
+				   .host_port = 5001, .guest_port = 2001,
+				   .buf_alloc = 262144 });	/* nobody there: RST */
+	vs_tx(b, &(struct vs_pkt){ .head = 4, .op = VIRTIO_VSOCK_OP_RST,
+				   .host_port = 5000, .guest_port = 2000 });
+	vs_host(b, VS_UNLISTEN, 0, 0);
+	/* More programs than connections allowed, each with a CONNECT line. */
+	put8(b, VS_FLOOD);
+	put16(b, 299);
+	put8(b, 1);
+	put32(b, 7);
+	save("virtio_vsock", "from-guest", b);
+}
+
+/* Packets and host programs that break the rules. */
+static void seed_vsock_bad(struct buf *b)
+{
+	const uint16_t ops[] = { VIRTIO_VSOCK_OP_INVALID, 99, VIRTIO_VSOCK_OP_RESPONSE };
+
+	vs_header(b, 3, 0x1003);
+	vs_rxbuf(b, 0, 1);
+	vs_rxbuf(b, 1, 1);
+	vs_tx(b, &(struct vs_pkt){ .mode = VS_CIDS, .op = VIRTIO_VSOCK_OP_REQUEST,
+				   .src_cid = 3, .dst_cid = 2, .host_port = 1 });
+	vs_tx(b, &(struct vs_pkt){ .mode = VS_TYPE, .type = VIRTIO_VSOCK_TYPE_SEQPACKET,
+				   .op = VIRTIO_VSOCK_OP_REQUEST, .host_port = 1 });
+	vs_tx(b, &(struct vs_pkt){ .mode = VS_LEN, .op = VIRTIO_VSOCK_OP_RW, .len = 100,
+				   .data = "ten bytes." });
+	for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++)
+		vs_tx(b, &(struct vs_pkt){ .op = ops[i], .host_port = 1 });
+	vs_tx(b, &(struct vs_pkt){ .mode = VS_EXTRA, .op = VIRTIO_VSOCK_OP_RW,
+				   .piece = 1, .extra = 70000 });
+	/* A 10-byte chain: no header. */
+	put8(b, VS_DESC);
+	put8(b, 1);
+	put8(b, 5);
+	put32(b, 0x120000);
+	put32(b, 10);
+	put16(b, 0);
+	put16(b, 0);
+	put8(b, VS_AVAIL);
+	put8(b, 1);
+	put16(b, 5);
+	vs_connect(b, 0, 0);
+	vs_write(b, 0, "HELLO\n");
+	vs_connect(b, 0, 0);
+	vs_write(b, 0, "CONNECT 99999999999\n");
+	vs_connect(b, 0, 0);
+	vs_write(b, 0, "CONNECTCONNECTCONNECTCONNECTCONNECT");
+	vs_connect(b, 3, 80);		/* no newline yet */
+	vs_host(b, VS_CLOSE, 0, 0);
+	/* A receive buffer with no room for data: the device needs a reset. */
+	put8(b, VS_RXBUF);
+	put8(b, 2);
+	put8(b, 0);
+	put16(b, 43);
+	vs_connect(b, 1, 5);
+	put8(b, VS_REG);
+	put8(b, VIRTIO_MMIO_INTERRUPT_ACK / 4);
+	put32(b, 3);
+	put8(b, VS_RESET);
+	put8(b, 1);
+	put8(b, VS_RESET);
+	put8(b, 0);
+	save("virtio_vsock", "bad", b);
+}
+
+/*
+ * More than the device does in one go: 256 one-byte packets to the guest,
+ * 300 from it, 300 host programs while the VM is paused.
+ */
+static void seed_vsock_budgets(struct buf *b)
+{
+	vs_header(b, 8, 3);
+	vs_rxbuf(b, 0, 1);
+	vs_connect(b, 1, 1234);
+	vs_tx(b, &(struct vs_pkt){ .mode = VS_REPLY, .op = VIRTIO_VSOCK_OP_RESPONSE,
+				   .buf_alloc = 1 << 20 });
+	vs_host(b, VS_READ, 0, 0);
+	for (unsigned int i = 0; i < 8; i++) {
+		put8(b, VS_RXBUF);	/* 32 chains of a buffer of 45 bytes */
+		put8(b, 1 + 32 * i);
+		put8(b, 31 << 3);
+		put16(b, 44);
+	}
+	vs_host(b, VS_BULK, 0, 0);
+	vs_tx(b, &(struct vs_pkt){ .head = 1, .mode = VS_REPLY | VS_TIMES(7),
+				   .op = VIRTIO_VSOCK_OP_CREDIT_UPDATE,
+				   .buf_alloc = 1 << 20, .fwd_cnt = 256 });
+	put8(b, VS_PAUSE);
+	put8(b, VS_FLOOD);
+	put16(b, 299);
+	put8(b, 1);
+	put32(b, 8);
+	vs_rxbuf(b, 2, 1);
+	save("virtio_vsock", "budgets", b);
+}
+
+void seeds_virtio_vsock(void)
+{
+	struct buf b = { 0 };
+
+	seed_vsock_from_host(&b);
+	seed_vsock_from_guest(&b);
+	seed_vsock_bad(&b);
+	seed_vsock_budgets(&b);
 	free(b.d);
 }
 
