@@ -102,8 +102,12 @@ void caps_print_text(const struct host_caps *caps)
 		print_mode("MISSING", &b->missing);
 		print_mode("MINOR", &b->minor);
 		print_mode("WP", &b->wp);
-		printf("  restore: %s\n",
+		printf("  restore: %s",
 		       restore_strategy_name(caps_restore_strategy(caps, k)));
+		if (caps_restore_auto(caps, k) != caps_restore_strategy(caps, k))
+			printf(" (%s with no --memory-backend)",
+			       restore_strategy_name(caps_restore_auto(caps, k)));
+		printf("\n");
 	}
 	print_offers(caps);
 	if (caps->file_ok)
@@ -171,6 +175,10 @@ static json_object *backend_json(const struct host_caps *caps,
 	json_object_object_add(o, "restore",
 			       json_object_new_string(restore_strategy_name(
 				       caps_restore_strategy(caps, k))));
+	/* With no --memory-backend named (a file mapping may then do). */
+	json_object_object_add(o, "restore_auto",
+			       json_object_new_string(restore_strategy_name(
+				       caps_restore_auto(caps, k))));
 	json_object_object_add(o, "offers", offers_json(caps, k));
 	json_object_object_add(o, "dirty_tracking", json_object_new_string(
 		dirty_tracking_name(caps_dirty_tracking(caps, k))));

@@ -317,6 +317,15 @@ enum restore_strategy caps_restore_strategy(const struct host_caps *caps,
 	return RESTORE_EAGER;
 }
 
+enum restore_strategy caps_restore_auto(const struct host_caps *caps,
+					enum guest_mem_kind kind)
+{
+	enum restore_strategy s = caps_restore_strategy(caps, kind);
+
+	return s == RESTORE_EAGER && kind != GUEST_MEM_GMEM && caps->file_ok ?
+	       RESTORE_FILE : s;
+}
+
 struct caps_offers caps_backend_offers(const struct host_caps *caps,
 				       enum guest_mem_kind kind)
 {
@@ -354,6 +363,7 @@ const char *restore_strategy_name(enum restore_strategy s)
 		[RESTORE_EAGER] = "eager",
 		[RESTORE_LAZY_MISSING] = "lazy-missing",
 		[RESTORE_LAZY_MINOR] = "lazy-minor",
+		[RESTORE_FILE] = "file",
 	};
 
 	return names[s];

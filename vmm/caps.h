@@ -50,6 +50,7 @@ enum restore_strategy {
 	RESTORE_EAGER,		/* copy the whole memory file before running */
 	RESTORE_LAZY_MISSING,	/* uffd MISSING: UFFDIO_COPY / ZEROPAGE */
 	RESTORE_LAZY_MINOR,	/* uffd MINOR: fill page cache, UFFDIO_CONTINUE */
+	RESTORE_FILE,		/* a private mapping of the memory file */
 };
 
 struct host_caps {
@@ -75,9 +76,15 @@ struct host_caps {
 /* Probe everything; never fails, records what could not be had. */
 void caps_probe(struct host_caps *caps);
 
-/* The restore strategy a backend kind gets on this host. */
+/*
+ * The restore strategy auto picks on this host for a snapshot of a backend
+ * kind restored with that backend named (--memory-backend), and with none
+ * named: then a memory file mapping where only eager would do.
+ */
 enum restore_strategy caps_restore_strategy(const struct host_caps *caps,
 					    enum guest_mem_kind kind);
+enum restore_strategy caps_restore_auto(const struct host_caps *caps,
+					enum guest_mem_kind kind);
 const char *restore_strategy_name(enum restore_strategy s);
 
 /* The dirty tracking a backend kind gets here: KVM's first, it costs no fault. */

@@ -23,7 +23,7 @@ setup() {
 	local backend
 	for backend in gmem memfd anon; do
 		if offers "$backend" boot; then
-			assert_line --regexp "^$backend .*restore: (eager|lazy-missing|lazy-minor)\$"
+			assert_line --regexp "^$backend .*restore: (eager|lazy-missing|lazy-minor)( \\(file with no --memory-backend\\))?\$"
 		else
 			assert_line --regexp "^$backend +unavailable: .+"
 		fi
@@ -97,7 +97,7 @@ setup() {
 		if [ "$restore" = unavailable ]; then
 			assert_line --regexp "^$backend +unavailable: "
 		else
-			assert_line --regexp "^$backend .*restore: $restore\$"
+			assert_line --regexp "^$backend .*restore: $restore( \\(file with no --memory-backend\\))?\$"
 		fi
 	done
 }

@@ -87,7 +87,7 @@ restores_ok() {
 
 @test "--restore auto says what it picked for the snapshot's backend, and why" {
 	local want
-	want=$(jq -r ".backends.$(default_backend).restore" <<<"$(host_caps)")
+	want=$(jq -r ".backends.$(default_backend).restore_auto" <<<"$(host_caps)")
 	run --separate-stderr restore --snapshot "$SNAP"
 	assert_success
 	[[ "$stderr" == *"restore: $want (auto: "?*")"* ]] ||

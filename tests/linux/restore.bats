@@ -344,7 +344,7 @@ restores_and_works() {
 	require_snapshot S1
 	local i
 	for i in 1 2 3; do
-		restores_and_works "s1-again-$i" "$D/s1" "$(jq -r ".backends.$(default_backend).restore" <<<"$(host_caps)")"
+		restores_and_works "s1-again-$i" "$D/s1" "$(jq -r ".backends.$(default_backend).restore_auto" <<<"$(host_caps)")"
 	done
 }
 
