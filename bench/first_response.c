@@ -175,6 +175,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "first_response: %s: %s\n", copy_path, strerror(errno));
 		return 2;
 	}
+	/* Unbuffered: a caller may watch the file while COMMAND runs. */
+	if (copy)
+		setvbuf(copy, NULL, _IONBF, 0);
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
 		perror("first_response: pipe2");
 		return 2;

@@ -15,6 +15,7 @@
  *   echo=N           read N bytes from COM1 and print them back
  *   initrd           print the initrd's size, address and first/last bytes
  *   spin             run forever (until the monitor stops the VM)
+ *   halt             stop this CPU, idle, until the monitor ends the VM
  *   emulate          int3, fwait, stac, clac and popcnt at CPL0 behave
  *   rng              two reads from virtio-rng: non-zero and different
  *   acpi=CPUS,DEVS   the ACPI tables are sound and list CPUS CPUs and DEVS
@@ -112,6 +113,16 @@ static int workload_snapshot(const char *arg, size_t len)
 	printf("snapshot: requesting\n");
 	outb(PORT_SNAPSHOT, 1);
 	printf("snapshot: resumed\n");
+	return 0;
+}
+
+/* Idle for good: a density benchmark's clone, alive and costing no CPU. */
+static int workload_halt(const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	printf("halt: idle until the monitor stops the VM\n");
+	syscall0(SYS_HALT);
 	return 0;
 }
 
@@ -223,6 +234,7 @@ static const struct workload workloads[] = {
 	{ "echo", workload_echo },
 	{ "initrd", workload_initrd },
 	{ "spin", workload_spin },
+	{ "halt", workload_halt },
 	{ "emulate", workload_emulate },
 	{ "rng", workload_rng },
 	{ "acpi", workload_acpi },

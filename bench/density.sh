@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# bench/density.sh: many clones of one snapshot at once. One snapshot of the
+# test guest (256 MiB, 64 MiB touched; after the snapshot each clone
+# rewrites 4 MiB of it and halts, idle) is restored N times concurrently,
+# for N in --clones (default 1 10 50), with each restore strategy this host
+# offers (lazy, eager, file), and while all N are alive:
+#
+#   - restores per second: N over the time from the first exec to the last
+#     clone's first line after the snapshot ("snapshot: resumed");
+#   - restore latency (exec to the first KVM_RUN, from --stats) and time to
+#     first response (exec to that line), p50 and p99 over the clones;
+#   - memory: the sum of the clones' PSS (shared pages counted once in
+#     all), and each clone's private memory (Private_Clean + Private_Dirty
+#     of /proc/PID/smaps_rollup), against the snapshot's data (what the
+#     guest had touched) and what each clone wrote (4 MiB).
+#
+# Goals: >= 100 restores per second; with --restore file, each clone's
+# private memory <= what it wrote + 2 MiB.
+#
+# Usage: bench/density.sh [--clones "1 10 50"] [--strict] [BUILD_DIR]
+
+# shellcheck disable=SC2317 # functions called from traps and indirectly
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh" || exit 2
+
+usage() {
+	cat <<EOF
+Usage: $prog [OPTION]... [BUILD_DIR]
+Restore N clones of one test-guest snapshot at once, for each restore
+strategy: restores per second, latency, first response, PSS and private
+memory.
+
+      --clones "N..."  how many clones at once (default "1 10 50"; 1 to 200)
+      --strict         exit with status 3 when a goal is missed
+  -h, --help           show this help
+EOF
+	usage_end ""
+}
+
+clones_list="1 10 50"
+declare -A options=(
+	[--clones]=clones_list
+)
+parse_args "$@"
+for n in $clones_list; do
+	case $n in
+	'' | *[!0-9]* | 0*) usage_die "--clones: '$n' is not a number from 1" ;;
+	esac
+	[ "$n" -le 200 ] || usage_die "--clones: at most 200 at once, got $n"
+done
+
+DIE_STATUS=2
+find_build
+need_tools awk sort sed
+init_timer
+DIE_STATUS=1
+make_tmp "${TMPDIR:-/tmp}" gmvm-density
+read_caps
+
+WRITTEN_KIB=4096
+snap=$tmp/snap
+"$gmvm" run --kernel "$guest" --memory 256M --snapshot-on-request "$snap" --then stop \
+	--cmdline "touch=64M snapshot touch=4M halt" </dev/null >"$tmp/boot.out" 2>"$tmp/err" ||
+	fail "the snapshot could not be made"
+data_kib=$(du -k "$snap/memory" | cut -f1)
+
+# Which strategies this host has (lazy: userfaultfd on memfd).
+strategies=()
+if offers memfd lazy-missing; then
+	strategies+=(lazy)
+else
+	left_out_once "lazy rows" "$(why_not memfd lazy-missing)"
+fi
+strategies+=(eager)
+if jq -e .restore_file.available <<<"$caps_json" >/dev/null 2>&1; then
+	strategies+=(file)
+else
+	left_out_once "file rows" "$(jq -r .restore_file.reason <<<"$caps_json")"
+fi
+
+# pct FILE P: the P-th percentile (nearest rank) of FILE's numbers.
+pct() {
+	sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
+		if (!NR) { print "-"; exit }
+		i = int((p * NR + 99) / 100); if (i < 1) i = 1; print v[i] }'
+}
+
+# The timer of each clone: bench/first_response.c (exec to the line).
+bin=$tmp/first_response
+cc=${CC:-cc}
+need_tools "$cc" pgrep
+"$cc" -O2 -Wall -Wextra -o "$bin" "$src/bench/first_response.c" 2>"$tmp/err" ||
+	fail "building bench/first_response.c failed"
+
+# run_clones STRATEGY N: N clones at once; results in $tmp/r-STRATEGY-N.*
+run_clones() {
+	local strategy=$1 n=$2 i pid t0 got r
+	local frpids=() pids=() starts=()
+	r=$tmp/r-$strategy-$n
+	: >"$r.first"
+	: >"$r.latency"
+	: >"$r.private"
+	rm -f "$tmp"/c*.out "$tmp"/c*.json
+	tick
+	t0=$_t
+	for ((i = 0; i < n; i++)); do
+		tick
+		starts+=($((_t - t0)))
+		"$bin" -t 120 -w 300 -o "$tmp/c$i.out" "" "snapshot: resumed" -- \
+			"$gmvm" restore --snapshot "$snap" --restore "$strategy" \
+			--stats "$tmp/c$i.json" </dev/null >"$tmp/c$i.fr" 2>"$tmp/c$i.err" &
+		frpids+=($!)
+	done
+	# One look at all of them per round: cheap, so it does not slow them.
+	while :; do
+		got=$(grep -l '^halt: idle' "$tmp"/c*.out 2>/dev/null | wc -l)
+		[ "$got" -lt "$n" ] || break
+		tick
+		[ $((_t - t0)) -lt 120000000 ] ||
+			die "$strategy: $((n - got)) of $n clones did not answer in 120 s"
+		sleep 0.01
+	done
+	# Everyone alive and idle: memory, in KiB.
+	local pss=0 p
+	for pid in "${frpids[@]}"; do
+		pids+=("$(pgrep -P "$pid")") || die "a clone ($strategy) is gone"
+	done
+	for pid in "${pids[@]}"; do
+		p=$(awk '/^Pss:/ { pss = $2 } /^Private_(Clean|Dirty):/ { priv += $2 }
+			END { print pss, priv }' "/proc/$pid/smaps_rollup")
+		pss=$((pss + ${p% *}))
+		echo "${p#* }" >>"$r.private"
+	done
+	echo "$pss" >"$r.pss"
+	kill -TERM "${pids[@]}"
+	for pid in "${frpids[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	local last=0 first
+	for ((i = 0; i < n; i++)); do
+		first=$(sed -n 's/^first_response_us=\([0-9]*\) .*/\1/p' "$tmp/c$i.fr")
+		[ -n "$first" ] || die "clone $i ($strategy): no first response: $(cat "$tmp/c$i.fr")"
+		echo "$first" >>"$r.first"
+		[ $((starts[i] + first)) -le "$last" ] || last=$((starts[i] + first))
+		jq -r .restore.latency_us "$tmp/c$i.json" >>"$r.latency" ||
+			die "clone $i ($strategy) wrote no stats: $(cat "$tmp/c$i.err")"
+		got=$(jq -r .restore.strategy "$tmp/c$i.json")
+		[ "$got" = "$strategy" ] || { [ "$strategy" = lazy ] && [ "${got#lazy}" != "$got" ]; } ||
+			die "clone $i restored with $got, not $strategy"
+	done
+	echo "$last" >"$r.all"
+}
+
+for s in "${strategies[@]}"; do
+	for n in $clones_list; do
+		run_clones "$s" "$n"
+	done
+done
+
+echo "bench/density.sh: clones of one test-guest snapshot (256 MiB RAM, $((data_kib / 1024)) MiB of data), restored at once"
+echo "  host:   $(host_desc)"
+print_load
+echo "  gmvm:   $gmvm_exe"
+echo "  each clone rewrites $((WRITTEN_KIB / 1024)) MiB after the snapshot, then halts"
+echo
+printf '  %-6s %4s %10s %18s %18s %10s %16s\n' strategy N "restores/s" \
+	"latency p50/p99" "first resp p50/p99" "PSS sum" "private p50/max"
+printf '  %-6s %4s %10s %18s %18s %10s %16s\n' "" "" "" "(ms)" "(ms)" "(MiB)" "(MiB)"
+file_private_max=0
+declare -A min_rate	# strategy -> its lowest rate with 10 or more at once
+for s in "${strategies[@]}"; do
+	for n in $clones_list; do
+		r=$tmp/r-$s-$n
+		rate=$(awk -v n="$n" -v us="$(cat "$r.all")" 'BEGIN { printf "%.0f", n * 1e6 / us }')
+		printf '  %-6s %4s %10s %18s %18s %10s %16s\n' "$s" "$n" "$rate" \
+			"$(ms "$(pct "$r.latency" 50)")/$(ms "$(pct "$r.latency" 99)")" \
+			"$(ms "$(pct "$r.first" 50)")/$(ms "$(pct "$r.first" 99)")" \
+			"$(($(cat "$r.pss") / 1024))" \
+			"$(awk -v k="$(pct "$r.private" 50)" 'BEGIN { printf "%.1f", k / 1024 }')/$(awk -v k="$(pct "$r.private" 100)" 'BEGIN { printf "%.1f", k / 1024 }')"
+		if [ "$n" -ge 10 ] && { [ -z "${min_rate[$s]:-}" ] || [ "$rate" -lt "${min_rate[$s]}" ]; }; then
+			min_rate[$s]=$rate
+		fi
+		if [ "$s" = file ]; then
+			p=$(pct "$r.private" 100)
+			[ "$p" -le "$file_private_max" ] || file_private_max=$p
+		fi
+	done
+done
+for line in ${left_out_lines[@]+"${left_out_lines[@]}"}; do
+	echo "$line"
+done
+echo
+echo "Goals:"
+best=
+for s in "${!min_rate[@]}"; do
+	[ -n "$best" ] && [ "${min_rate[$s]}" -le "${min_rate[$best]}" ] || best=$s
+done
+if [ -n "$best" ]; then
+	rates=
+	for s in "${strategies[@]}"; do
+		[ -z "${min_rate[$s]:-}" ] || rates+="${rates:+, }$s ${min_rate[$s]}"
+	done
+	if [ "${min_rate[$best]}" -ge 100 ]; then
+		goal PASS ">= 100 restores/s with 10 or more at once, the best strategy's: $best ($rates)"
+	else
+		goal FAIL ">= 100 restores/s with 10 or more at once, the best strategy's: $best ($rates)"
+	fi
+else
+	goal_left_out ">= 100 restores/s" "no N of 10 or more in --clones"
+fi
+if [[ " ${strategies[*]} " == *" file "* ]]; then
+	want=$((WRITTEN_KIB + 2048))
+	if [ "$file_private_max" -le "$want" ]; then
+		goal PASS "--restore file: private memory per clone <= written + 2 MiB: at most $((file_private_max / 1024)) MiB"
+	else
+		goal FAIL "--restore file: private memory per clone <= written + 2 MiB ($((want / 1024)) MiB): $((file_private_max / 1024)) MiB"
+	fi
+else
+	goal_left_out "--restore file's private memory" "no file restore here"
+fi
+goals_exit
