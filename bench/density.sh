@@ -16,10 +16,15 @@
 #     of /proc/PID/smaps_rollup), against the snapshot's data (what the
 #     guest had touched) and what each clone wrote (4 MiB).
 #
-# Goals: >= 100 restores per second; with --restore file, each clone's
-# private memory <= what it wrote + 2 MiB.
+# Then the same for the images/ Linux at its shell (256 MiB, snapshotted
+# by /init through port 0x4f0): the first response is the shell's answer
+# to a command typed on the console, and the clones idle at the prompt.
 #
-# Usage: bench/density.sh [--clones "1 10 50"] [--strict] [BUILD_DIR]
+# Goals: >= 100 test-guest restores per second; with --restore file, each
+# test-guest clone's private memory <= what it wrote + 2 MiB; 50 Linux
+# clones alive at once within 2 GiB of host memory (their PSS sum).
+#
+# Usage: bench/density.sh [--clones "1 10 50"] [--no-linux] [--strict] [BUILD_DIR]
 
 # shellcheck disable=SC2317 # functions called from traps and indirectly
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -33,6 +38,7 @@ strategy: restores per second, latency, first response, PSS and private
 memory.
 
       --clones "N..."  how many clones at once (default "1 10 50"; 1 to 200)
+      --no-linux       only the test guest (the Linux rows need images/)
       --strict         exit with status 3 when a goal is missed
   -h, --help           show this help
 EOF
@@ -40,8 +46,10 @@ EOF
 }
 
 clones_list="1 10 50"
+with_linux=1
 declare -A options=(
 	[--clones]=clones_list
+	[--no-linux]=with_linux=0
 )
 parse_args "$@"
 for n in $clones_list; do
@@ -60,7 +68,7 @@ make_tmp "${TMPDIR:-/tmp}" gmvm-density
 read_caps
 
 WRITTEN_KIB=4096
-snap=$tmp/snap
+snap=$tmp/snap-tg
 "$gmvm" run --kernel "$guest" --memory 256M --snapshot-on-request "$snap" --then stop \
 	--cmdline "touch=64M snapshot touch=4M halt" </dev/null >"$tmp/boot.out" 2>"$tmp/err" ||
 	fail "the snapshot could not be made"
@@ -94,11 +102,13 @@ need_tools "$cc" pgrep
 "$cc" -O2 -Wall -Wextra -o "$bin" "$src/bench/first_response.c" 2>"$tmp/err" ||
 	fail "building bench/first_response.c failed"
 
-# run_clones STRATEGY N: N clones at once; results in $tmp/r-STRATEGY-N.*
+# run_clones GUEST STRATEGY N: N clones of GUEST's snapshot ($tmp/snap-GUEST)
+# at once, with its LINE, MARKER and IDLE (the line it idles after); results
+# in $tmp/r-GUEST-STRATEGY-N.*
 run_clones() {
-	local strategy=$1 n=$2 i pid t0 got r
+	local guest=$1 strategy=$2 n=$3 i pid t0 got r
 	local frpids=() pids=() starts=()
-	r=$tmp/r-$strategy-$n
+	r=$tmp/r-$guest-$strategy-$n
 	: >"$r.first"
 	: >"$r.latency"
 	: >"$r.private"
@@ -108,18 +118,18 @@ run_clones() {
 	for ((i = 0; i < n; i++)); do
 		tick
 		starts+=($((_t - t0)))
-		"$bin" -t 120 -w 300 -o "$tmp/c$i.out" "" "snapshot: resumed" -- \
-			"$gmvm" restore --snapshot "$snap" --restore "$strategy" \
+		"$bin" -t 300 -w 600 -o "$tmp/c$i.out" "${line[$guest]}" "${marker[$guest]}" -- \
+			"$gmvm" restore --snapshot "$tmp/snap-$guest" --restore "$strategy" \
 			--stats "$tmp/c$i.json" </dev/null >"$tmp/c$i.fr" 2>"$tmp/c$i.err" &
 		frpids+=($!)
 	done
 	# One look at all of them per round: cheap, so it does not slow them.
 	while :; do
-		got=$(grep -l '^halt: idle' "$tmp"/c*.out 2>/dev/null | wc -l)
+		got=$(grep -l "${idle[$guest]}" "$tmp"/c*.out 2>/dev/null | wc -l)
 		[ "$got" -lt "$n" ] || break
 		tick
-		[ $((_t - t0)) -lt 120000000 ] ||
-			die "$strategy: $((n - got)) of $n clones did not answer in 120 s"
+		[ $((_t - t0)) -lt 300000000 ] ||
+			die "$guest, $strategy: $((n - got)) of $n clones did not answer in 300 s"
 		sleep 0.01
 	done
 	# Everyone alive and idle: memory, in KiB.
@@ -153,40 +163,81 @@ run_clones() {
 	echo "$last" >"$r.all"
 }
 
-for s in "${strategies[@]}"; do
-	for n in $clones_list; do
-		run_clones "$s" "$n"
+declare -A line marker idle
+line[tg]=""
+marker[tg]="snapshot: resumed"
+idle[tg]="^halt: idle"
+guests=(tg)
+
+# The images/ Linux at its shell, 256 MiB, snapshotted by /init itself.
+if [ "$with_linux" -eq 0 ]; then
+	left_out_once "Linux rows" "--no-linux"
+elif ! images=$("$src/images/build-all.sh" --cached-only 2>/dev/null); then
+	left_out_once "Linux rows" "no images/ Linux in the cache (run images/build-all.sh)"
+else
+	eval "$images"
+	lcmd="console=ttyS0 panic=-1 reboot=k tsc=reliable no_timer_check noxsave"
+	lcmd+=" clearcpuid=smap,popcnt,erms,fsrm noreplace-smp rodata=off percpu_alloc=page"
+	lcmd+=" quiet gmvm_disk=none gmvm_snapshot=1 gmvm_end=shell"
+	"$gmvm" run --kernel "$GMVM_VMLINUX" --initrd "$GMVM_INITRAMFS" --memory 256M \
+		--console serial --snapshot-on-request "$tmp/snap-lx" --then stop \
+		--cmdline "$lcmd" </dev/null >"$tmp/lxboot.out" 2>"$tmp/err" ||
+		fail "the Linux snapshot could not be made"
+	line[lx]=$'echo answer=$((6*7))\n'
+	marker[lx]="answer=42"
+	idle[lx]="^answer=42"
+	guests+=(lx)
+fi
+
+for g in "${guests[@]}"; do
+	for s in "${strategies[@]}"; do
+		for n in $clones_list; do
+			run_clones "$g" "$s" "$n"
+		done
 	done
 done
 
-echo "bench/density.sh: clones of one test-guest snapshot (256 MiB RAM, $((data_kib / 1024)) MiB of data), restored at once"
+declare -A gname=([tg]="test guest" [lx]="Linux")
+echo "bench/density.sh: clones of one snapshot (256 MiB RAM) restored at once"
 echo "  host:   $(host_desc)"
 print_load
 echo "  gmvm:   $gmvm_exe"
-echo "  each clone rewrites $((WRITTEN_KIB / 1024)) MiB after the snapshot, then halts"
+echo "  test guest: $((data_kib / 1024)) MiB of data; each clone rewrites $((WRITTEN_KIB / 1024)) MiB, then halts"
+[ ! -e "$tmp/snap-lx/memory" ] ||
+	echo "  Linux: $(($(du -k "$tmp/snap-lx/memory" | cut -f1) / 1024)) MiB of data; each clone answers a command at its shell and waits there"
 echo
-printf '  %-6s %4s %10s %18s %18s %10s %16s\n' strategy N "restores/s" \
+printf '  %-10s %-6s %4s %10s %18s %18s %10s %16s\n' guest strategy N "restores/s" \
 	"latency p50/p99" "first resp p50/p99" "PSS sum" "private p50/max"
-printf '  %-6s %4s %10s %18s %18s %10s %16s\n' "" "" "" "(ms)" "(ms)" "(MiB)" "(MiB)"
+printf '  %-10s %-6s %4s %10s %18s %18s %10s %16s\n' "" "" "" "" "(ms)" "(ms)" "(MiB)" "(MiB)"
 file_private_max=0
 declare -A min_rate	# strategy -> its lowest rate with 10 or more at once
+linux_pss_50=
+for g in "${guests[@]}"; do
 for s in "${strategies[@]}"; do
 	for n in $clones_list; do
-		r=$tmp/r-$s-$n
+		r=$tmp/r-$g-$s-$n
 		rate=$(awk -v n="$n" -v us="$(cat "$r.all")" 'BEGIN { printf "%.0f", n * 1e6 / us }')
-		printf '  %-6s %4s %10s %18s %18s %10s %16s\n' "$s" "$n" "$rate" \
+		printf '  %-10s %-6s %4s %10s %18s %18s %10s %16s\n' "${gname[$g]}" "$s" "$n" "$rate" \
 			"$(ms "$(pct "$r.latency" 50)")/$(ms "$(pct "$r.latency" 99)")" \
 			"$(ms "$(pct "$r.first" 50)")/$(ms "$(pct "$r.first" 99)")" \
 			"$(($(cat "$r.pss") / 1024))" \
 			"$(awk -v k="$(pct "$r.private" 50)" 'BEGIN { printf "%.1f", k / 1024 }')/$(awk -v k="$(pct "$r.private" 100)" 'BEGIN { printf "%.1f", k / 1024 }')"
-		if [ "$n" -ge 10 ] && { [ -z "${min_rate[$s]:-}" ] || [ "$rate" -lt "${min_rate[$s]}" ]; }; then
+		if [ "$g" = tg ] && [ "$n" -ge 10 ] &&
+			{ [ -z "${min_rate[$s]:-}" ] || [ "$rate" -lt "${min_rate[$s]}" ]; }; then
 			min_rate[$s]=$rate
 		fi
-		if [ "$s" = file ]; then
+		if [ "$g" = tg ] && [ "$s" = file ]; then
 			p=$(pct "$r.private" 100)
 			[ "$p" -le "$file_private_max" ] || file_private_max=$p
 		fi
+		if [ "$g" = lx ] && [ "$n" = 50 ]; then
+			p=$(cat "$r.pss")
+			if [ -z "$linux_pss_50" ] || [ "$p" -lt "${linux_pss_50% *}" ]; then
+				linux_pss_50="$p $s"
+			fi
+		fi
 	done
+done
 done
 for line in ${left_out_lines[@]+"${left_out_lines[@]}"}; do
 	echo "$line"
@@ -219,5 +270,14 @@ if [[ " ${strategies[*]} " == *" file "* ]]; then
 	fi
 else
 	goal_left_out "--restore file's private memory" "no file restore here"
+fi
+if [ -n "$linux_pss_50" ]; then
+	if [ "${linux_pss_50% *}" -le $((2048 * 1024)) ]; then
+		goal PASS "50 Linux clones of 256 MiB alive within 2 GiB: $((${linux_pss_50% *} / 1024)) MiB (${linux_pss_50#* })"
+	else
+		goal FAIL "50 Linux clones of 256 MiB alive within 2 GiB: $((${linux_pss_50% *} / 1024)) MiB at best (${linux_pss_50#* })"
+	fi
+else
+	goal_left_out "50 Linux clones within 2 GiB" "no Linux rows with N=50"
 fi
 goals_exit

@@ -87,9 +87,11 @@ net_cleanup() {
 }
 trap net_cleanup EXIT
 ip netns add "$netns" || die "ip netns add failed"
-ip -n "$netns" tuntap add dev "$TAP" mode tap &&
+if ! { ip -n "$netns" tuntap add dev "$TAP" mode tap &&
 	ip -n "$netns" addr add "$HOST_IP/24" dev "$TAP" &&
-	ip -n "$netns" link set "$TAP" up || die "cannot set up tap $TAP in $netns"
+	ip -n "$netns" link set "$TAP" up; }; then
+	die "cannot set up tap $TAP in $netns"
+fi
 
 # The guest: both echo servers, then it waits for a line on its console.
 cmdline="console=ttyS0 panic=-1 reboot=k tsc=reliable no_timer_check noxsave"
@@ -112,10 +114,12 @@ for ((i = 0; i < 1200; i++)); do
 done
 grep -q 'tcp: listening on port 5001' "$tmp/out" || die "the guest's echo servers did not come up in 120 s"
 
-# measure NAME TARGET...: runs of each measurement through vsock_peer.
+# measure NAME TARGET PORT COMMAND...: runs of each measurement, COMMAND
+# being vsock_peer (in the namespace for the tap), TARGET its socket or
+# tcp:ADDR.
 measure() {
-	local name=$1 i line
-	shift
+	local name=$1 target=$2 port=$3 i line
+	shift 3
 	: >"$tmp/$name.mbs"
 	: >"$tmp/$name.p50"
 	: >"$tmp/$name.p99"
@@ -132,8 +136,8 @@ measure() {
 	done
 }
 
-target=$uds port=5000 measure vsock "$peer"
-target=tcp:$GUEST_IP port=5001 measure tap ip netns exec "$netns" "$peer"
+measure vsock "$uds" 5000 "$peer"
+measure tap "tcp:$GUEST_IP" 5001 ip netns exec "$netns" "$peer"
 echo go >&"$fifo_fd"
 wait "$bgpid"
 bgpid=
@@ -147,7 +151,7 @@ for ((i = 0; i < 100; i++)); do
 	[ -S "$tuds" ] && break
 	sleep 0.1
 done
-target=$tuds port=5000 measure floor "$peer"
+measure floor "$tuds" 5000 "$peer"
 wait "$bgpid" || { cat "$tmp/terr" >&2; die "the test guest's echo server failed"; }
 bgpid=
 
