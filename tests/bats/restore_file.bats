@@ -75,8 +75,9 @@ os.close(fd)' "$S/memory"
 
 @test "10 clones at once, each rewriting every page it touched: all verify, none sees another's writes, the memory file is never written" {
 	make_snapshot "$S" --cmdline "touch=64M snapshot churn=8 verify=2"
-	local before after i
+	local before after i blocks
 	before=$(sha256sum <"$S/memory")
+	blocks=$(stat -c %b "$S/memory")
 	for i in $(seq 1 10); do
 		clone "c$i"
 	done
@@ -86,6 +87,8 @@ os.close(fd)' "$S/memory"
 	done
 	after=$(sha256sum <"$S/memory")
 	assert_equal "$after" "$before"
+	# Still as sparse: no block allocated in it, holes included.
+	assert_equal "$(stat -c %b "$S/memory")" "$blocks"
 }
 
 @test "the memory file truncated and overwritten while clones run: each copies its RAM out first and goes on whole" {
@@ -156,6 +159,11 @@ os.close(fd)' "$S/memory"
 	assert_success
 	assert_line 'testguest: ok'
 	assert_line --regexp '^verify: pass 30: 0 bad words'
+	# The new file is sparse too: its data is what the guest touched
+	# (64 MiB and a little), not the 128 MiB the mapping covers.
+	local kib
+	kib=$(du -k "$s2/memory" | cut -f1)
+	((kib > 65536 && kib < 65536 + 8192)) || fail "the clone's snapshot holds $kib KiB of data"
 }
 
 @test "--restore file with a balloon: pages the guest gives up read as zeros" {
