@@ -20,6 +20,12 @@
 # by /init through port 0x4f0): the first response is the shell's answer
 # to a command typed on the console, and the clones idle at the prompt.
 #
+# Beside them, QEMU microvm restoring the test guest (touched 64 MiB, then
+# halted) from one migration stream, N at once (-incoming "exec:cat
+# FILE"): restores per second to "running" on QMP, and the same memory
+# figures. QEMU's x-ignore-shared path needs RAM in a shared file that
+# concurrent clones would write into together: it has no row here.
+#
 # Goals: >= 100 test-guest restores per second; with --restore file, each
 # test-guest clone's private memory <= what it wrote + 2 MiB; 50 Linux
 # clones alive at once within 2 GiB of host memory (their PSS sum).
@@ -39,6 +45,7 @@ memory.
 
       --clones "N..."  how many clones at once (default "1 10 50"; 1 to 200)
       --no-linux       only the test guest (the Linux rows need images/)
+      --no-qemu        no QEMU rows
       --strict         exit with status 3 when a goal is missed
   -h, --help           show this help
 EOF
@@ -50,7 +57,9 @@ with_linux=1
 declare -A options=(
 	[--clones]=clones_list
 	[--no-linux]=with_linux=0
+	[--no-qemu]=with_qemu=0
 )
+with_qemu=1
 parse_args "$@"
 for n in $clones_list; do
 	case $n in
@@ -197,6 +206,114 @@ for g in "${guests[@]}"; do
 	done
 done
 
+# --- QEMU: the test guest from one migration stream, N at once -------------
+
+# qemu_status SOCK: QEMU's run state on its QMP socket, or nothing.
+qemu_status() {
+	printf '%s\n%s\n' '{"execute": "qmp_capabilities"}' '{"execute": "query-status"}' |
+		timeout 5 socat -t 0.1 - "UNIX-CONNECT:$1" 2>/dev/null |
+		sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p' | tail -n 1
+}
+
+qemu_cmd() {
+	# shellcheck disable=SC2054 # the commas are QEMU's, inside one argument
+	CMD=("$qemu" -M microvm -enable-kvm -cpu qemu64 -m 256M -nodefaults
+		-no-user-config -display none -monitor none -serial "file:$1"
+		-qmp "unix:$2,server=on,wait=off" -kernel "$guest"
+		-append "touch=64M halt" -device isa-debug-exit,iobase=0xf4,iosize=4)
+}
+
+qemu_rows=0
+if [ "$with_qemu" -eq 0 ]; then
+	left_out_once "QEMU rows" "--no-qemu"
+elif ! command -v "$qemu" >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; then
+	left_out_once "QEMU rows" "$qemu or socat not found (scripts/install-deps installs both)"
+else
+	mig=$tmp/qemu.mig
+	qemu_cmd "$tmp/qsave.serial" "$tmp/qsave.sock"
+	"${CMD[@]}" </dev/null >/dev/null 2>"$tmp/qemu.err" &
+	qpid=$!
+	bgpid=$qpid
+	for ((i = 0; i < 600; i++)); do
+		grep -q "halt: idle" "$tmp/qsave.serial" 2>/dev/null && break
+		sleep 0.1
+	done
+	if grep -q "halt: idle" "$tmp/qsave.serial" 2>/dev/null &&
+		printf '%s\n' '{"execute": "qmp_capabilities"}' \
+			"{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > $mig\"}}" |
+		timeout 10 socat -t 2 - "UNIX-CONNECT:$tmp/qsave.sock" >/dev/null; then
+		for ((i = 0; i < 600; i++)); do
+			[ "$(qemu_status "$tmp/qsave.sock")" = postmigrate ] && break
+			sleep 0.1
+		done
+	fi
+	kill "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	bgpid=
+	if [ -s "$mig" ]; then
+		qemu_rows=1
+	else
+		left_out_once "QEMU rows" "QEMU could not save the test guest: $(tr '\n' ' ' <"$tmp/qemu.err")"
+	fi
+fi
+
+# run_qemu N: N QEMUs restoring $mig at once; results in $tmp/r-qemu-N.*
+run_qemu() {
+	local n=$1 i t0 pids=() r=$tmp/r-qemu-$1 done_at st p pss=0
+	: >"$r.private"
+	rm -f "$tmp"/q*.sock
+	tick
+	t0=$_t
+	for ((i = 0; i < n; i++)); do
+		qemu_cmd "$tmp/q$i.serial" "$tmp/q$i.sock"
+		"${CMD[@]}" -incoming "exec:cat $mig" </dev/null >/dev/null 2>"$tmp/q$i.err" &
+		pids+=($!)
+	done
+	bgpid="${pids[*]}"
+	# One poller per clone, every 50 ms: each time is up to that late.
+	local pollers=()
+	for ((i = 0; i < n; i++)); do
+		(
+			until [ "$(qemu_status "$tmp/q$i.sock")" = running ]; do
+				kill -0 "${pids[i]}" 2>/dev/null || exit 1
+				sleep 0.05
+			done
+			tick
+			echo $((_t - t0)) >"$tmp/q$i.t"
+		) &
+		pollers+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		wait "${pollers[i]}" || die "QEMU clone $i of $n ended: $(cat "$tmp/q$i.err")"
+	done
+	done_at=0
+	: >"$r.first"
+	for ((i = 0; i < n; i++)); do
+		st=$(cat "$tmp/q$i.t")
+		echo "$st" >>"$r.first"
+		[ "$st" -le "$done_at" ] || done_at=$st
+	done
+	echo "$done_at" >"$r.all"
+	for i in "${pids[@]}"; do
+		p=$(awk '/^Pss:/ { pss = $2 } /^Private_(Clean|Dirty):/ { priv += $2 }
+			END { print pss, priv }' "/proc/$i/smaps_rollup")
+		pss=$((pss + ${p% *}))
+		echo "${p#* }" >>"$r.private"
+	done
+	echo "$pss" >"$r.pss"
+	kill "${pids[@]}" 2>/dev/null
+	for i in "${pids[@]}"; do
+		wait "$i" 2>/dev/null
+	done
+	bgpid=
+}
+
+if [ "$qemu_rows" -eq 1 ]; then
+	for n in $clones_list; do
+		run_qemu "$n"
+	done
+fi
+
 declare -A gname=([tg]="test guest" [lx]="Linux")
 echo "bench/density.sh: clones of one snapshot (256 MiB RAM) restored at once"
 echo "  host:   $(host_desc)"
@@ -239,6 +356,17 @@ for s in "${strategies[@]}"; do
 	done
 done
 done
+if [ "$qemu_rows" -eq 1 ]; then
+	for n in $clones_list; do
+		r=$tmp/r-qemu-$n
+		printf '  %-10s %-6s %4s %10s %18s %18s %10s %16s\n' "test guest" QEMU "$n" \
+			"$(awk -v n="$n" -v us="$(cat "$r.all")" 'BEGIN { printf "%.0f", n * 1e6 / us }')" \
+			"-" "$(ms "$(pct "$r.first" 50)")/$(ms "$(pct "$r.first" 99)")" "$(($(cat "$r.pss") / 1024))" \
+			"$(awk -v k="$(pct "$r.private" 50)" 'BEGIN { printf "%.1f", k / 1024 }')/$(awk -v k="$(pct "$r.private" 100)" 'BEGIN { printf "%.1f", k / 1024 }')"
+	done
+	echo "  (QEMU: $("$qemu" --version | head -n 1), -incoming from one migration stream; its first"
+	echo "   response is \"running\" on QMP, polled every 50 ms; its guest halted, idle, as gmvm's clones)"
+fi
 for line in ${left_out_lines[@]+"${left_out_lines[@]}"}; do
 	echo "$line"
 done
