@@ -215,22 +215,37 @@ qemu_status() {
 		sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p' | tail -n 1
 }
 
+# qemu_cmd SERIAL QMP-SOCKET [RAM-FILE] -> CMD; with RAM-FILE, guest RAM is
+# that file, shared (x-ignore-shared leaves it out of the stream).
 qemu_cmd() {
 	# shellcheck disable=SC2054 # the commas are QEMU's, inside one argument
 	CMD=("$qemu" -M microvm -enable-kvm -cpu qemu64 -m 256M -nodefaults
 		-no-user-config -display none -monitor none -serial "file:$1"
 		-qmp "unix:$2,server=on,wait=off" -kernel "$guest"
 		-append "touch=64M halt" -device isa-debug-exit,iobase=0xf4,iosize=4)
+	if [ -n "${3:-}" ]; then
+		CMD+=(-object "memory-backend-file,id=mem,size=256M,mem-path=$3,share=on"
+			-machine memory-backend=mem)
+	fi
 }
 
-qemu_rows=0
-if [ "$with_qemu" -eq 0 ]; then
-	left_out_once "QEMU rows" "--no-qemu"
-elif ! command -v "$qemu" >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; then
-	left_out_once "QEMU rows" "$qemu or socat not found (scripts/install-deps installs both)"
-else
-	mig=$tmp/qemu.mig
-	qemu_cmd "$tmp/qsave.serial" "$tmp/qsave.sock"
+# qmp_send SOCKET JSON...: send QMP commands (after qmp_capabilities).
+qmp_send() {
+	local sock=$1
+	shift
+	printf '%s\n' '{"execute": "qmp_capabilities"}' "$@" |
+		timeout 10 socat -t 0.5 - "UNIX-CONNECT:$sock"
+}
+
+XIS='{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "x-ignore-shared", "state": true}]}}'
+
+# qemu_save KIND: boot, let the guest touch and halt, migrate it to
+# $tmp/qemu-KIND.mig (KIND shared: RAM in $shmram, left out of the stream).
+qemu_save() {
+	local kind=$1 mig=$tmp/qemu-$1.mig ram='' cmds=()
+	[ "$kind" != shared ] || ram=$shmram
+	qemu_cmd "$tmp/qsave.serial" "$tmp/qsave.sock" "$ram"
+	rm -f "$tmp/qsave.serial" "$tmp/qsave.sock"
 	"${CMD[@]}" </dev/null >/dev/null 2>"$tmp/qemu.err" &
 	qpid=$!
 	bgpid=$qpid
@@ -238,10 +253,10 @@ else
 		grep -q "halt: idle" "$tmp/qsave.serial" 2>/dev/null && break
 		sleep 0.1
 	done
+	[ "$kind" != shared ] || cmds+=("$XIS")
+	cmds+=("{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > $mig\"}}")
 	if grep -q "halt: idle" "$tmp/qsave.serial" 2>/dev/null &&
-		printf '%s\n' '{"execute": "qmp_capabilities"}' \
-			"{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > $mig\"}}" |
-		timeout 10 socat -t 2 - "UNIX-CONNECT:$tmp/qsave.sock" >/dev/null; then
+		qmp_send "$tmp/qsave.sock" "${cmds[@]}" >/dev/null; then
 		for ((i = 0; i < 600; i++)); do
 			[ "$(qemu_status "$tmp/qsave.sock")" = postmigrate ] && break
 			sleep 0.1
@@ -250,25 +265,63 @@ else
 	kill "$qpid" 2>/dev/null
 	wait "$qpid" 2>/dev/null
 	bgpid=
-	if [ -s "$mig" ]; then
+	[ -s "$mig" ]
+}
+
+qemu_rows=0
+qemu_shared=0
+if [ "$with_qemu" -eq 0 ]; then
+	left_out_once "QEMU rows" "--no-qemu"
+elif ! command -v "$qemu" >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; then
+	left_out_once "QEMU rows" "$qemu or socat not found (scripts/install-deps installs both)"
+else
+	shmram=/dev/shm/gmvm-density-$$.ram
+	cleanup_files+=("$shmram")
+	if qemu_save file; then
 		qemu_rows=1
 	else
 		left_out_once "QEMU rows" "QEMU could not save the test guest: $(tr '\n' ' ' <"$tmp/qemu.err")"
 	fi
+	if [ "$qemu_rows" -eq 1 ] && qemu_save shared; then
+		qemu_shared=1
+	elif [ "$qemu_rows" -eq 1 ]; then
+		left_out_once "QEMU x-ignore-shared rows" "QEMU could not save with x-ignore-shared: $(tr '\n' ' ' <"$tmp/qemu.err")"
+	fi
 fi
 
-# run_qemu N: N QEMUs restoring $mig at once; results in $tmp/r-qemu-N.*
+# run_qemu KIND N: N QEMUs restoring $tmp/qemu-KIND.mig at once, each
+# (shared) from its own copy of the RAM file, made as part of its restore
+# since the clones would otherwise write into one RAM; results in
+# $tmp/r-qemu-KIND-N.*
 run_qemu() {
-	local n=$1 i t0 pids=() r=$tmp/r-qemu-$1 done_at st p pss=0
+	local kind=$1 n=$2 i t0 pids=() done_at st p pss=0 r mig=$tmp/qemu-$1.mig
+	r=$tmp/r-qemu-$kind-$n
 	: >"$r.private"
-	rm -f "$tmp"/q*.sock
+	rm -f "$tmp"/q*.sock "$tmp"/q*.t
 	tick
 	t0=$_t
 	for ((i = 0; i < n; i++)); do
-		qemu_cmd "$tmp/q$i.serial" "$tmp/q$i.sock"
-		"${CMD[@]}" -incoming "exec:cat $mig" </dev/null >/dev/null 2>"$tmp/q$i.err" &
+		if [ "$kind" = shared ]; then
+			cp --sparse=always "$shmram" "$shmram.$i"
+			cleanup_files+=("$shmram.$i")
+			qemu_cmd "$tmp/q$i.serial" "$tmp/q$i.sock" "$shmram.$i"
+			"${CMD[@]}" -incoming defer </dev/null >/dev/null 2>"$tmp/q$i.err" &
+		else
+			qemu_cmd "$tmp/q$i.serial" "$tmp/q$i.sock"
+			"${CMD[@]}" -incoming "exec:cat $mig" </dev/null >/dev/null 2>"$tmp/q$i.err" &
+		fi
 		pids+=($!)
 	done
+	if [ "$kind" = shared ]; then
+		for ((i = 0; i < n; i++)); do
+			for ((k = 0; k < 100; k++)); do
+				[ -S "$tmp/q$i.sock" ] && break
+				sleep 0.02
+			done
+			qmp_send "$tmp/q$i.sock" "$XIS" \
+				"{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"exec:cat $mig\"}}" >/dev/null &
+		done
+	fi
 	bgpid="${pids[*]}"
 	# One poller per clone, every 50 ms: each time is up to that late.
 	local pollers=()
@@ -294,11 +347,19 @@ run_qemu() {
 		[ "$st" -le "$done_at" ] || done_at=$st
 	done
 	echo "$done_at" >"$r.all"
+	local j=0 copy
 	for i in "${pids[@]}"; do
-		p=$(awk '/^Pss:/ { pss = $2 } /^Private_(Clean|Dirty):/ { priv += $2 }
-			END { print pss, priv }' "/proc/$i/smaps_rollup")
+		# A shared RAM file's pages count whether mapped or not: its
+		# copy's size in place of what of it is mapped.
+		copy=0
+		[ "$kind" != shared ] || copy=$(du -k "$shmram.$j" | cut -f1)
+		p=$(awk -v copy="$copy" '/^Pss:/ { pss = $2 } /^Pss_Shmem:/ { shm = $2 }
+			/^Private_(Clean|Dirty):/ { priv += $2 }
+			END { if (copy) { pss += copy - shm; priv += copy - shm }
+			      print pss, priv }' "/proc/$i/smaps_rollup")
 		pss=$((pss + ${p% *}))
 		echo "${p#* }" >>"$r.private"
+		j=$((j + 1))
 	done
 	echo "$pss" >"$r.pss"
 	kill "${pids[@]}" 2>/dev/null
@@ -306,11 +367,13 @@ run_qemu() {
 		wait "$i" 2>/dev/null
 	done
 	bgpid=
+	[ "$kind" != shared ] || for ((i = 0; i < n; i++)); do rm -f "$shmram.$i"; done
 }
 
 if [ "$qemu_rows" -eq 1 ]; then
 	for n in $clones_list; do
-		run_qemu "$n"
+		run_qemu file "$n"
+		[ "$qemu_shared" -eq 0 ] || run_qemu shared "$n"
 	done
 fi
 
@@ -356,16 +419,22 @@ for s in "${strategies[@]}"; do
 	done
 done
 done
-if [ "$qemu_rows" -eq 1 ]; then
+qrows=()
+[ "$qemu_rows" -eq 0 ] || qrows+=(file)
+[ "$qemu_shared" -eq 0 ] || qrows+=(shared)
+for kind in ${qrows[@]+"${qrows[@]}"}; do
 	for n in $clones_list; do
-		r=$tmp/r-qemu-$n
-		printf '  %-10s %-6s %4s %10s %18s %18s %10s %16s\n' "test guest" QEMU "$n" \
+		r=$tmp/r-qemu-$kind-$n
+		printf '  %-10s %-6s %4s %10s %18s %18s %10s %16s\n' "test guest" "Q-$kind" "$n" \
 			"$(awk -v n="$n" -v us="$(cat "$r.all")" 'BEGIN { printf "%.0f", n * 1e6 / us }')" \
 			"-" "$(ms "$(pct "$r.first" 50)")/$(ms "$(pct "$r.first" 99)")" "$(($(cat "$r.pss") / 1024))" \
 			"$(awk -v k="$(pct "$r.private" 50)" 'BEGIN { printf "%.1f", k / 1024 }')/$(awk -v k="$(pct "$r.private" 100)" 'BEGIN { printf "%.1f", k / 1024 }')"
 	done
-	echo "  (QEMU: $("$qemu" --version | head -n 1), -incoming from one migration stream; its first"
-	echo "   response is \"running\" on QMP, polled every 50 ms; its guest halted, idle, as gmvm's clones)"
+done
+if [ "$qemu_rows" -eq 1 ]; then
+	echo "  (Q-file: $("$qemu" --version | head -n 1), -incoming from one migration stream;"
+	echo "   Q-shared: RAM in a shared file, each clone's own sparse copy of it made first, the stream"
+	echo "   without it (x-ignore-shared); first response: \"running\" on QMP, polled every 50 ms)"
 fi
 for line in ${left_out_lines[@]+"${left_out_lines[@]}"}; do
 	echo "$line"
