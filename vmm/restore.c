@@ -223,6 +223,24 @@ static int restore_lazy(struct restore *r, struct err *e)
 	return ret ? ret : event_loop_add(&vm->loop, &r->ext_peer, EPOLLIN | EPOLLRDHUP);
 }
 
+/*
+ * --verify: guest RAM as the guest will see it (copied in, or read through
+ * the file mapping), not the file, which may change after this.
+ */
+static int restore_verify(struct restore *r, struct err *e)
+{
+	uint64_t t0 = time_now_ns();
+	long long bytes;
+
+	if (!r->o->verify)
+		return 0;
+	if (snapshot_verify_memory(&r->snap, &r->vm.mem, &bytes, e))
+		return -e->errnum;
+	log_info("--verify: memory checksums good, %lld MiB in %llu ms", bytes >> 20,
+		 (unsigned long long)((time_now_ns() - t0) / 1000000));
+	return 0;
+}
+
 static int restore_eager(struct restore *r, struct err *e)
 {
 	uint64_t t0 = time_now_ns();
@@ -236,36 +254,17 @@ static int restore_eager(struct restore *r, struct err *e)
 	}
 	log_info("eager restore: %lld MiB in %llu ms", bytes >> 20,
 		 (unsigned long long)((time_now_ns() - t0) / 1000000));
-	if (!r->o->verify)
-		return 0;
-	/* What the guest will see, not the file: it may change after this. */
-	t0 = time_now_ns();
-	if (snapshot_verify_memory(&r->snap, &r->vm.mem, &bytes, e))
-		return -e->errnum;
-	log_info("--verify: memory checksums good, %lld MiB in %llu ms", bytes >> 20,
-		 (unsigned long long)((time_now_ns() - t0) / 1000000));
-	return 0;
+	return restore_verify(r, e);
 }
 
 /* RAM a private mapping of the memory file, protected by a read lease. */
 static int restore_file(struct restore *r, struct err *e)
 {
-	long long bytes;
-	uint64_t t0;
-
 	r->vm.origin.strategy = "file";
 	if (restore_file_start(&r->vm, r->snap.mem_fd, r->memfile_path, true,
 			       r->workingset, r->nr_workingset, e))
 		return -e->errnum;
-	if (!r->o->verify)
-		return 0;
-	/* Read through the mapping: what the guest will see. */
-	t0 = time_now_ns();
-	if (snapshot_verify_memory(&r->snap, &r->vm.mem, &bytes, e))
-		return -e->errnum;
-	log_info("--verify: memory checksums good, %lld MiB in %llu ms", bytes >> 20,
-		 (unsigned long long)((time_now_ns() - t0) / 1000000));
-	return 0;
+	return restore_verify(r, e);
 }
 
 static int restore_read_workingset(struct restore *r, struct err *e)
