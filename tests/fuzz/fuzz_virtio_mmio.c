@@ -99,16 +99,11 @@ static void avail_notify(struct mmio_run *r, struct fuzz_input *in)
 {
 	struct virtio_dev *vd = pick(r, in);
 	unsigned int q = fin_u8(in) % 4;
-	uint16_t head = fin_u16(in), size = queue_size(vd, q), idx;
-	uint64_t avail = slot(dev_index(r, vd), q) + SLOT_AVAIL;
+	uint16_t head = fin_u16(in), size = queue_size(vd, q);
 
-	if (!size)
-		return;
-	memcpy(&idx, r->mem.base + avail + 2, 2);
-	fuzz_mem_write(&r->mem, avail + 4 + 2ull * (idx % size), (uint8_t *)&head, 2);
-	idx++;
-	fuzz_mem_write(&r->mem, avail + 2, (uint8_t *)&idx, 2);
-	fuzz_mmio_write32(&r->vm, vd->base + VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	if (size)
+		fuzz_avail_notify(&r->vm, &r->mem, vd, q,
+				  slot(dev_index(r, vd), q) + SLOT_AVAIL, size, head);
 }
 
 static void mmio_access(struct mmio_run *r, struct fuzz_input *in)

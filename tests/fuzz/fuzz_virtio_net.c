@@ -94,15 +94,8 @@ static void set_desc(struct net_run *r, unsigned int q, uint16_t i,
 
 static void avail_notify(struct net_run *r, unsigned int q, uint16_t head)
 {
-	uint64_t avail = q * 0x2000ull + 0x1000;
-	uint16_t idx;
-
-	memcpy(&idx, r->mem.base + avail + 2, 2);
-	fuzz_mem_write(&r->mem, avail + 4 + 2ull * (idx % r->qsize),
-		       (const uint8_t *)&head, 2);
-	idx++;
-	fuzz_mem_write(&r->mem, avail + 2, (const uint8_t *)&idx, 2);
-	fuzz_mmio_write32(&r->vm, net_dev(r)->base + VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	fuzz_avail_notify(&r->vm, &r->mem, net_dev(r), q, q * 0x2000ull + 0x1000,
+			  r->qsize, head);
 }
 
 static void rx_buffers(struct net_run *r, struct fuzz_input *in)

@@ -374,15 +374,8 @@ static void set_desc(struct vsock_run *r, unsigned int q, uint16_t i,
 
 static void avail_notify(struct vsock_run *r, unsigned int q, uint16_t head)
 {
-	uint64_t avail = ring(q, RING_AVAIL);
-	uint16_t idx;
-
-	memcpy(&idx, r->mem.base + avail + 2, 2);
-	fuzz_mem_write(&r->mem, avail + 4 + 2ull * (idx % r->qsize),
-		       (const uint8_t *)&head, 2);
-	idx++;
-	fuzz_mem_write(&r->mem, avail + 2, (const uint8_t *)&idx, 2);
-	fuzz_mmio_write32(&r->vm, vsock_dev(r)->base + VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	fuzz_avail_notify(&r->vm, &r->mem, vsock_dev(r), q, ring(q, RING_AVAIL),
+			  r->qsize, head);
 }
 
 /* Bring the device up on fresh rings, as after a reset. */

@@ -377,6 +377,18 @@ void fuzz_mmio_write32(struct vm *vm, uint64_t addr, uint32_t v)
 	fuzz_vm_mmio(vm, addr, (uint8_t *)&v, 4, true);
 }
 
+void fuzz_avail_notify(struct vm *vm, struct guest_mem *mem, const struct virtio_dev *vd,
+		       unsigned int q, uint64_t avail, uint16_t size, uint16_t head)
+{
+	uint16_t idx;
+
+	memcpy(&idx, mem->base + avail + 2, 2);
+	fuzz_mem_write(mem, avail + 4 + 2ull * (idx % size), (const uint8_t *)&head, 2);
+	idx++;
+	fuzz_mem_write(mem, avail + 2, (const uint8_t *)&idx, 2);
+	fuzz_mmio_write32(vm, vd->base + VIRTIO_MMIO_QUEUE_NOTIFY, q);
+}
+
 void fuzz_vm_poll(struct vm *vm)
 {
 	struct epoll_event evs[16];

@@ -119,6 +119,14 @@ void fuzz_vm_pio(struct vm *vm, uint16_t port, uint8_t *data, uint32_t len,
 uint32_t fuzz_mmio_read32(struct vm *vm, uint64_t addr);
 void fuzz_mmio_write32(struct vm *vm, uint64_t addr, uint32_t v);
 
+/*
+ * Make head the next available entry of a queue of size entries whose
+ * available ring is at avail (gpa in mem), as a driver does, and notify
+ * queue q of vd.
+ */
+void fuzz_avail_notify(struct vm *vm, struct guest_mem *mem, const struct virtio_dev *vd,
+		       unsigned int q, uint64_t avail, uint16_t size, uint16_t head);
+
 /* Serve what the main thread's loop would now: queue notifications. */
 void fuzz_vm_poll(struct vm *vm);
 
