@@ -73,6 +73,16 @@ stop_background_gmvm() {
 	fi
 }
 
+# stop_bg_pids: kill and reap the background commands a test listed in
+# BG_PIDS (a teardown's: one that failed half-way leaves them running).
+stop_bg_pids() {
+	local pid
+	for pid in ${BG_PIDS:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
 # gmvm_pid: the pid of the gmvm started by gmvm_background.
 gmvm_pid() {
 	local pid

@@ -28,11 +28,7 @@ setup() {
 # Background commands start as `ip netns exec NS CMD &` (never through a
 # function, which would fork a subshell): ip execs CMD, so $! is CMD's pid.
 teardown() {
-	local pid
-	for pid in ${BG_PIDS:-}; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_bg_pids
 	if [ -n "${NS_MADE:-}" ]; then
 		ip netns del "$NS"
 	fi

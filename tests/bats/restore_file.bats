@@ -19,11 +19,7 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in ${BG_PIDS:-}; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_bg_pids
 }
 
 # clone NAME [ARG]...: a file restore of $S in the background, its output

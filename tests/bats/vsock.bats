@@ -18,12 +18,8 @@ setup() {
 }
 
 teardown() {
-	local pid
 	stop_background_gmvm
-	for pid in $BG_PIDS; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_bg_pids
 }
 
 # guest_start CMDLINE [ARG]...: the test guest in the background with a
